@@ -1,0 +1,40 @@
+# lowdim — two commands: `make run` (the quickstart study) and `make test`.
+GO      ?= go
+BIN     := bin/lowdim
+OUT     ?= out/quickstart
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X main.version=$(VERSION)
+
+.PHONY: all build run test test-go build-pure vet bench worker clean
+
+all: build
+
+build:
+	CGO_ENABLED=0 $(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) .
+
+## run: the quickstart study on the bundled handwritten digits, local Prism runner, Parquet + report.
+run: build
+	$(BIN) run experiments/quickstart.yaml --out $(OUT)
+
+## test: every Go test (Prism pipelines, DuckDB reading our tables) and the pure-Go worker build.
+test: build-pure vet test-go
+
+build-pure:
+	CGO_ENABLED=0 $(GO) build -o /dev/null .
+
+vet:
+	$(GO) vet ./...
+
+test-go:
+	$(GO) test -count=1 -timeout 40m ./...
+
+## bench: Go benchmarks and side-by-side comparisons with peers; writes docs/BENCHMARKS.md.
+bench:
+	bash scripts/bench.sh
+
+## worker: the Dataflow/Flink worker binary (linux/amd64, no cgo).
+worker:
+	GOOS=linux GOARCH=amd64 CGO_ENABLED=0 $(GO) build -ldflags "$(LDFLAGS)" -o bin/lowdim-worker-linux-amd64 .
+
+clean:
+	rm -rf bin out

@@ -1,0 +1,131 @@
+package experiments
+
+import (
+	"fmt"
+	"math"
+)
+
+// SpectrumParams are the params of the spectrum study: a randomized SVD of
+// the input matrix A (m rows × n columns), merged over row shards, and the
+// spectral measures of design §4 computed from its top-k singular values.
+type SpectrumParams struct {
+	// K is the number of singular values kept (top-k). Default 20.
+	K int `yaml:"k"`
+	// Oversample is the oversampling p of the Gaussian test matrix: the
+	// range finder draws k+p columns (Halko, Martinsson & Tropp 2011,
+	// Alg. 4.3/4.4). Default 10.
+	Oversample int `yaml:"oversample" comment:"test matrix has k + oversample columns"`
+	// PowerIters is the number q of power iterations, each followed by a
+	// re-orthonormalisation (Halko et al. 2011, Alg. 4.4). -1, the default,
+	// chooses like scikit-learn: 7 when k < 0.1·min(m, n), else 4; see
+	// PowerItersFor.
+	PowerIters int `yaml:"power_iters" comment:"-1 = auto: 7 if k < 0.1·min(m, n), else 4"`
+	// Center subtracts the column means before the SVD (PCA). Default false.
+	Center bool `yaml:"center"`
+	// CodingRateEps is the distortion ε of the coding rate
+	// R(Z, ε) = ½ log det(I + d/(m ε²) ZᵀZ) of the m×d matrix Z whose rows
+	// are the samples (Ma et al. 2007; Yu et al. 2020, MCR²). Default 0.5.
+	CodingRateEps float64 `yaml:"coding_rate_eps"`
+	// AlphaRange is the 1-based, inclusive range [lo, hi] of covariance
+	// eigenvalue indices i over which α-ReQ fits log λᵢ = c − α log i by
+	// ordinary least squares with uniform weights (Agrawal et al. 2022).
+	// hi = 0 means k. Default [1, 0]: all k eigenvalues. See AlphaIndices.
+	AlphaRange [2]int `yaml:"alpha_range" comment:"[lo, hi], 1-based inclusive; hi 0 = k"`
+}
+
+// DefaultSpectrumParams returns the defaults of the spectrum study:
+// k 20, oversample 10, power_iters -1 (auto), center false,
+// coding_rate_eps 0.5, alpha_range [1, 0] (all k eigenvalues).
+func DefaultSpectrumParams() SpectrumParams {
+	return SpectrumParams{
+		K:             20,
+		Oversample:    10,
+		PowerIters:    -1,
+		CodingRateEps: 0.5,
+		AlphaRange:    [2]int{1, 0},
+	}
+}
+
+// Validate checks k > 0, oversample ≥ 0, power_iters ≥ -1, coding_rate_eps
+// finite and > 0, and that alpha_range selects at least two indices within
+// [1, k]. The error, when not nil, is FieldErrors.
+func (p SpectrumParams) Validate() error {
+	var fe FieldErrors
+	bad := func(key, format string, args ...any) {
+		fe = append(fe, &FieldError{Key: key, Msg: fmt.Sprintf(format, args...)})
+	}
+	if p.K <= 0 {
+		bad("k", "must be > 0, got %d", p.K)
+	}
+	if p.Oversample < 0 {
+		bad("oversample", "must be ≥ 0, got %d", p.Oversample)
+	}
+	if p.PowerIters < -1 {
+		bad("power_iters", "must be ≥ 0, or -1 for auto; got %d", p.PowerIters)
+	}
+	if !(p.CodingRateEps > 0) || math.IsInf(p.CodingRateEps, 1) {
+		bad("coding_rate_eps", "must be a finite number > 0, got %v", p.CodingRateEps)
+	}
+	lo, hi := p.AlphaRange[0], p.AlphaRange[1]
+	switch {
+	case lo < 1:
+		bad("alpha_range", "must start at index ≥ 1, got [%d, %d]", lo, hi)
+	case hi < 0:
+		bad("alpha_range", "must end at an index ≥ 0 (0 = k), got [%d, %d]", lo, hi)
+	case p.K <= 0:
+		// Reported under k.
+	case hi == 0 && lo >= p.K:
+		bad("alpha_range", "must select at least 2 indices: [%d, k] with k = %d", lo, p.K)
+	case hi != 0 && hi <= lo:
+		bad("alpha_range", "must select at least 2 indices, got [%d, %d]", lo, hi)
+	case hi > p.K:
+		bad("alpha_range", "ends at %d, beyond k = %d", hi, p.K)
+	}
+	return fe.Err()
+}
+
+// AlphaIndices returns the 1-based inclusive index range of the α-ReQ fit,
+// with the hi = 0 shorthand resolved to k.
+func (p SpectrumParams) AlphaIndices() (lo, hi int) {
+	lo, hi = p.AlphaRange[0], p.AlphaRange[1]
+	if hi == 0 {
+		hi = p.K
+	}
+	return lo, hi
+}
+
+// PowerItersFor returns the number of power iterations for an m×n matrix:
+// PowerIters when it is ≥ 0, else 7 when k < 0.1·min(m, n) and 4 otherwise
+// (scikit-learn's randomized_svd rule).
+func (p SpectrumParams) PowerItersFor(m, n int) int {
+	if p.PowerIters >= 0 {
+		return p.PowerIters
+	}
+	if 10*p.K < min(m, n) {
+		return 7
+	}
+	return 4
+}
+
+// SpectrumParams returns the base params of a spectrum spec: the defaults,
+// overwritten by the values under params, validated. Grid axes are not
+// applied (see SpectrumParamsFor), but every grid cell is validated.
+func (s *Spec) SpectrumParams() (SpectrumParams, error) {
+	return s.spectrumParams(nil)
+}
+
+// SpectrumParamsFor returns the params of grid cell c of a spectrum spec:
+// the base params with the cell's values applied, validated.
+func (s *Spec) SpectrumParamsFor(c Cell) (SpectrumParams, error) {
+	return s.spectrumParams(&c)
+}
+
+func (s *Spec) spectrumParams(c *Cell) (SpectrumParams, error) {
+	e := &errs{file: s.File}
+	if s.Study != "spectrum" {
+		e.add(s.at("study"), "study is %q, not spectrum", s.Study)
+		return DefaultSpectrumParams(), e.err()
+	}
+	p := s.typedParams(paramsRegistry["spectrum"], c, e).(*SpectrumParams)
+	return *p, e.err()
+}

@@ -1,0 +1,132 @@
+// Package blocks reads a matrix source as a Beam PCollection of row blocks:
+// one element per shard, each holding only its own rows, so a worker's memory
+// is bounded by shard_rows × cols whatever the size of the file.
+package blocks
+
+import (
+	"context"
+	"fmt"
+	"math"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
+
+	"github.com/lowdim/lowdim/io/matrix"
+)
+
+func init() {
+	register.DoFn3x1[context.Context, Range, func(Block), error](&readFn{})
+	register.Emitter1[Block]()
+	beam.RegisterType(reflectTypeOf[Range]())
+	beam.RegisterType(reflectTypeOf[Block]())
+}
+
+// Range is the half-open row range [Start, End) of shard Index of Total.
+type Range struct {
+	Index, Total int
+	Start, End   int
+}
+
+// Block is the rows of one shard, row-major, with the rows that were dropped
+// as bad (non-finite values) when the source was read with skipping.
+type Block struct {
+	Path      string
+	Index     int
+	Start     int // row index of the shard's first row in the source
+	Rows      int // rows kept
+	Cols      int
+	Data      []float64
+	BadRows   int
+	RowsInput int // rows read from the source, kept or not
+}
+
+// Plan splits rows into consecutive ranges of at most shardRows rows.
+func Plan(rows, shardRows int) []Range {
+	if shardRows < 1 {
+		shardRows = rows
+	}
+	n := (rows + shardRows - 1) / shardRows
+	ranges := make([]Range, 0, n)
+	for i := 0; i < n; i++ {
+		end := min((i+1)*shardRows, rows)
+		ranges = append(ranges, Range{Index: i, Total: n, Start: i * shardRows, End: end})
+	}
+	return ranges
+}
+
+// Config says what to read and how to treat bad rows.
+type Config struct {
+	Path        string
+	Format      string
+	Delimiter   string
+	DropColumns []string
+	// SkipBadRows drops rows holding NaN or ±Inf (counted); otherwise such a row is an error.
+	SkipBadRows bool
+}
+
+// Read reads the given row ranges of the source as Blocks.
+func Read(s beam.Scope, cfg Config, ranges []Range) beam.PCollection {
+	s = s.Scope("blocks.Read")
+	imp := beam.CreateList(s, ranges)
+	return beam.ParDo(s, &readFn{
+		Path: cfg.Path, Format: cfg.Format, Delimiter: cfg.Delimiter,
+		DropColumns: cfg.DropColumns, SkipBadRows: cfg.SkipBadRows,
+	}, imp)
+}
+
+type readFn struct {
+	Path, Format, Delimiter string
+	DropColumns             []string
+	SkipBadRows             bool
+}
+
+func (f *readFn) ProcessElement(ctx context.Context, r Range, emit func(Block)) error {
+	src, err := matrix.Open(ctx, f.Path, matrix.Options{Format: f.Format, Delimiter: f.Delimiter, DropColumns: f.DropColumns})
+	if err != nil {
+		return err
+	}
+	data, err := src.ReadRows(ctx, r.Start, r.End)
+	if err != nil {
+		return err
+	}
+	b, err := keepFiniteRows(f.Path, r, src.Cols(), data, f.SkipBadRows)
+	if err != nil {
+		return err
+	}
+	beam.NewCounter("lowdim", "rows_read").Inc(ctx, int64(b.RowsInput))
+	beam.NewCounter("lowdim", "bad_rows").Inc(ctx, int64(b.BadRows))
+	beam.NewCounter("lowdim", "shards").Inc(ctx, 1)
+	emit(b)
+	return nil
+}
+
+// keepFiniteRows checks every value; a row with NaN or ±Inf is dropped when
+// skip is set and is an error naming the file, row (0-based, as in NumPy) and
+// column otherwise.
+func keepFiniteRows(path string, r Range, cols int, data []float64, skip bool) (Block, error) {
+	rows := r.End - r.Start
+	b := Block{Path: path, Index: r.Index, Start: r.Start, Cols: cols, RowsInput: rows}
+	kept := 0
+	for i := 0; i < rows; i++ {
+		row := data[i*cols : (i+1)*cols]
+		bad := -1
+		for j, v := range row {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				bad = j
+				break
+			}
+		}
+		if bad >= 0 {
+			if !skip {
+				return Block{}, fmt.Errorf("%s: row %d, column %d: value %v is not finite (set input.on_bad_rows: skip to drop such rows)", path, r.Start+i, bad, row[bad])
+			}
+			b.BadRows++
+			continue
+		}
+		copy(data[kept*cols:], row)
+		kept++
+	}
+	b.Rows = kept
+	b.Data = data[:kept*cols]
+	return b, nil
+}

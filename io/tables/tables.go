@@ -1,0 +1,251 @@
+// Package tables writes lowdim's result tables: Parquet files laid out as
+//
+//	OUT/<table>/run=<run_id>/part-<shard>-of-<n>.parquet
+//
+// (design §3). A pipeline writes every table of a run into a staging folder,
+// OUT/_staging/run=<run_id>/<table>/, and the launcher commits the staging
+// folder when the whole run has succeeded, or aborts it when it failed, so a
+// failed run never leaves a file under OUT/<table>/run=<run_id>/.
+//
+// Rows are Go structs tagged for github.com/parquet-go/parquet-go; a pointer
+// field tagged `parquet:",optional"` is a nullable column.
+package tables
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem"
+	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem/gcs"
+	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem/local"
+	"github.com/parquet-go/parquet-go"
+)
+
+// StagingDir is the folder under OUT that holds a run's tables until Commit.
+const StagingDir = "_staging"
+
+// Join joins path elements of a local path or a URL-style path such as gs://b/p.
+func Join(base string, elem ...string) string {
+	if strings.Contains(base, "://") {
+		return strings.TrimRight(base, "/") + "/" + path.Join(elem...)
+	}
+	return filepath.Join(append([]string{base}, elem...)...)
+}
+
+// RunFolder is the folder of one table of one run, OUT/<table>/run=<runID>.
+func RunFolder(out, table, runID string) string {
+	return Join(out, table, "run="+runID)
+}
+
+// StagingFolder is the staging folder of one table of one run.
+func StagingFolder(out, table, runID string) string {
+	return Join(out, StagingDir, "run="+runID, table)
+}
+
+// PartName names shard i of n.
+func PartName(i, n int) string {
+	return fmt.Sprintf("part-%05d-of-%05d.parquet", i, n)
+}
+
+// Encode writes rows (a slice of one struct type) as a zstd-compressed Parquet file.
+// Row groups hold at most rowGroupRows rows so DuckDB can skip and parallelise scans.
+func Encode(w io.Writer, rows []any) error {
+	if len(rows) == 0 {
+		return fmt.Errorf("tables: no rows to encode")
+	}
+	const rowGroupRows = 128 * 1024
+	pw := parquet.NewWriter(w, parquet.SchemaOf(rows[0]), parquet.Compression(&parquet.Zstd))
+	for i, r := range rows {
+		if err := pw.Write(r); err != nil {
+			return fmt.Errorf("tables: row %d: %w", i, err)
+		}
+		if (i+1)%rowGroupRows == 0 {
+			if err := pw.Flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return pw.Close()
+}
+
+// WriteFile encodes rows into the file name (local or gs://), replacing it.
+// The write is idempotent: a retried bundle rewrites the same bytes.
+func WriteFile(ctx context.Context, name string, rows []any) error {
+	var buf bytes.Buffer
+	if err := Encode(&buf, rows); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	fs, err := filesystem.New(ctx, name)
+	if err != nil {
+		return err
+	}
+	defer fs.Close()
+	if !strings.Contains(name, "://") {
+		if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+			return err
+		}
+	}
+	return filesystem.Write(ctx, fs, name, buf.Bytes())
+}
+
+// ReadFile decodes all rows of a Parquet file written by WriteFile into []T.
+func ReadFile[T any](ctx context.Context, name string) ([]T, error) {
+	fs, err := filesystem.New(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	defer fs.Close()
+	data, err := filesystem.Read(ctx, fs, name)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := parquet.Read[T](bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return rows, nil
+}
+
+// ReadTable reads every part of every run of a table under out into []T.
+func ReadTable[T any](ctx context.Context, out, table string) ([]T, error) {
+	files, err := List(ctx, Join(out, table, "run=*", "*.parquet"))
+	if err != nil {
+		return nil, err
+	}
+	var all []T
+	for _, f := range files {
+		rows, err := ReadFile[T](ctx, f)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, rows...)
+	}
+	return all, nil
+}
+
+// List returns the files matching glob (local or gs://), sorted.
+func List(ctx context.Context, glob string) ([]string, error) {
+	fs, err := filesystem.New(ctx, glob)
+	if err != nil {
+		return nil, err
+	}
+	defer fs.Close()
+	files, err := fs.List(ctx, glob)
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(files)
+	return files, nil
+}
+
+// Exists reports whether any file lies under the folder dir.
+func Exists(ctx context.Context, dir string) (bool, error) {
+	files, err := List(ctx, Join(dir, "*"))
+	if err != nil {
+		return false, err
+	}
+	return len(files) > 0, nil
+}
+
+// Commit moves every staged table of runID into OUT/<table>/run=<runID>/.
+// It refuses to overwrite a run folder that already holds files unless
+// overwrite is set; then the old files of that run are removed first.
+func Commit(ctx context.Context, out, runID string, overwrite bool) ([]string, error) {
+	staging := Join(out, StagingDir, "run="+runID)
+	files, err := List(ctx, Join(staging, "*", "*.parquet"))
+	if err != nil {
+		return nil, err
+	}
+	byTable := map[string][]string{}
+	for _, f := range files {
+		table := path.Base(path.Dir(filepath.ToSlash(f)))
+		byTable[table] = append(byTable[table], f)
+	}
+	var tableNames []string
+	for t := range byTable {
+		tableNames = append(tableNames, t)
+	}
+	sort.Strings(tableNames)
+	for _, t := range tableNames {
+		dst := RunFolder(out, t, runID)
+		old, err := List(ctx, Join(dst, "*"))
+		if err != nil {
+			return nil, err
+		}
+		if len(old) > 0 && !overwrite {
+			return nil, fmt.Errorf("%s already holds a run %q: pass --overwrite to replace it, or pick another --run_id", dst, runID)
+		}
+		if err := removeAll(ctx, old); err != nil {
+			return nil, err
+		}
+	}
+	for _, t := range tableNames {
+		dst := RunFolder(out, t, runID)
+		if !strings.Contains(out, "://") {
+			if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+				return nil, err
+			}
+			os.Remove(dst) // an empty leftover folder
+			if err := os.Rename(StagingFolder(out, t, runID), dst); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		fs, err := filesystem.New(ctx, dst)
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range byTable[t] {
+			if err := filesystem.Rename(ctx, fs, f, Join(dst, path.Base(f))); err != nil {
+				fs.Close()
+				return nil, err
+			}
+		}
+		fs.Close()
+	}
+	return tableNames, Abort(ctx, out, runID)
+}
+
+// Abort removes the staging folder of runID and everything in it.
+func Abort(ctx context.Context, out, runID string) error {
+	staging := Join(out, StagingDir, "run="+runID)
+	if !strings.Contains(out, "://") {
+		if err := os.RemoveAll(staging); err != nil {
+			return err
+		}
+		os.Remove(Join(out, StagingDir)) // only when empty
+		return nil
+	}
+	files, err := List(ctx, Join(staging, "**"))
+	if err != nil {
+		return err
+	}
+	return removeAll(ctx, files)
+}
+
+func removeAll(ctx context.Context, files []string) error {
+	for _, f := range files {
+		fs, err := filesystem.New(ctx, f)
+		if err != nil {
+			return err
+		}
+		rm, ok := fs.(filesystem.Remover)
+		if !ok {
+			fs.Close()
+			return fmt.Errorf("%s: file system cannot remove files", f)
+		}
+		err = rm.Remove(ctx, f)
+		fs.Close()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}

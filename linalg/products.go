@@ -1,0 +1,401 @@
+package linalg
+
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"unsafe"
+
+	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/mat"
+)
+
+// The products of a randomized SVD with the big matrix A (m×n) are tall and
+// skinny: A·B and Aᵀ·Q with B n×l, Q m×l, l ≈ 10–60. Both are computed by one
+// register-tiled micro-kernel (a 6×8 or 6×4 tile of the result held in
+// registers while a reduction of length kc streams through it, as in
+// Goto & van de Geijn 2008, "Anatomy of high-performance matrix
+// multiplication", §5) on packed panels of the skinny factor, with the rows of
+// A split across runtime.GOMAXPROCS(0) goroutines. On amd64 with AVX2 and FMA3
+// the micro-kernel is assembly (products_amd64.s); elsewhere it is kernGo.
+//
+// Determinism: both products are bit-for-bit independent of goroutine
+// scheduling and of GOMAXPROCS. Every entry of A·B is one sequential sum over
+// k. Aᵀ·Q is summed over the rows of A in a fixed partition of [0, m) into
+// chunks that depends on (m, n, l) only; each chunk's partial sum is
+// sequential in the row index and the partials are added in chunk order.
+// Results of the assembly and the pure-Go kernel differ in rounding (FMA vs
+// separate multiply and add), so they can differ in the last bits between
+// machines with and without AVX2+FMA.
+
+const (
+	// mr is the number of rows of a micro-tile.
+	mr = 6
+	// nr is the widest micro-tile; narrower panels are 4 wide.
+	nr = 8
+	// nnChunkRows is the number of rows of A·B handed to a goroutine at a time.
+	nnChunkRows = 16 * mr
+	// tnBlockRows is the number of rows of A and Q streamed through the
+	// micro-kernel per call in Aᵀ·Q: the A strip touched by one tile
+	// (tnBlockRows lines) stays in L1 for all panels of Q.
+	tnBlockRows = 128
+	// tnMaxChunks is the largest number of row chunks of Aᵀ·Q, each with its
+	// own n×l partial sum; tnMaxPartialBytes caps their total size.
+	tnMaxChunks       = 32
+	tnMaxPartialBytes = 64 << 20
+	// parallelFlops is the product size (2·m·n·l) below which one goroutine
+	// does all the work.
+	parallelFlops = 1 << 21
+)
+
+// useAsm selects the assembly micro-kernel; tests clear it to exercise kernGo.
+var useAsm = haveAVX2FMA
+
+// microKernel computes the mr×w tile (w = 8 or 4)
+//
+//	c[r·ldc + j] = (load ? c[r·ldc + j] : 0) + Σ_{t<kc} a[r·ars + t·ast] · b[t·w + j]
+//
+// for r < mr and j < valid ≤ w, leaving c[r·ldc + j], j ≥ valid, untouched.
+// The sum over t is sequential.
+type microKernel func(kc int, a []float64, ars, ast int, b []float64, c []float64, ldc int, load bool, w, valid int)
+
+func kernel() microKernel {
+	if useAsm {
+		return kernAVX2
+	}
+	return kernGo
+}
+
+// kernGo is the pure-Go microKernel.
+func kernGo(kc int, a []float64, ars, ast int, b []float64, c []float64, ldc int, load bool, w, valid int) {
+	var acc [mr][nr]float64
+	if load {
+		for r := range mr {
+			copy(acc[r][:valid], c[r*ldc:r*ldc+valid])
+		}
+	}
+	b = b[:kc*w]
+	for t := range kc {
+		bt := b[t*w : t*w+w]
+		at := a[t*ast:]
+		for r := range mr {
+			x := at[r*ars]
+			row := &acc[r]
+			if w == nr {
+				bt := bt[:nr]
+				row[0] += x * bt[0]
+				row[1] += x * bt[1]
+				row[2] += x * bt[2]
+				row[3] += x * bt[3]
+				row[4] += x * bt[4]
+				row[5] += x * bt[5]
+				row[6] += x * bt[6]
+				row[7] += x * bt[7]
+			} else {
+				bt := bt[:4]
+				row[0] += x * bt[0]
+				row[1] += x * bt[1]
+				row[2] += x * bt[2]
+				row[3] += x * bt[3]
+			}
+		}
+	}
+	for r := range mr {
+		copy(c[r*ldc:r*ldc+valid], acc[r][:valid])
+	}
+}
+
+// panel is a column range [col, col+valid) of the skinny factor packed w wide
+// (zero padded) at offset off of the packed buffer; the packed buffer has lpad
+// columns in all.
+type panel struct {
+	col, valid, w int
+}
+
+// panelsOf splits l columns into panels of 8, the last one 4 wide when at most
+// 4 columns remain. It returns the panels and the padded width.
+func panelsOf(l int) ([]panel, int) {
+	var ps []panel
+	lpad := 0
+	for j := 0; j < l; {
+		w := nr
+		if l-j <= 4 {
+			w = 4
+		}
+		ps = append(ps, panel{col: j, valid: min(w, l-j), w: w})
+		j += w
+		lpad += w
+	}
+	return ps, lpad
+}
+
+// packPanels copies rows [r0, r0+rows) of the skinny matrix x into dst panel
+// by panel: panel p occupies dst[rows·p.col : rows·(p.col+p.w)], row t at
+// offset t·p.w, zero padded past p.valid.
+func packPanels(dst []float64, x blas64.General, r0, rows int, ps []panel) {
+	for _, p := range ps {
+		out := dst[rows*p.col : rows*(p.col+p.w)]
+		for t := range rows {
+			src := x.Data[(r0+t)*x.Stride+p.col : (r0+t)*x.Stride+p.col+p.valid]
+			o := out[t*p.w : t*p.w+p.w]
+			copy(o, src)
+			clear(o[p.valid:])
+		}
+	}
+}
+
+// bufPool recycles the packing and partial-sum buffers between calls, so that
+// the repeated products of a subspace iteration do not allocate.
+var bufPool sync.Pool
+
+func getBuf(n int) *[]float64 {
+	if p, ok := bufPool.Get().(*[]float64); ok && cap(*p) >= n {
+		*p = (*p)[:n]
+		return p
+	}
+	s := make([]float64, n)
+	return &s
+}
+
+func putBuf(p *[]float64) { bufPool.Put(p) }
+
+// parallelFor runs work(w) for w in [0, workers) on separate goroutines and
+// waits for all of them; with one worker it runs inline.
+func parallelFor(workers int, work func(w int)) {
+	if workers <= 1 {
+		work(0)
+		return
+	}
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() { work(w) })
+	}
+	wg.Wait()
+}
+
+func workersFor(m, n, l, tasks int) int {
+	if 2*float64(m)*float64(n)*float64(l) < parallelFlops {
+		return 1
+	}
+	return max(1, min(runtime.GOMAXPROCS(0), tasks))
+}
+
+// MulTallSkinny sets dst = a·b, where a is m×n (tall: m ≫ l) and b is n×l with small l.
+// dst must be m×l or empty; an empty dst is resized to m×l. It panics on a shape mismatch.
+//
+// When a is a *mat.Dense or the transpose of one, b is a *mat.Dense and dst
+// shares no memory with them, the product is computed by the parallel
+// register-tiled kernel (see the package-level notes in products.go on its
+// determinism); otherwise by dst.Mul.
+func MulTallSkinny(dst *mat.Dense, a, b mat.Matrix) {
+	m, n := a.Dims()
+	br, l := b.Dims()
+	if n != br {
+		panic(mat.ErrShape)
+	}
+	prepareDst(dst, m, l)
+	bd, okB := b.(*mat.Dense)
+	switch at := a.(type) {
+	case *mat.Dense:
+		if okB && !overlaps(dst, at) && !overlaps(dst, bd) {
+			mulNN(dst.RawMatrix(), at.RawMatrix(), bd.RawMatrix())
+			return
+		}
+	case mat.Transpose:
+		if ad, ok := at.Matrix.(*mat.Dense); ok && okB && !overlaps(dst, ad) && !overlaps(dst, bd) {
+			mulTN(dst.RawMatrix(), ad.RawMatrix(), bd.RawMatrix())
+			return
+		}
+	}
+	dst.Mul(a, b)
+}
+
+// MulTransTallSkinny sets dst = aᵀ·q, where a is m×n and q is m×l with small l.
+// dst must be n×l or empty; an empty dst is resized to n×l. It panics on a shape mismatch.
+//
+// When a is a *mat.Dense or the transpose of one, q is a *mat.Dense and dst
+// shares no memory with them, the product is computed by the parallel
+// register-tiled kernel (see the package-level notes in products.go on its
+// determinism); otherwise by dst.Mul.
+func MulTransTallSkinny(dst *mat.Dense, a, q mat.Matrix) {
+	m, n := a.Dims()
+	qr, l := q.Dims()
+	if m != qr {
+		panic(mat.ErrShape)
+	}
+	prepareDst(dst, n, l)
+	qd, okQ := q.(*mat.Dense)
+	switch at := a.(type) {
+	case *mat.Dense:
+		if okQ && !overlaps(dst, at) && !overlaps(dst, qd) {
+			mulTN(dst.RawMatrix(), at.RawMatrix(), qd.RawMatrix())
+			return
+		}
+	case mat.Transpose:
+		if ad, ok := at.Matrix.(*mat.Dense); ok && okQ && !overlaps(dst, ad) && !overlaps(dst, qd) {
+			mulNN(dst.RawMatrix(), ad.RawMatrix(), qd.RawMatrix())
+			return
+		}
+	}
+	dst.Mul(a.T(), q)
+}
+
+// prepareDst resizes an empty dst to r×c and panics with mat.ErrShape if a
+// non-empty dst is not r×c.
+func prepareDst(dst *mat.Dense, r, c int) {
+	if dst.IsEmpty() {
+		dst.ReuseAs(r, c)
+		return
+	}
+	if dr, dc := dst.Dims(); dr != r || dc != c {
+		panic(mat.ErrShape)
+	}
+}
+
+// overlaps reports whether the backing arrays of x and y intersect.
+func overlaps(x, y *mat.Dense) bool {
+	xd, yd := x.RawMatrix().Data, y.RawMatrix().Data
+	if len(xd) == 0 || len(yd) == 0 {
+		return false
+	}
+	x0 := uintptr(unsafe.Pointer(&xd[0]))
+	y0 := uintptr(unsafe.Pointer(&yd[0]))
+	const f = unsafe.Sizeof(float64(0))
+	return x0 < y0+uintptr(len(yd))*f && y0 < x0+uintptr(len(xd))*f
+}
+
+// mulNN sets c = a·b (a m×n, b n×l, c m×l). Rows of c are computed in chunks
+// of nnChunkRows by a pool of goroutines; each entry is one sequential sum over
+// the n columns of a, so the result does not depend on the partition.
+func mulNN(c, a, b blas64.General) {
+	m, n, l := a.Rows, a.Cols, b.Cols
+	ps, lpad := panelsOf(l)
+	bpBuf := getBuf(n * lpad)
+	defer putBuf(bpBuf)
+	bp := *bpBuf
+	packPanels(bp, b, 0, n, ps)
+	kern := kernel()
+
+	full := m / mr * mr // rows [0, full) in whole tiles
+	chunks := (full + nnChunkRows - 1) / nnChunkRows
+	var next atomic.Int64
+	parallelFor(workersFor(m, n, l, chunks), func(int) {
+		for {
+			ch := int(next.Add(1)) - 1
+			if ch >= chunks {
+				return
+			}
+			for i := ch * nnChunkRows; i < min(full, (ch+1)*nnChunkRows); i += mr {
+				ai := a.Data[i*a.Stride:]
+				ci := c.Data[i*c.Stride:]
+				for _, p := range ps {
+					kern(n, ai, a.Stride, 1, bp[n*p.col:], ci[p.col:], c.Stride, false, p.w, p.valid)
+				}
+			}
+		}
+	})
+	if full == m {
+		return
+	}
+	// The last m−full < mr rows: copy them into a zero-padded mr×n block
+	// and compute an mr×l tile, of which the first m−full rows are kept.
+	tail := m - full
+	tb := getBuf(mr*n + mr*l)
+	defer putBuf(tb)
+	at, ct := (*tb)[:mr*n], (*tb)[mr*n:]
+	clear(at)
+	for r := range tail {
+		copy(at[r*n:(r+1)*n], a.Data[(full+r)*a.Stride:(full+r)*a.Stride+n])
+	}
+	for _, p := range ps {
+		kern(n, at, n, 1, bp[n*p.col:], ct[p.col:], l, false, p.w, p.valid)
+	}
+	for r := range tail {
+		copy(c.Data[(full+r)*c.Stride:(full+r)*c.Stride+l], ct[r*l:(r+1)*l])
+	}
+}
+
+// tnChunks returns the number of row chunks of Aᵀ·Q and the rows per chunk
+// (a multiple of tnBlockRows, the last chunk shorter). They depend on
+// m, n and l only, never on GOMAXPROCS.
+func tnChunks(m, partialLen int) (chunks, rows int) {
+	maxChunks := max(1, min(tnMaxChunks, tnMaxPartialBytes/(8*partialLen)))
+	blocks := (m + tnBlockRows - 1) / tnBlockRows
+	perChunk := (blocks + maxChunks - 1) / maxChunks
+	rows = perChunk * tnBlockRows
+	return (m + rows - 1) / rows, rows
+}
+
+// mulTN sets c = aᵀ·q (a m×n, q m×l, c n×l). The rows of a are split into
+// tnChunks fixed chunks; chunk k's partial sum P_k = A_kᵀ·Q_k is accumulated
+// sequentially over its rows, and c = (…((P_0 + P_1) + P_2) …) in chunk order,
+// whatever the number of goroutines.
+func mulTN(c, a, q blas64.General) {
+	m, n, l := a.Rows, a.Cols, q.Cols
+	ps, lpad := panelsOf(l)
+	full := n / mr * mr // columns of a in whole tiles
+	npad := (n + mr - 1) / mr * mr
+	plen := npad * lpad
+	chunks, chunkRows := tnChunks(m, plen)
+	partBuf := getBuf(chunks * plen)
+	defer putBuf(partBuf)
+	parts := *partBuf
+	kern := kernel()
+	workers := workersFor(m, n, l, chunks)
+	// Per worker: packed Q block (tnBlockRows×lpad) and the zero-padded
+	// tail columns of the A block (tnBlockRows×mr).
+	wsLen := tnBlockRows*lpad + tnBlockRows*mr
+	wsBuf := getBuf(workers * wsLen)
+	defer putBuf(wsBuf)
+
+	var next atomic.Int64
+	parallelFor(workers, func(w int) {
+		ws := (*wsBuf)[w*wsLen : (w+1)*wsLen]
+		qp, at := ws[:tnBlockRows*lpad], ws[tnBlockRows*lpad:]
+		for {
+			ch := int(next.Add(1)) - 1
+			if ch >= chunks {
+				return
+			}
+			part := parts[ch*plen : (ch+1)*plen]
+			r1 := min(m, (ch+1)*chunkRows)
+			for i0 := ch * chunkRows; i0 < r1; i0 += tnBlockRows {
+				rows := min(tnBlockRows, r1-i0)
+				load := i0 > ch*chunkRows
+				packPanels(qp, q, i0, rows, ps)
+				ai := a.Data[i0*a.Stride:]
+				for k0 := 0; k0 < full; k0 += mr {
+					for _, p := range ps {
+						kern(rows, ai[k0:], 1, a.Stride, qp[rows*p.col:], part[k0*lpad+p.col:], lpad, load, p.w, p.w)
+					}
+				}
+				if full == n {
+					continue
+				}
+				at := at[:rows*mr]
+				clear(at)
+				for t := range rows {
+					copy(at[t*mr:], ai[t*a.Stride+full:t*a.Stride+n])
+				}
+				for _, p := range ps {
+					kern(rows, at, 1, mr, qp[rows*p.col:], part[full*lpad+p.col:], lpad, load, p.w, p.w)
+				}
+			}
+		}
+	})
+
+	// c[k][j] = Σ_ch parts[ch][k][j] in chunk order; rows of c split between workers.
+	per := (n + workers - 1) / workers
+	parallelFor(workers, func(w int) {
+		for k := w * per; k < min(n, (w+1)*per); k++ {
+			ck := c.Data[k*c.Stride : k*c.Stride+l]
+			copy(ck, parts[k*lpad:k*lpad+l])
+			for ch := 1; ch < chunks; ch++ {
+				pk := parts[ch*plen+k*lpad : ch*plen+k*lpad+l]
+				for j := range ck {
+					ck[j] += pk[j]
+				}
+			}
+		}
+	})
+}

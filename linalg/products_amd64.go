@@ -1,0 +1,44 @@
+//go:build !purego
+
+package linalg
+
+import (
+	"unsafe"
+
+	"golang.org/x/sys/cpu"
+)
+
+// haveAVX2FMA reports whether the AVX2+FMA3 micro-kernels of products_amd64.s
+// can run on this CPU.
+var haveAVX2FMA = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+
+//go:noescape
+func kern6x8AVX2(kc int, a *float64, ars, ast int, b *float64, c *float64, ldc int, load int, mask *int64)
+
+//go:noescape
+func kern6x4AVX2(kc int, a *float64, ars, ast int, b *float64, c *float64, ldc int, load int, mask *int64)
+
+// laneMasks[8-v:16-v] are the VMASKMOVPD lane masks selecting the first v of 8 columns.
+var laneMasks = [16]int64{-1, -1, -1, -1, -1, -1, -1, -1}
+
+// kernAVX2 is microKernel on the assembly kernels. The bounds checks make
+// every element the kernel touches an element of a, b and c.
+func kernAVX2(kc int, a []float64, ars, ast int, b []float64, c []float64, ldc int, load bool, w, valid int) {
+	_ = a[(mr-1)*ars+(kc-1)*ast]
+	_ = b[kc*w-1]
+	_ = c[(mr-1)*ldc+valid-1]
+	var mask *int64
+	if valid < w {
+		mask = &laneMasks[8-valid]
+	}
+	ld := 0
+	if load {
+		ld = 1
+	}
+	const f = int(unsafe.Sizeof(float64(0)))
+	if w == 8 {
+		kern6x8AVX2(kc, &a[0], ars*f, ast*f, &b[0], &c[0], ldc*f, ld, mask)
+	} else {
+		kern6x4AVX2(kc, &a[0], ars*f, ast*f, &b[0], &c[0], ldc*f, ld, mask)
+	}
+}

@@ -1,0 +1,196 @@
+// Command lowdim runs experiments on low-dimensional structure in data and
+// models as Apache Beam batch pipelines, and is also the Beam worker binary.
+//
+//	lowdim run SPEC.yaml [--out DIR] [--runner prism|direct|universal|flink|dataflow] [Beam flags]
+//	lowdim validate SPEC.yaml
+//	lowdim report OUT
+//	lowdim version
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "0.1.0-dev"
+
+var (
+	outFlag       = flag.String("out", "", "output directory or gs://bucket/prefix (overrides the spec's output)")
+	runIDFlag     = flag.String("run_id", "", "run id (default: UTC time and a random suffix)")
+	overwriteFlag = flag.Bool("overwrite", false, "replace the tables of an existing run with the same --run_id")
+	quietFlag     = flag.Bool("quiet", false, "print only errors and where the tables are")
+	reportFlag    = flag.Bool("report", true, "write OUT/report/ (plots and report.md) after a local run")
+)
+
+const usage = `lowdim — low-dimensional structure in data and models, as Beam pipelines.
+
+Usage:
+  lowdim run SPEC.yaml [flags]   run a study; tables go to OUT/<table>/run=<run_id>/
+  lowdim validate SPEC.yaml      check a spec and print it with every default filled in
+  lowdim report OUT              write OUT/report/ (plots, report.md) for the latest run in OUT
+  lowdim version                 print the version
+  lowdim help COMMAND            help for one command
+
+Start with:  lowdim run experiments/quickstart.yaml
+Read tables: duckdb -c "SELECT * FROM read_parquet('OUT/spectrum_summary/**/*.parquet', hive_partitioning=1)"
+`
+
+const runUsage = `Usage: lowdim run SPEC.yaml [flags]
+
+Runs the study described by SPEC.yaml (see experiments/quickstart.yaml) and
+writes its tables to OUT/<table>/run=<run_id>/part-*.parquet, committed only
+when the whole run succeeds. Prints a short summary and writes OUT/report/.
+
+lowdim flags:
+  --out DIR            output directory or gs://bucket/prefix (default: the spec's output)
+  --run_id ID          run id (default: UTC time and a random suffix)
+  --overwrite          replace an existing run with the same --run_id
+  --quiet              print only errors and where the tables are
+  --report=false       skip writing OUT/report/
+
+Runner flags (Beam's):
+  --runner R           prism (default, in process), direct (alias of prism),
+                       universal | flink (a job server), dataflow
+  --endpoint HOST:PORT job server for universal/flink
+  --environment_type T LOOPBACK | DOCKER | EXTERNAL
+  --project, --region, --staging_location, --temp_location, --worker_binary,
+  --dry_run            Dataflow; see docs/DEPLOY.md
+`
+
+const validateUsage = `Usage: lowdim validate SPEC.yaml
+
+Parses and checks SPEC.yaml (unknown keys are errors) and prints it with every
+default filled in. Exits non-zero with a one-line error on a bad spec.
+`
+
+const reportUsage = `Usage: lowdim report OUT [--run_id ID]
+
+Reads the tables under OUT and writes OUT/report/report.md and PNG plots
+(a scree plot of the spectrum study) for one run (default: the latest).
+`
+
+func main() {
+	if isWorker(os.Args[1:]) {
+		flag.Parse()
+		beam.Init() // serves the worker harness and exits
+	}
+	os.Exit(runCLI(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// isWorker reports whether a runner started this binary as an SDK worker.
+func isWorker(args []string) bool {
+	for _, a := range args {
+		if a == "--worker" || a == "-worker" || strings.HasPrefix(a, "--worker=") || strings.HasPrefix(a, "-worker=") {
+			return true
+		}
+	}
+	return false
+}
+
+func runCLI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	cmd, rest := args[0], args[1:]
+	helps := map[string]string{"run": runUsage, "validate": validateUsage, "report": reportUsage}
+	if wantsHelp(rest) {
+		if h, ok := helps[cmd]; ok {
+			fmt.Fprint(stdout, h)
+			return 0
+		}
+	}
+	var err error
+	switch cmd {
+	case "run":
+		err = cmdRun(ctx, rest, stdout, stderr)
+	case "validate":
+		err = cmdValidate(rest, stdout)
+	case "report":
+		err = cmdReport(ctx, rest, stdout)
+	case "version", "--version", "-version":
+		fmt.Fprintf(stdout, "lowdim %s\n", version)
+	case "help", "-h", "--help", "-help":
+		if len(rest) > 0 {
+			if h, ok := helps[rest[0]]; ok {
+				fmt.Fprint(stdout, h)
+				return 0
+			}
+		}
+		fmt.Fprint(stdout, usage)
+	default:
+		fmt.Fprintf(stderr, "lowdim: unknown command %q\n\n%s", cmd, usage)
+		return 2
+	}
+	if err != nil {
+		var ue usageError
+		if errors.As(err, &ue) {
+			fmt.Fprintf(stderr, "lowdim %s: %v\n", cmd, err)
+			return 2
+		}
+		fmt.Fprintf(stderr, "lowdim: %s\n", oneLine(err))
+		return 1
+	}
+	return 0
+}
+
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func wantsHelp(args []string) bool {
+	for _, a := range args {
+		if a == "-h" || a == "--help" || a == "-help" || a == "help" {
+			return true
+		}
+	}
+	return false
+}
+
+// parseInterspersed parses Beam's and lowdim's flags (on flag.CommandLine)
+// wherever they appear among the positional arguments, which it returns.
+func parseInterspersed(args []string) ([]string, error) {
+	var positional []string
+	fs := flag.CommandLine
+	fs.SetOutput(io.Discard)
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, usageError{err.Error()}
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return positional, nil
+		}
+		positional = append(positional, args[0])
+		args = args[1:]
+	}
+}
+
+func cmdValidate(args []string, stdout io.Writer) error {
+	pos, err := parseInterspersed(args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError{"want exactly one SPEC.yaml"}
+	}
+	spec, err := loadSpec(pos[0])
+	if err != nil {
+		return err
+	}
+	canon, err := spec.Canonical()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "# %s: valid %s study\n", pos[0], spec.Study)
+	_, err = stdout.Write(canon)
+	return err
+}

@@ -1,0 +1,105 @@
+package pipelines
+
+import (
+	"context"
+	"fmt"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+
+	"github.com/lowdim/lowdim/experiments"
+	"github.com/lowdim/lowdim/io/blocks"
+	"github.com/lowdim/lowdim/io/matrix"
+)
+
+// Plan is a study resolved against its input: shapes known, parameters
+// checked, ready to be built into a pipeline.
+type Plan interface {
+	// Build adds the study's transforms to the pipeline.
+	Build(s beam.Scope)
+	// Tables names the tables the study writes.
+	Tables() []string
+}
+
+// NewPlan resolves spec for a run writing to out. Everything that can be
+// checked before the pipeline runs is checked here, so that bad input fails
+// fast with a one-line error and no work is started.
+func NewPlan(ctx context.Context, spec *experiments.Spec, out, runID string) (Plan, error) {
+	switch spec.Study {
+	case "spectrum":
+		return PlanSpectrum(ctx, spec, out, runID)
+	default:
+		return nil, fmt.Errorf("%s: study %q is not implemented yet (available: spectrum)", spec.File, spec.Study)
+	}
+}
+
+// PlanSpectrum opens the input matrix (header only where the format allows),
+// checks k against its shape and splits it into row shards.
+func PlanSpectrum(ctx context.Context, spec *experiments.Spec, out, runID string) (*SpectrumPlan, error) {
+	params, err := spec.SpectrumParams()
+	if err != nil {
+		return nil, err
+	}
+	read := blocks.Config{
+		Path:        spec.Input.Path,
+		Format:      spec.Input.Format,
+		Delimiter:   spec.Input.Delimiter,
+		SkipBadRows: spec.Input.OnBadRows == "skip",
+	}
+	if spec.Input.LabelColumn != "" {
+		read.DropColumns = []string{spec.Input.LabelColumn}
+	}
+	src, err := matrix.Open(ctx, read.Path, matrix.Options{Format: read.Format, Delimiter: read.Delimiter, DropColumns: read.DropColumns})
+	if err != nil {
+		return nil, err
+	}
+	rows, cols := src.Rows(), src.Cols()
+	if params.K > min(rows, cols) {
+		return nil, fmt.Errorf("%s: params.k = %d exceeds min(rows, cols) = min(%d, %d) of %s", spec.File, params.K, rows, cols, read.Path)
+	}
+	dataset := spec.Input.Dataset
+	if dataset == "" {
+		dataset = datasetName(read.Path)
+	}
+	return &SpectrumPlan{
+		RunID: runID, Out: out, Dataset: dataset, Read: read,
+		Rows: rows, Cols: cols, Ranges: blocks.Plan(rows, spec.Input.ShardRows),
+		Params: params, Seed: spec.Seed,
+	}, nil
+}
+
+// Build implements Plan.
+func (p *SpectrumPlan) Build(s beam.Scope) { Spectrum(s, *p) }
+
+// Tables implements Plan.
+func (p *SpectrumPlan) Tables() []string { return []string{SpectrumTable, SpectrumSummaryTable} }
+
+// datasetName is a file's base name without its data extensions.
+func datasetName(p string) string {
+	base := path.Base(strings.ReplaceAll(p, "\\", "/"))
+	for _, ext := range []string{".gz", ".npy", ".npz", ".csv", ".tsv", ".txt", ".parquet", ".safetensors"} {
+		base = strings.TrimSuffix(base, ext)
+	}
+	return base
+}
+
+// RunsTable is the table of runs, one row per run, written by the launcher.
+const RunsTable = "runs"
+
+// RunRow is a row of the `runs` table (design §3).
+type RunRow struct {
+	RunID         string    `parquet:"run_id"`
+	Study         string    `parquet:"study"`
+	Name          string    `parquet:"name"`
+	Spec          string    `parquet:"spec"` // the spec with defaults, as JSON
+	Seed          int64     `parquet:"seed"`
+	Runner        string    `parquet:"runner"`
+	LowdimVersion string    `parquet:"lowdim_version"`
+	StartedAt     time.Time `parquet:"started_at,timestamp(millisecond)"`
+	FinishedAt    time.Time `parquet:"finished_at,timestamp(millisecond)"`
+	RowsRead      int64     `parquet:"rows_read"`
+	Shards        int64     `parquet:"shards"`
+	BadRows       int64     `parquet:"bad_rows"`
+}

@@ -1,0 +1,173 @@
+package pipelines
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"testing"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/ptest"
+	"golang.org/x/exp/rand"
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/lowdim/lowdim/experiments"
+	"github.com/lowdim/lowdim/io/npy"
+	"github.com/lowdim/lowdim/io/tables"
+	"github.com/lowdim/lowdim/transforms"
+)
+
+func TestMain(m *testing.M) { ptest.Main(m) }
+
+// lowRank returns an m×n matrix of exact rank r with well-separated singular values.
+func lowRank(m, n, r int, seed uint64) *mat.Dense {
+	rng := rand.New(rand.NewSource(seed))
+	left := mat.NewDense(m, r, nil)
+	right := mat.NewDense(r, n, nil)
+	for i := 0; i < m; i++ {
+		for j := 0; j < r; j++ {
+			left.Set(i, j, rng.NormFloat64()*math.Pow(0.7, float64(j)))
+		}
+	}
+	for i := 0; i < r; i++ {
+		for j := 0; j < n; j++ {
+			right.Set(i, j, rng.NormFloat64())
+		}
+	}
+	var a mat.Dense
+	a.Mul(left, right)
+	return &a
+}
+
+func exactSigma(a mat.Matrix) []float64 {
+	var svd mat.SVD
+	if !svd.Factorize(a, mat.SVDNone) {
+		panic("svd failed")
+	}
+	return svd.Values(nil)
+}
+
+func writeMatrix(t *testing.T, dir string, a *mat.Dense) string {
+	t.Helper()
+	r, c := a.Dims()
+	name := filepath.Join(dir, "a.npy")
+	f, err := os.Create(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := npy.Write(f, r, c, a.RawMatrix().Data, "<f8", false); err != nil {
+		t.Fatal(err)
+	}
+	return name
+}
+
+// runSpectrum runs the spectrum pipeline on Prism (ptest) and returns the staged rows.
+func runSpectrum(t *testing.T, input string, shardRows int, params experiments.SpectrumParams) ([]transforms.SpectrumRow, transforms.SpectrumSummaryRow) {
+	t.Helper()
+	out := t.TempDir()
+	spec := &experiments.Spec{Study: "spectrum", Name: "t", Seed: 7, File: "test.yaml",
+		Input: experiments.Input{Path: input, ShardRows: shardRows, OnBadRows: "error"}}
+	plan, err := PlanSpectrum(context.Background(), spec, out, "r1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan.Params = params
+	p, s := beam.NewPipelineWithRoot()
+	plan.Build(s)
+	if err := ptest.Run(p); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	sigma, err := tables.ReadFile[transforms.SpectrumRow](ctx, filepath.Join(tables.StagingFolder(out, SpectrumTable, "r1"), tables.PartName(0, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := tables.ReadFile[transforms.SpectrumSummaryRow](ctx, filepath.Join(tables.StagingFolder(out, SpectrumSummaryTable, "r1"), tables.PartName(0, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sum) != 1 {
+		t.Fatalf("%d summary rows, want 1", len(sum))
+	}
+	sort.Slice(sigma, func(i, j int) bool { return sigma[i].Index < sigma[j].Index })
+	return sigma, sum[0]
+}
+
+// TestSpectrumShardInvariance: the pipeline's spectrum equals gonum's full SVD,
+// and is the same for 1, 3 and 8 shards of the same matrix.
+func TestSpectrumShardInvariance(t *testing.T) {
+	const m, n, r = 400, 30, 6
+	a := lowRank(m, n, r, 11)
+	want := exactSigma(a)
+	input := writeMatrix(t, t.TempDir(), a)
+	params := experiments.DefaultSpectrumParams()
+	params.K = r
+	var first []float64
+	for _, shards := range []int{1, 3, 8} {
+		t.Run(fmt.Sprintf("%d shards", shards), func(t *testing.T) {
+			sigma, sum := runSpectrum(t, input, (m+shards-1)/shards, params)
+			if int(sum.Shards) != shards || sum.Rows != m || sum.Cols != n {
+				t.Errorf("summary shape: %+v", sum)
+			}
+			if len(sigma) != r {
+				t.Fatalf("%d singular values, want %d", len(sigma), r)
+			}
+			var got []float64
+			for i, s := range sigma {
+				got = append(got, s.Sigma)
+				if d := math.Abs(s.Sigma-want[i]) / want[0]; d > 1e-9 {
+					t.Errorf("σ%d = %.15g, full SVD %.15g (rel %.2g)", i+1, s.Sigma, want[i], d)
+				}
+			}
+			if first == nil {
+				first = got
+			}
+			for i := range got {
+				if d := math.Abs(got[i]-first[i]) / first[0]; d > 1e-9 {
+					t.Errorf("σ%d differs from the 1-shard run by %.2g", i+1, d)
+				}
+			}
+			// Exact rank r: the top r hold all the energy.
+			if sum.EnergyRank99 == nil || *sum.EnergyRank99 > r {
+				t.Errorf("energy rank 99 = %v, want ≤ %d", sum.EnergyRank99, r)
+			}
+			if sum.RelativeError > 1e-6 {
+				t.Errorf("relative error bound %.3g on an exactly rank-%d matrix", sum.RelativeError, r)
+			}
+		})
+	}
+}
+
+// TestSpectrumCentered: center: true gives the spectrum of the column-centred matrix.
+func TestSpectrumCentered(t *testing.T) {
+	const m, n = 150, 12
+	a := lowRank(m, n, n, 5)
+	for j := 0; j < n; j++ {
+		for i := 0; i < m; i++ {
+			a.Set(i, j, a.At(i, j)+float64(10*j)) // large column offsets
+		}
+	}
+	c := mat.DenseCopyOf(a)
+	for j := 0; j < n; j++ {
+		mean := mat.Sum(c.ColView(j)) / m
+		for i := 0; i < m; i++ {
+			c.Set(i, j, c.At(i, j)-mean)
+		}
+	}
+	want := exactSigma(c)
+	params := experiments.DefaultSpectrumParams()
+	params.K, params.Center = n, true
+	sigma, sum := runSpectrum(t, writeMatrix(t, t.TempDir(), a), 40, params)
+	if !sum.Centered {
+		t.Error("summary not marked centred")
+	}
+	for i, s := range sigma {
+		if d := math.Abs(s.Sigma-want[i]) / want[0]; d > 1e-9 {
+			t.Errorf("σ%d = %.12g, centred SVD %.12g", i+1, s.Sigma, want[i])
+		}
+	}
+}
