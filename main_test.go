@@ -21,7 +21,10 @@ import (
 // runLowdim runs the CLI in process with fresh flag values.
 func runLowdim(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
-	flag.VisitAll(func(f *flag.Flag) { f.Value.Set(f.DefValue) })
+	for _, name := range []string{"out", "run_id", "overwrite", "quiet", "report", "runner", "endpoint", "environment_type"} {
+		f := flag.Lookup(name)
+		f.Value.Set(f.DefValue)
+	}
 	var o, e bytes.Buffer
 	code = runCLI(context.Background(), args, &o, &e)
 	return code, o.String(), e.String()

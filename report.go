@@ -181,7 +181,8 @@ func spectrumReport(ctx context.Context, md *strings.Builder, dir, out, runID st
 	return nil
 }
 
-// screePlot draws σᵢ on a log scale and the cumulative explained variance.
+// screePlot draws the explained variance ratio of each σᵢ and its cumulative sum,
+// with the energy ranks marked.
 func screePlot(file string, s transforms.SpectrumSummaryRow, vals []transforms.SpectrumRow) error {
 	p := plot.New()
 	p.Title.Text = fmt.Sprintf("%s: scree plot (%d × %d)", s.Dataset, s.Rows, s.Cols)
@@ -206,8 +207,8 @@ func screePlot(file string, s transforms.SpectrumSummaryRow, vals []transforms.S
 	p.Add(sc, line, plotter.NewGrid())
 	p.Legend.Add("σᵢ²/‖A‖²_F", sc)
 	p.Legend.Add("cumulative", line)
-	p.Legend.Top = false
-	p.Legend.Left = false
+	p.Legend.Top = true
+	p.Legend.YOffs = -1.2 * vg.Inch // between the cumulative curve and the points
 	p.Y.Min, p.Y.Max = 0, 1
 	for _, x := range []struct {
 		frac float64

@@ -90,6 +90,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		}
 	}
 
+	beam.Init()
+	captureBeamLogs()
+	failureLog.reset()
 	p, s := beam.NewPipelineWithRoot()
 	plan.Build(s)
 	if !*quietFlag {
@@ -101,12 +104,15 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		if aerr := tables.Abort(ctx, out, runID); aerr != nil {
 			fmt.Fprintf(stderr, "lowdim: cleaning up staged files: %v\n", aerr)
 		}
-		return fmt.Errorf("run %s failed: %w", runID, err)
+		if cause := failureLog.first(); cause != "" {
+			return fmt.Errorf("%s", cause)
+		}
+		return fmt.Errorf("run %s failed: %w (LOWDIM_BEAM_LOGS=1 shows the runner's log)", runID, err)
 	}
 	finished := time.Now().UTC()
 
 	counters := map[string]int64{}
-	if res != nil && res.Metrics() != nil {
+	if res != nil {
 		for _, c := range res.Metrics().AllMetrics().Counters() {
 			if c.Namespace() == "lowdim" {
 				counters[c.Name()] += c.Result()

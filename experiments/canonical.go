@@ -146,7 +146,10 @@ func (s *Spec) filled() (*yaml.Node, error) {
 			appendPair(params, f.key, n, comment)
 		}
 	} else if base := s.Params.base(); base != nil && len(base.Content) > 0 {
-		params = cleanNode(base, false)
+		params = mappingNode()
+		for i := 0; i+1 < len(base.Content); i += 2 {
+			params.Content = append(params.Content, cleanNode(base.Content[i], false), cleanNode(base.Content[i+1], false))
+		}
 	}
 	if len(s.axes) > 0 {
 		if params == nil {
@@ -178,10 +181,14 @@ func (s *Spec) isAxis(name string) bool {
 }
 
 // cleanNode deep-copies n without positions, comments and styles, with its
-// tag made explicit so that quoting is decided again by the encoder. flow
-// selects flow style for collections.
+// tag made explicit so that quoting is decided again by the encoder. Lists,
+// and everything inside them, are written in flow style; so are mappings
+// when flow is set.
 func cleanNode(n *yaml.Node, flow bool) *yaml.Node {
 	c := &yaml.Node{Kind: n.Kind, Tag: n.ShortTag(), Value: n.Value}
+	if n.Kind == yaml.SequenceNode {
+		flow = true
+	}
 	if flow && (n.Kind == yaml.SequenceNode || n.Kind == yaml.MappingNode) {
 		c.Style = yaml.FlowStyle
 	}

@@ -146,17 +146,18 @@ func (s *Spec) typedParams(newParams func() any, c *Cell, e *errs) any {
 	if e.problems() > before {
 		return dst
 	}
+	var probs cellProblems
 	switch {
 	case c != nil:
-		s.checkFields(dst, c, "", e)
+		probs.add(s.fieldProblems(dst, c, ""))
 	case len(s.axes) == 0:
-		s.checkFields(dst, nil, "", e)
+		probs.add(s.fieldProblems(dst, nil, ""))
 	case s.NumCells() <= validateCellLimit:
 		for i := range s.NumCells() {
 			cell := s.Cell(i)
 			p := newParams()
 			s.decodeParams(p, &cell, e)
-			s.checkFields(p, &cell, "", e)
+			probs.add(s.fieldProblems(p, &cell, ""))
 		}
 	default:
 		// Each axis value on top of the base params; only problems of that
@@ -173,47 +174,99 @@ func (s *Spec) typedParams(newParams func() any, c *Cell, e *errs) any {
 				d.decode(pair(a.key, vn), reflect.ValueOf(p).Elem(), "params.grid")
 				coords := make([]int, len(s.axes))
 				coords[ai] = j
-				s.checkFields(p, &Cell{Coords: coords}, a.Name, e)
+				probs.add(s.fieldProblems(p, &Cell{Coords: coords}, a.Name))
 			}
 		}
+	}
+	for _, pr := range probs.list {
+		msg := pr.msg
+		if pr.cell != "" {
+			msg += " (in grid cell " + pr.cell
+			switch {
+			case pr.more == 1:
+				msg += ", and 1 more cell"
+			case pr.more > 1:
+				msg += fmt.Sprintf(", and %d more cells", pr.more)
+			}
+			msg += ")"
+		}
+		e.add(pr.p, "%s", msg)
 	}
 	return dst
 }
 
-// checkFields runs the Validate method of params p, if any, and records its
+// fieldProblem is a problem found by a params Validate method, placed in
+// the spec. cell labels the grid cell it depends on, when it is not at a grid
+// value; more counts further cells with the same problem.
+type fieldProblem struct {
+	p    pos
+	msg  string
+	cell string
+	more int
+}
+
+// cellProblems gathers the problems of many cells, keeping the first cell of
+// each distinct problem and counting the others.
+type cellProblems struct {
+	list  []*fieldProblem
+	index map[string]*fieldProblem
+}
+
+func (cp *cellProblems) add(probs []fieldProblem) {
+	for _, pr := range probs {
+		key := fmt.Sprintf("%d:%d:%s", pr.p.line, pr.p.col, pr.msg)
+		if first, ok := cp.index[key]; ok {
+			if pr.cell != "" {
+				first.more++
+			}
+			continue
+		}
+		if cp.index == nil {
+			cp.index = make(map[string]*fieldProblem)
+		}
+		pr := pr
+		cp.index[key] = &pr
+		cp.list = append(cp.list, &pr)
+	}
+}
+
+// fieldProblems runs the Validate method of params p, if any, and places its
 // problems at the offending value: the grid value of cell c when the key is
 // a grid axis, else the value under params (or params itself, for a
 // default). When only is not empty, problems of other keys are dropped.
-func (s *Spec) checkFields(p any, c *Cell, only string, e *errs) {
+func (s *Spec) fieldProblems(p any, c *Cell, only string) []fieldProblem {
 	v, ok := p.(interface{ Validate() error })
 	if !ok {
-		return
+		return nil
 	}
 	err := v.Validate()
 	if err == nil {
-		return
+		return nil
 	}
 	var fes FieldErrors
 	if !errors.As(err, &fes) {
+		var probs []fieldProblem
 		for _, line := range strings.Split(err.Error(), "\n") {
-			e.add(s.at("params"), "params: %s", line)
+			probs = append(probs, fieldProblem{p: s.at("params"), msg: "params: " + line})
 		}
-		return
+		return probs
 	}
+	var probs []fieldProblem
 	for _, fe := range fes {
 		if only != "" && fe.Key != only {
 			continue
 		}
 		if c != nil {
 			if i := slices.IndexFunc(s.axes, func(a axis) bool { return a.Name == fe.Key }); i >= 0 {
-				e.add(nodePos(s.axes[i].nodes[c.Coords[i]]), "params.grid.%s %s", fe.Key, fe.Msg)
+				probs = append(probs, fieldProblem{p: nodePos(s.axes[i].nodes[c.Coords[i]]), msg: "params.grid." + fe.Key + " " + fe.Msg})
 				continue
 			}
 		}
-		msg := "params." + fe.Key + " " + fe.Msg
+		pr := fieldProblem{p: s.at("params." + fe.Key), msg: "params." + fe.Key + " " + fe.Msg}
 		if c != nil && len(s.axes) > 0 {
-			msg += " (in grid cell " + c.Label(s) + ")"
+			pr.cell = c.Label(s)
 		}
-		e.add(s.at("params."+fe.Key), "%s", msg)
+		probs = append(probs, pr)
 	}
+	return probs
 }

@@ -325,6 +325,11 @@ func (s *Spec) Validate() error {
 	if !slices.Contains(onBadRows, in.OnBadRows) {
 		e.add(s.at("input.on_bad_rows"), "input.on_bad_rows must be error or skip, got %q%s", in.OnBadRows, suggest(in.OnBadRows, onBadRows))
 	}
+	for i, c := range in.Columns {
+		if c == "" {
+			e.add(s.at("input.columns"), "input.columns[%d] is empty", i)
+		}
+	}
 	if in.Column != "" && len(in.Columns) > 0 {
 		e.add(s.at("input.column"), "input.column and input.columns are exclusive; set one")
 	}

@@ -29,7 +29,9 @@ type SpectrumParams struct {
 	// AlphaRange is the 1-based, inclusive range [lo, hi] of covariance
 	// eigenvalue indices i over which α-ReQ fits log λᵢ = c − α log i by
 	// ordinary least squares with uniform weights (Agrawal et al. 2022).
-	// hi = 0 means k. Default [1, 0]: all k eigenvalues. See AlphaIndices.
+	// hi = 0 means k. Default [1, 0]: all k eigenvalues. With hi = 0 and
+	// k ≤ lo there are fewer than two points and α is not computed (NULL);
+	// an explicit hi must satisfy lo < hi ≤ k. See AlphaIndices.
 	AlphaRange [2]int `yaml:"alpha_range" comment:"[lo, hi], 1-based inclusive; hi 0 = k"`
 }
 
@@ -47,8 +49,9 @@ func DefaultSpectrumParams() SpectrumParams {
 }
 
 // Validate checks k > 0, oversample ≥ 0, power_iters ≥ -1, coding_rate_eps
-// finite and > 0, and that alpha_range selects at least two indices within
-// [1, k]. The error, when not nil, is FieldErrors.
+// finite and > 0, alpha_range[0] ≥ 1, and either alpha_range[1] = 0 or
+// alpha_range[0] < alpha_range[1] ≤ k. The error, when not nil, is
+// FieldErrors.
 func (p SpectrumParams) Validate() error {
 	var fe FieldErrors
 	bad := func(key, format string, args ...any) {
@@ -74,9 +77,9 @@ func (p SpectrumParams) Validate() error {
 		bad("alpha_range", "must end at an index ≥ 0 (0 = k), got [%d, %d]", lo, hi)
 	case p.K <= 0:
 		// Reported under k.
-	case hi == 0 && lo >= p.K:
-		bad("alpha_range", "must select at least 2 indices: [%d, k] with k = %d", lo, p.K)
-	case hi != 0 && hi <= lo:
+	case hi == 0:
+		// [lo, k]: α is not computed when k ≤ lo.
+	case hi <= lo:
 		bad("alpha_range", "must select at least 2 indices, got [%d, %d]", lo, hi)
 	case hi > p.K:
 		bad("alpha_range", "ends at %d, beyond k = %d", hi, p.K)
@@ -85,7 +88,8 @@ func (p SpectrumParams) Validate() error {
 }
 
 // AlphaIndices returns the 1-based inclusive index range of the α-ReQ fit,
-// with the hi = 0 shorthand resolved to k.
+// with the hi = 0 shorthand resolved to k. The fit needs hi > lo; when
+// hi ≤ lo, α is not computed.
 func (p SpectrumParams) AlphaIndices() (lo, hi int) {
 	lo, hi = p.AlphaRange[0], p.AlphaRange[1]
 	if hi == 0 {

@@ -11,22 +11,30 @@ import (
 )
 
 // The products of a randomized SVD with the big matrix A (m×n) are tall and
-// skinny: A·B and Aᵀ·Q with B n×l, Q m×l, l ≈ 10–60. Both are computed by one
-// register-tiled micro-kernel (a 6×8 or 6×4 tile of the result held in
-// registers while a reduction of length kc streams through it, as in
-// Goto & van de Geijn 2008, "Anatomy of high-performance matrix
-// multiplication", §5) on packed panels of the skinny factor, with the rows of
-// A split across runtime.GOMAXPROCS(0) goroutines. On amd64 with AVX2 and FMA3
-// the micro-kernel is assembly (products_amd64.s); elsewhere it is kernGo.
+// skinny: A·B and Aᵀ·Q with B n×l, Q m×l, l ≈ 10–60. Both run one
+// register-tiled micro-kernel (Goto & van de Geijn 2008, "Anatomy of
+// high-performance matrix multiplication", §5): a 6×8 (or 6×4) tile of the
+// result stays in registers while the reduction streams through it, one
+// broadcast operand times one 8-wide row per step.
+//
+//   - A·B: the tile is 6 rows of A × 8 columns of B; A's rows are read in
+//     place, B is packed once into zero-padded 8-wide panels.
+//   - Aᵀ·Q: the tile is 6 columns of Q × 8 columns of A, i.e. a tile of
+//     (Aᵀ·Q)ᵀ; Q is packed in blocks of tnBlockRows rows into 6-wide panels and
+//     the rows of A are read in place, one cache line per step.
+//
+// Rows of A are split across runtime.GOMAXPROCS(0) goroutines. On amd64 with
+// AVX2 and FMA3 the micro-kernel is assembly (products_amd64.s); elsewhere,
+// or with the purego build tag, it is kernGo.
 //
 // Determinism: both products are bit-for-bit independent of goroutine
 // scheduling and of GOMAXPROCS. Every entry of A·B is one sequential sum over
 // k. Aᵀ·Q is summed over the rows of A in a fixed partition of [0, m) into
 // chunks that depends on (m, n, l) only; each chunk's partial sum is
 // sequential in the row index and the partials are added in chunk order.
-// Results of the assembly and the pure-Go kernel differ in rounding (FMA vs
-// separate multiply and add), so they can differ in the last bits between
-// machines with and without AVX2+FMA.
+// The assembly kernel rounds once per term (FMA) and kernGo twice (multiply,
+// then add; except where the Go compiler fuses them, as on arm64), so results
+// can differ in the last bits between machines with and without AVX2+FMA.
 
 const (
 	// mr is the number of rows of a micro-tile.
@@ -38,7 +46,7 @@ const (
 	// tnBlockRows is the number of rows of A and Q streamed through the
 	// micro-kernel per call in Aᵀ·Q: the A strip touched by one tile
 	// (tnBlockRows lines) stays in L1 for all panels of Q.
-	tnBlockRows = 128
+	tnBlockRows = 256
 	// tnMaxChunks is the largest number of row chunks of Aᵀ·Q, each with its
 	// own n×l partial sum; tnMaxPartialBytes caps their total size.
 	tnMaxChunks       = 32
@@ -53,11 +61,11 @@ var useAsm = haveAVX2FMA
 
 // microKernel computes the mr×w tile (w = 8 or 4)
 //
-//	c[r·ldc + j] = (load ? c[r·ldc + j] : 0) + Σ_{t<kc} a[r·ars + t·ast] · b[t·w + j]
+//	c[r·ldc + j] = (load ? c[r·ldc + j] : 0) + Σ_{t<kc} a[r·ars + t·ast] · b[t·bst + j]
 //
 // for r < mr and j < valid ≤ w, leaving c[r·ldc + j], j ≥ valid, untouched.
 // The sum over t is sequential.
-type microKernel func(kc int, a []float64, ars, ast int, b []float64, c []float64, ldc int, load bool, w, valid int)
+type microKernel func(kc int, a []float64, ars, ast int, b []float64, bst int, c []float64, ldc int, load bool, w, valid int)
 
 func kernel() microKernel {
 	if useAsm {
@@ -66,38 +74,40 @@ func kernel() microKernel {
 	return kernGo
 }
 
-// kernGo is the pure-Go microKernel.
-func kernGo(kc int, a []float64, ars, ast int, b []float64, c []float64, ldc int, load bool, w, valid int) {
+// kernGo is the pure-Go microKernel. It sweeps the tile in 2×4 blocks whose
+// eight accumulators stay in registers.
+func kernGo(kc int, a []float64, ars, ast int, b []float64, bst int, c []float64, ldc int, load bool, w, valid int) {
 	var acc [mr][nr]float64
 	if load {
 		for r := range mr {
 			copy(acc[r][:valid], c[r*ldc:r*ldc+valid])
 		}
 	}
-	b = b[:kc*w]
-	for t := range kc {
-		bt := b[t*w : t*w+w]
-		at := a[t*ast:]
-		for r := range mr {
-			x := at[r*ars]
-			row := &acc[r]
-			if w == nr {
-				bt := bt[:nr]
-				row[0] += x * bt[0]
-				row[1] += x * bt[1]
-				row[2] += x * bt[2]
-				row[3] += x * bt[3]
-				row[4] += x * bt[4]
-				row[5] += x * bt[5]
-				row[6] += x * bt[6]
-				row[7] += x * bt[7]
-			} else {
-				bt := bt[:4]
-				row[0] += x * bt[0]
-				row[1] += x * bt[1]
-				row[2] += x * bt[2]
-				row[3] += x * bt[3]
+	_ = a[(mr-1)*ars+(kc-1)*ast]
+	_ = b[(kc-1)*bst+w-1]
+	for r := 0; r < mr; r += 2 {
+		for j := 0; j < w; j += 4 {
+			r0, r1 := &acc[r], &acc[r+1]
+			c00, c01, c02, c03 := r0[j], r0[j+1], r0[j+2], r0[j+3]
+			c10, c11, c12, c13 := r1[j], r1[j+1], r1[j+2], r1[j+3]
+			ai, bi := r*ars, j
+			for range kc {
+				x0, x1 := a[ai], a[ai+ars]
+				bt := b[bi : bi+4 : bi+4]
+				b0, b1, b2, b3 := bt[0], bt[1], bt[2], bt[3]
+				c00 += x0 * b0
+				c01 += x0 * b1
+				c02 += x0 * b2
+				c03 += x0 * b3
+				c10 += x1 * b0
+				c11 += x1 * b1
+				c12 += x1 * b2
+				c13 += x1 * b3
+				ai += ast
+				bi += bst
 			}
+			r0[j], r0[j+1], r0[j+2], r0[j+3] = c00, c01, c02, c03
+			r1[j], r1[j+1], r1[j+2], r1[j+3] = c10, c11, c12, c13
 		}
 	}
 	for r := range mr {
@@ -105,9 +115,7 @@ func kernGo(kc int, a []float64, ars, ast int, b []float64, c []float64, ldc int
 	}
 }
 
-// panel is a column range [col, col+valid) of the skinny factor packed w wide
-// (zero padded) at offset off of the packed buffer; the packed buffer has lpad
-// columns in all.
+// panel is the column range [col, col+valid) of B, packed w wide (zero padded).
 type panel struct {
 	col, valid, w int
 }
@@ -289,7 +297,7 @@ func mulNN(c, a, b blas64.General) {
 				ai := a.Data[i*a.Stride:]
 				ci := c.Data[i*c.Stride:]
 				for _, p := range ps {
-					kern(n, ai, a.Stride, 1, bp[n*p.col:], ci[p.col:], c.Stride, false, p.w, p.valid)
+					kern(n, ai, a.Stride, 1, bp[n*p.col:], p.w, ci[p.col:], c.Stride, false, p.w, p.valid)
 				}
 			}
 		}
@@ -308,7 +316,7 @@ func mulNN(c, a, b blas64.General) {
 		copy(at[r*n:(r+1)*n], a.Data[(full+r)*a.Stride:(full+r)*a.Stride+n])
 	}
 	for _, p := range ps {
-		kern(n, at, n, 1, bp[n*p.col:], ct[p.col:], l, false, p.w, p.valid)
+		kern(n, at, n, 1, bp[n*p.col:], p.w, ct[p.col:], l, false, p.w, p.valid)
 	}
 	for r := range tail {
 		copy(c.Data[(full+r)*c.Stride:(full+r)*c.Stride+l], ct[r*l:(r+1)*l])
@@ -316,8 +324,8 @@ func mulNN(c, a, b blas64.General) {
 }
 
 // tnChunks returns the number of row chunks of Aᵀ·Q and the rows per chunk
-// (a multiple of tnBlockRows, the last chunk shorter). They depend on
-// m, n and l only, never on GOMAXPROCS.
+// (a multiple of tnBlockRows, the last chunk shorter). They depend on m and
+// the partial-sum size only, never on GOMAXPROCS.
 func tnChunks(m, partialLen int) (chunks, rows int) {
 	maxChunks := max(1, min(tnMaxChunks, tnMaxPartialBytes/(8*partialLen)))
 	blocks := (m + tnBlockRows - 1) / tnBlockRows
@@ -327,75 +335,99 @@ func tnChunks(m, partialLen int) (chunks, rows int) {
 }
 
 // mulTN sets c = aᵀ·q (a m×n, q m×l, c n×l). The rows of a are split into
-// tnChunks fixed chunks; chunk k's partial sum P_k = A_kᵀ·Q_k is accumulated
-// sequentially over its rows, and c = (…((P_0 + P_1) + P_2) …) in chunk order,
-// whatever the number of goroutines.
+// tnChunks fixed chunks; chunk h's partial sum P_h = Q_hᵀ·A_h (l×n, stored
+// transposed so that the micro-kernel reads rows of A contiguously) is
+// accumulated sequentially over its rows, and cᵀ = (…((P_0 + P_1) + P_2) …)
+// in chunk order, whatever the number of goroutines.
 func mulTN(c, a, q blas64.General) {
 	m, n, l := a.Rows, a.Cols, q.Cols
-	ps, lpad := panelsOf(l)
-	full := n / mr * mr // columns of a in whole tiles
-	npad := (n + mr - 1) / mr * mr
-	plen := npad * lpad
+	lq := (l + mr - 1) / mr * mr // rows of a partial: l rounded up to tiles
+	full := n / nr * nr          // columns of a in whole 8-wide tiles
+	tailW := 0                   // width of the tile holding columns [full, n)
+	switch {
+	case n-full > 4:
+		tailW = nr
+	case n > full:
+		tailW = 4
+	}
+	ldp := full + tailW // row stride of a partial
+	plen := lq * ldp
 	chunks, chunkRows := tnChunks(m, plen)
 	partBuf := getBuf(chunks * plen)
 	defer putBuf(partBuf)
 	parts := *partBuf
 	kern := kernel()
 	workers := workersFor(m, n, l, chunks)
-	// Per worker: packed Q block (tnBlockRows×lpad) and the zero-padded
-	// tail columns of the A block (tnBlockRows×mr).
-	wsLen := tnBlockRows*lpad + tnBlockRows*mr
+	// Per worker: the block of Q packed in mr-column panels (tnBlockRows×lq)
+	// and the zero-padded tail columns of the block of A (tnBlockRows×tailW).
+	wsLen := tnBlockRows*lq + tnBlockRows*tailW
 	wsBuf := getBuf(workers * wsLen)
 	defer putBuf(wsBuf)
 
 	var next atomic.Int64
 	parallelFor(workers, func(w int) {
 		ws := (*wsBuf)[w*wsLen : (w+1)*wsLen]
-		qp, at := ws[:tnBlockRows*lpad], ws[tnBlockRows*lpad:]
+		qp, at := ws[:tnBlockRows*lq], ws[tnBlockRows*lq:]
 		for {
-			ch := int(next.Add(1)) - 1
-			if ch >= chunks {
+			h := int(next.Add(1)) - 1
+			if h >= chunks {
 				return
 			}
-			part := parts[ch*plen : (ch+1)*plen]
-			r1 := min(m, (ch+1)*chunkRows)
-			for i0 := ch * chunkRows; i0 < r1; i0 += tnBlockRows {
+			part := parts[h*plen : (h+1)*plen]
+			r1 := min(m, (h+1)*chunkRows)
+			for i0 := h * chunkRows; i0 < r1; i0 += tnBlockRows {
 				rows := min(tnBlockRows, r1-i0)
-				load := i0 > ch*chunkRows
-				packPanels(qp, q, i0, rows, ps)
+				load := i0 > h*chunkRows
+				packTiles(qp, q, i0, rows, l, lq)
 				ai := a.Data[i0*a.Stride:]
-				for k0 := 0; k0 < full; k0 += mr {
-					for _, p := range ps {
-						kern(rows, ai[k0:], 1, a.Stride, qp[rows*p.col:], part[k0*lpad+p.col:], lpad, load, p.w, p.w)
+				for k0 := 0; k0 < full; k0 += nr {
+					for j0 := 0; j0 < lq; j0 += mr {
+						kern(rows, qp[rows*j0:], 1, mr, ai[k0:], a.Stride, part[j0*ldp+k0:], ldp, load, nr, nr)
 					}
 				}
-				if full == n {
+				if tailW == 0 {
 					continue
 				}
-				at := at[:rows*mr]
+				at := at[:rows*tailW]
 				clear(at)
 				for t := range rows {
-					copy(at[t*mr:], ai[t*a.Stride+full:t*a.Stride+n])
+					copy(at[t*tailW:], ai[t*a.Stride+full:t*a.Stride+n])
 				}
-				for _, p := range ps {
-					kern(rows, at, 1, mr, qp[rows*p.col:], part[full*lpad+p.col:], lpad, load, p.w, p.w)
+				for j0 := 0; j0 < lq; j0 += mr {
+					kern(rows, qp[rows*j0:], 1, mr, at, tailW, part[j0*ldp+full:], ldp, load, tailW, tailW)
 				}
 			}
 		}
 	})
 
-	// c[k][j] = Σ_ch parts[ch][k][j] in chunk order; rows of c split between workers.
+	// c[k][j] = Σ_h P_h[j][k] in chunk order; rows of c split between workers.
 	per := (n + workers - 1) / workers
 	parallelFor(workers, func(w int) {
-		for k := w * per; k < min(n, (w+1)*per); k++ {
-			ck := c.Data[k*c.Stride : k*c.Stride+l]
-			copy(ck, parts[k*lpad:k*lpad+l])
-			for ch := 1; ch < chunks; ch++ {
-				pk := parts[ch*plen+k*lpad : ch*plen+k*lpad+l]
-				for j := range ck {
-					ck[j] += pk[j]
+		k0, k1 := w*per, min(n, (w+1)*per)
+		for j := range l {
+			for k := k0; k < k1; k++ {
+				s := parts[j*ldp+k]
+				for h := 1; h < chunks; h++ {
+					s += parts[h*plen+j*ldp+k]
 				}
+				c.Data[k*c.Stride+j] = s
 			}
 		}
 	})
+}
+
+// packTiles copies rows [r0, r0+rows) of the m×l matrix x into dst in panels
+// of mr columns: panel j0/mr occupies dst[rows·j0 : rows·(j0+mr)], row t at
+// offset t·mr, zero padded past column l. lq is l rounded up to a multiple of mr.
+func packTiles(dst []float64, x blas64.General, r0, rows, l, lq int) {
+	for j0 := 0; j0 < lq; j0 += mr {
+		out := dst[rows*j0 : rows*(j0+mr)]
+		valid := min(mr, l-j0)
+		for t := range rows {
+			src := x.Data[(r0+t)*x.Stride+j0 : (r0+t)*x.Stride+j0+valid]
+			o := out[t*mr : t*mr+mr]
+			copy(o, src)
+			clear(o[valid:])
+		}
+	}
 }

@@ -13,19 +13,26 @@ import (
 var haveAVX2FMA = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 
 //go:noescape
-func kern6x8AVX2(kc int, a *float64, ars, ast int, b *float64, c *float64, ldc int, load int, mask *int64)
+func kern6x8AVX2(kc int, a *float64, ars, ast int, b *float64, c *float64, ldc int, load int, mask *int64, bst, pf int)
 
 //go:noescape
-func kern6x4AVX2(kc int, a *float64, ars, ast int, b *float64, c *float64, ldc int, load int, mask *int64)
+func kern6x4AVX2(kc int, a *float64, ars, ast int, b *float64, c *float64, ldc int, load int, mask *int64, bst, pf int)
+
+// Prefetch distances (bytes) of the b operand: ahead in a packed panel, and
+// ahead along a row of A when b walks down A's rows (Aᵀ·Q).
+var (
+	prefetchPacked  = 512
+	prefetchStrided = 128
+)
 
 // laneMasks[8-v:16-v] are the VMASKMOVPD lane masks selecting the first v of 8 columns.
 var laneMasks = [16]int64{-1, -1, -1, -1, -1, -1, -1, -1}
 
 // kernAVX2 is microKernel on the assembly kernels. The bounds checks make
 // every element the kernel touches an element of a, b and c.
-func kernAVX2(kc int, a []float64, ars, ast int, b []float64, c []float64, ldc int, load bool, w, valid int) {
+func kernAVX2(kc int, a []float64, ars, ast int, b []float64, bst int, c []float64, ldc int, load bool, w, valid int) {
 	_ = a[(mr-1)*ars+(kc-1)*ast]
-	_ = b[kc*w-1]
+	_ = b[(kc-1)*bst+w-1]
 	_ = c[(mr-1)*ldc+valid-1]
 	var mask *int64
 	if valid < w {
@@ -36,9 +43,13 @@ func kernAVX2(kc int, a []float64, ars, ast int, b []float64, c []float64, ldc i
 		ld = 1
 	}
 	const f = int(unsafe.Sizeof(float64(0)))
+	pf := prefetchPacked
+	if bst != w {
+		pf = prefetchStrided
+	}
 	if w == 8 {
-		kern6x8AVX2(kc, &a[0], ars*f, ast*f, &b[0], &c[0], ldc*f, ld, mask)
+		kern6x8AVX2(kc, &a[0], ars*f, ast*f, &b[0], &c[0], ldc*f, ld, mask, bst*f, pf)
 	} else {
-		kern6x4AVX2(kc, &a[0], ars*f, ast*f, &b[0], &c[0], ldc*f, ld, mask)
+		kern6x4AVX2(kc, &a[0], ars*f, ast*f, &b[0], &c[0], ldc*f, ld, mask, bst*f, pf)
 	}
 }

@@ -5,9 +5,10 @@
 // Register-tiled micro-kernels of MulTallSkinny and MulTransTallSkinny
 // (AVX2 + FMA3). Each computes a 6×w tile (w = 8 or 4)
 //
-//	C[r][j] = (load ? C[r][j] : 0) + Σ_{t<kc} a[r·ars + t·ast] · b[t·w + j],
+//	C[r][j] = (load ? C[r][j] : 0) + Σ_{t<kc} a[r·ars + t·ast] · b[t·bst + j],
 //
-// a, C addressed with byte strides, b a packed panel (w contiguous values per t).
+// a, b and C addressed with byte strides: b row t at b + t·bst (w contiguous values);
+// b + t·bst + pf is prefetched into L1 before row t is used.
 // The accumulators live in Y0–Y11 (6 rows × two 4-wide halves); the sum over t
 // is sequential, one FMA per term. mask, when not nil, points to w int64 lane
 // masks (all ones = column present) used for C loads and stores of edge tiles.
@@ -19,19 +20,21 @@
 	VFMADD231PD  Y12, tmp, acc0;    \
 	VFMADD231PD  Y13, tmp, acc1
 
-#define STEP8(off) \
-	VMOVUPD off(DI), Y12;      \
-	VMOVUPD off+32(DI), Y13;   \
+#define STEP8 \
+	PREFETCHT0 (DI)(DX*1);     \
+	VMOVUPD (DI), Y12;         \
+	VMOVUPD 32(DI), Y13;       \
 	FMA8(R8, Y14, Y0, Y1);     \
 	FMA8(R9, Y15, Y2, Y3);     \
 	FMA8(R10, Y14, Y4, Y5);    \
 	FMA8(R11, Y15, Y6, Y7);    \
 	FMA8(R12, Y14, Y8, Y9);    \
 	FMA8(R13, Y15, Y10, Y11);  \
-	ADDQ BX, AX
+	ADDQ BX, AX;               \
+	ADDQ SI, DI
 
-// func kern6x8AVX2(kc int, a *float64, ars, ast int, b *float64, c *float64, ldc int, load int, mask *int64)
-TEXT ·kern6x8AVX2(SB), NOSPLIT, $0-72
+// func kern6x8AVX2(kc int, a *float64, ars, ast int, b *float64, c *float64, ldc int, load int, mask *int64, bst, pf int)
+TEXT ·kern6x8AVX2(SB), NOSPLIT, $0-88
 	MOVQ kc+0(FP), CX
 	MOVQ a+8(FP), R8
 	MOVQ ars+16(FP), DX
@@ -106,16 +109,17 @@ loadmask8:
 
 start8:
 	XORQ AX, AX
+	MOVQ bst+72(FP), SI
+	MOVQ pf+80(FP), DX
 	CMPQ CX, $4
 	JL   tail8
 
 loop8:
 	PREFETCHT0 256(R8)(AX*1)
-	STEP8(0)
-	STEP8(64)
-	STEP8(128)
-	STEP8(192)
-	ADDQ $256, DI
+	STEP8
+	STEP8
+	STEP8
+	STEP8
 	SUBQ $4, CX
 	CMPQ CX, $4
 	JGE  loop8
@@ -125,13 +129,13 @@ tail8:
 	JZ    store8
 
 tail8loop:
-	STEP8(0)
-	ADDQ $64, DI
+	STEP8
 	DECQ CX
 	JNZ  tail8loop
 
 store8:
 	MOVQ  c+40(FP), SI
+	MOVQ  ldc+48(FP), DX
 	MOVQ  mask+64(FP), AX
 	TESTQ AX, AX
 	JNZ   storemask8
@@ -182,18 +186,20 @@ storemask8:
 	VBROADCASTSD (base)(AX*1), tmp; \
 	VFMADD231PD  Y12, tmp, acc
 
-#define STEP4(off) \
-	VMOVUPD off(DI), Y12; \
+#define STEP4 \
+	PREFETCHT0 (DI)(DX*1); \
+	VMOVUPD (DI), Y12;    \
 	FMA4(R8, Y14, Y0);    \
 	FMA4(R9, Y15, Y1);    \
 	FMA4(R10, Y14, Y2);   \
 	FMA4(R11, Y15, Y3);   \
 	FMA4(R12, Y14, Y4);   \
 	FMA4(R13, Y15, Y5);   \
-	ADDQ BX, AX
+	ADDQ BX, AX;          \
+	ADDQ SI, DI
 
-// func kern6x4AVX2(kc int, a *float64, ars, ast int, b *float64, c *float64, ldc int, load int, mask *int64)
-TEXT ·kern6x4AVX2(SB), NOSPLIT, $0-72
+// func kern6x4AVX2(kc int, a *float64, ars, ast int, b *float64, c *float64, ldc int, load int, mask *int64, bst, pf int)
+TEXT ·kern6x4AVX2(SB), NOSPLIT, $0-88
 	MOVQ kc+0(FP), CX
 	MOVQ a+8(FP), R8
 	MOVQ ars+16(FP), DX
@@ -249,16 +255,17 @@ loadmask4:
 
 start4:
 	XORQ AX, AX
+	MOVQ bst+72(FP), SI
+	MOVQ pf+80(FP), DX
 	CMPQ CX, $4
 	JL   tail4
 
 loop4:
 	PREFETCHT0 256(R8)(AX*1)
-	STEP4(0)
-	STEP4(32)
-	STEP4(64)
-	STEP4(96)
-	ADDQ $128, DI
+	STEP4
+	STEP4
+	STEP4
+	STEP4
 	SUBQ $4, CX
 	CMPQ CX, $4
 	JGE  loop4
@@ -268,13 +275,13 @@ tail4:
 	JZ    store4
 
 tail4loop:
-	STEP4(0)
-	ADDQ $32, DI
+	STEP4
 	DECQ CX
 	JNZ  tail4loop
 
 store4:
 	MOVQ  c+40(FP), SI
+	MOVQ  ldc+48(FP), DX
 	MOVQ  mask+64(FP), AX
 	TESTQ AX, AX
 	JNZ   storemask4

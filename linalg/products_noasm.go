@@ -5,6 +5,6 @@ package linalg
 // haveAVX2FMA is false where products_amd64.s is not built.
 const haveAVX2FMA = false
 
-func kernAVX2(kc int, a []float64, ars, ast int, b []float64, c []float64, ldc int, load bool, w, valid int) {
+func kernAVX2(kc int, a []float64, ars, ast int, b []float64, bst int, c []float64, ldc int, load bool, w, valid int) {
 	panic("linalg: no assembly kernel on this platform")
 }

@@ -150,6 +150,7 @@ func TestRandomizedSVDMatchesExact(t *testing.T) {
 
 func TestRandomizedSVDResidualAndErrorEstimate(t *testing.T) {
 	a := lowRankPlusNoise(500, 200, 15, 0.8, 1e-2, 2)
+	residByQ := map[int]float64{}
 	for _, q := range []int{0, 1, 3} {
 		got, err := RandomizedSVD(a, RSVDOptions{K: 5, Oversample: 3, PowerIters: q, Seed: 7, WantU: true})
 		if err != nil {
@@ -184,6 +185,11 @@ func TestRandomizedSVDResidualAndErrorEstimate(t *testing.T) {
 			t.Errorf("q=%d: ErrorEstimate %.6g above %.6g", q, got.ErrorEstimate, hi)
 		}
 		t.Logf("q=%d: ‖E‖₂ = %.4g, estimate = %.4g (ratio %.2f), ‖E‖_F = %.4g", q, spec, got.ErrorEstimate, got.ErrorEstimate/spec, fro)
+		residByQ[q] = got.ResidualFrobenius
+	}
+	// Power iterations sharpen the captured subspace (HMT 2011 Corollary 10.10).
+	if residByQ[3] >= 0.8*residByQ[0] {
+		t.Errorf("residual with q=3 (%.4g) is not clearly below q=0 (%.4g): are power iterations applied?", residByQ[3], residByQ[0])
 	}
 }
 

@@ -69,13 +69,16 @@ func writeMatrix(t *testing.T, dir string, a *mat.Dense) string {
 func runSpectrum(t *testing.T, input string, shardRows int, params experiments.SpectrumParams) ([]transforms.SpectrumRow, transforms.SpectrumSummaryRow) {
 	t.Helper()
 	out := t.TempDir()
-	spec := &experiments.Spec{Study: "spectrum", Name: "t", Seed: 7, File: "test.yaml",
-		Input: experiments.Input{Path: input, ShardRows: shardRows, OnBadRows: "error"}}
+	yaml := fmt.Sprintf("study: spectrum\nname: t\nseed: 7\ninput:\n  path: %s\n  shard_rows: %d\nparams:\n  k: %d\n  center: %v\n",
+		input, shardRows, params.K, params.Center)
+	spec, err := experiments.Parse([]byte(yaml), "test.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
 	plan, err := PlanSpectrum(context.Background(), spec, out, "r1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	plan.Params = params
 	p, s := beam.NewPipelineWithRoot()
 	plan.Build(s)
 	if err := ptest.Run(p); err != nil {

@@ -25,7 +25,7 @@ func gz(t testing.TB, s string) []byte {
 
 func TestReadAll(t *testing.T) {
 	for _, c := range []struct {
-		name, in string
+		name, in   string
 		opts       Options
 		rows, cols int
 		data       []float64

@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -212,7 +213,7 @@ func TestWriteReadRoundTrip(t *testing.T) {
 				if h.Rows != rows || h.Cols != cols || h.Fortran != fortran || h.Descr != dtype {
 					t.Fatalf("%v %s %v: header %+v", shape, dtype, fortran, h)
 				}
-				if (10+h.DataOffset-10)%64 != 0 {
+				if h.DataOffset%64 != 0 {
 					t.Errorf("DataOffset %d not 64-aligned", h.DataOffset)
 				}
 				got := make([]float64, len(data))
@@ -443,5 +444,26 @@ func TestHigherRank(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestNoHugeAllocation checks that headers claiming huge sizes are refused
+// without allocating from the claimed size.
+func TestNoHugeAllocation(t *testing.T) {
+	huge := [][]byte{
+		append([]byte(Magic+"\x02\x00"), 0xff, 0xff, 0xff, 0x7f, '{'),
+		npyBytes("{'descr': '<f8', 'fortran_order': False, 'shape': (100000000, 100000000), }\n", 64),
+		npyBytes("{'descr': '<f8', 'fortran_order': True, 'shape': (1000000000,), }\n", 64),
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for _, in := range huge {
+		if _, err := ReadHeader(bytes.NewReader(in)); err == nil {
+			t.Fatalf("accepted %q", in[:20])
+		}
+	}
+	runtime.ReadMemStats(&after)
+	if d := after.TotalAlloc - before.TotalAlloc; d > 1<<18 {
+		t.Errorf("refusing %d huge headers allocated %d bytes", len(huge), d)
 	}
 }

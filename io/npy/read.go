@@ -149,6 +149,10 @@ func (c *cursor) decode(off int64, count int, h Header, dst []float64, stride in
 // decodeInto converts the elements in b, each size bytes in byte order o, to
 // float64 and stores element k at dst[k*stride].
 func decodeInto(dst []float64, stride int, b []byte, size int, o binary.ByteOrder) {
+	if o == binary.ByteOrder(binary.LittleEndian) {
+		decodeLE(dst, stride, b, size)
+		return
+	}
 	m := len(b) / size
 	switch size {
 	case 8:
@@ -162,6 +166,32 @@ func decodeInto(dst []float64, stride int, b []byte, size int, o binary.ByteOrde
 	case 2:
 		for k := 0; k < m; k++ {
 			dst[k*stride] = halfToFloat64(o.Uint16(b[2*k:]))
+		}
+	}
+}
+
+// decodeLE is decodeInto for little-endian data, the common case, with the
+// byte order known at compile time so the loads inline.
+func decodeLE(dst []float64, stride int, b []byte, size int) {
+	le := binary.LittleEndian
+	m := len(b) / size
+	switch {
+	case size == 8 && stride == 1:
+		dst = dst[:m]
+		for k := range dst {
+			dst[k] = math.Float64frombits(le.Uint64(b[8*k:]))
+		}
+	case size == 8:
+		for k := 0; k < m; k++ {
+			dst[k*stride] = math.Float64frombits(le.Uint64(b[8*k:]))
+		}
+	case size == 4:
+		for k := 0; k < m; k++ {
+			dst[k*stride] = float64(math.Float32frombits(le.Uint32(b[4*k:])))
+		}
+	case size == 2:
+		for k := 0; k < m; k++ {
+			dst[k*stride] = halfToFloat64(le.Uint16(b[2*k:]))
 		}
 	}
 }

@@ -46,7 +46,11 @@ type rips struct {
 	bnd       bndEnum
 
 	cofacets []entry
-	wcb, wrc heap // working coboundary and working reduction column
+	wcb, wrc heap
+
+	// Vertex scratch for the apparent-pair tests and the reduction.
+	facetVerts, cofacetVerts, xVerts, pivotVerts []int32
+	facetPd, cofacetPd, xPd, pivotPd             []float64 // working coboundary and working reduction column
 
 	pairs []Pair
 }
@@ -64,7 +68,7 @@ func newRips(n, maxDim int, threshold float64, births []float64) *rips {
 	}
 	r.cob.init(r, maxDim+1)
 	r.zcob.init(r, maxDim+1)
-	r.bnd.init(r, maxDim+2)
+	r.bnd.init(r)
 	return r
 }
 
@@ -102,6 +106,26 @@ func (r *rips) buildSparse(value func(i, j int) float64, deg []int32, edges int)
 				fill[j]++
 			}
 		}
+	}
+}
+
+// buildSparseFromEdges is buildSparse from the list of the edges under the
+// threshold, in the order of the loops of buildSparse.
+func (r *rips) buildSparseFromEdges(kept []keptEdge, deg []int32, edges int) {
+	r.sparse = true
+	r.nbrStart = make([]int, r.n+1)
+	for v, d := range deg {
+		r.nbrStart[v+1] = r.nbrStart[v] + int(d)
+	}
+	r.nbrIdx = make([]int32, 2*edges)
+	r.nbrDiam = make([]float64, 2*edges)
+	fill := make([]int, r.n)
+	copy(fill, r.nbrStart[:r.n])
+	for _, e := range kept {
+		r.nbrIdx[fill[e.i]], r.nbrDiam[fill[e.i]] = e.j, e.d
+		fill[e.i]++
+		r.nbrIdx[fill[e.j]], r.nbrDiam[fill[e.j]] = e.i, e.d
+		fill[e.j]++
 	}
 }
 
@@ -171,6 +195,10 @@ type cobEnum struct {
 	j, k               int
 	diam               float64
 	verts              []int32
+	// pd holds the pairwise edge values of verts when pdOK.
+	pd   []float64
+	pdOK bool
+	wd   []float64
 	// sparse: one cursor per vertex into its neighbour list, walking down.
 	it, end []int
 	nbr     int
@@ -180,18 +208,103 @@ type cobEnum struct {
 func (e *cobEnum) init(r *rips, maxVerts int) {
 	e.r = r
 	e.verts = make([]int32, 0, maxVerts)
+	e.pd = make([]float64, 0, maxVerts*maxVerts)
+	e.wd = make([]float64, maxVerts)
 	e.it = make([]int, 0, maxVerts)
 	e.end = make([]int, 0, maxVerts)
 }
 
 // set starts the enumeration of the cofacets of s, a simplex of dimension dim.
 func (e *cobEnum) set(s entry, dim int) {
+	e.verts = e.verts[:dim+1]
+	e.r.vertices(s.idx, dim, e.verts)
+	e.pdOK = false
+	e.start(s, dim)
+}
+
+// setGeom is set for a simplex whose vertices and pairwise edge values
+// (row-major, (dim+1)×(dim+1)) are known.
+func (e *cobEnum) setGeom(s entry, dim int, verts []int32, pd []float64) {
+	e.verts = append(e.verts[:0], verts...)
+	e.pd = append(e.pd[:0], pd...)
+	e.pdOK = true
+	e.start(s, dim)
+}
+
+// cofacetGeometry writes the vertices and pairwise edge values of the
+// cofacet last returned by next to dv and dpd. It must be called before the
+// next call of hasNext.
+func (e *cobEnum) cofacetGeometry(dv []int32, dpd []float64) ([]int32, []float64) {
+	r := e.r
+	m := len(e.verts)
+	if !e.pdOK {
+		e.pd = r.pairwise(e.pd, e.verts)
+		e.pdOK = true
+	}
+	w := e.lastVertex()
+	wd := e.wd[:m]
+	if r.sparse {
+		// The cursors still point at the new vertex in every list, except
+		// the first, which next has moved past it.
+		wd[0] = r.nbrDiam[e.it[0]+1]
+		for a := 1; a < m; a++ {
+			wd[a] = r.nbrDiam[e.it[a]]
+		}
+	} else {
+		for a, v := range e.verts {
+			wd[a] = r.dist(int(v), w)
+		}
+	}
+	pos := 0
+	for pos < m && int(e.verts[pos]) < w {
+		pos++
+	}
+	dv = insertVertex(dv, e.verts, w)
+	M := m + 1
+	dpd = append(dpd[:0], make([]float64, M*M)...)
+	for a := 0; a < m; a++ {
+		na := a
+		if a >= pos {
+			na++
+		}
+		for b := 0; b < m; b++ {
+			nb := b
+			if b >= pos {
+				nb++
+			}
+			dpd[na*M+nb] = e.pd[a*m+b]
+		}
+		dpd[na*M+pos], dpd[pos*M+na] = wd[a], wd[a]
+	}
+	return dv, dpd
+}
+
+// pairwise writes the pairwise edge values of verts to dst.
+func (r *rips) pairwise(dst []float64, verts []int32) []float64 {
+	m := len(verts)
+	dst = append(dst[:0], make([]float64, m*m)...)
+	for a := 0; a < m; a++ {
+		for c := 0; c < a; c++ {
+			d := r.dist(int(verts[a]), int(verts[c]))
+			dst[a*m+c], dst[c*m+a] = d, d
+		}
+	}
+	return dst
+}
+
+// lastVertex returns the vertex added by the last cofacet returned by next.
+func (e *cobEnum) lastVertex() int {
+	if e.r.sparse {
+		return e.nbr
+	}
+	return e.j + 1
+}
+
+func (e *cobEnum) start(s entry, dim int) {
 	r := e.r
 	e.idxBelow, e.idxAbove = s.idx, 0
 	e.j, e.k = r.n-1, dim+1
 	e.diam = s.diam
-	e.verts = e.verts[:dim+1]
-	r.vertices(s.idx, dim, e.verts)
 	if r.sparse {
 		e.it, e.end = e.it[:dim+1], e.end[:dim+1]
 		for m, v := range e.verts {
@@ -214,7 +327,6 @@ func (e *cobEnum) hasNext(all bool) bool {
 outer:
 	for ; e.it[0] > e.end[0]; e.it[0]-- {
 		cand := nbrIdx[e.it[0]]
-		cd := nbrDiam[e.it[0]]
 		for m := 1; m < len(e.it); m++ {
 			p := e.it[m]
 			for nbrIdx[p] > cand {
@@ -228,6 +340,10 @@ outer:
 			if nbrIdx[p] != cand {
 				continue outer
 			}
+		}
+		// cand is a neighbour of every vertex: the cofacet's new edges.
+		cd := nbrDiam[e.it[0]]
+		for _, p := range e.it[1:] {
 			cd = max(cd, nbrDiam[p])
 		}
 		for e.k > 0 && int(e.verts[e.k-1]) > int(cand) {
@@ -283,28 +399,19 @@ type bndEnum struct {
 	k, dim             int
 	verts              []int32
 	pd                 []float64 // pairwise edge values, pd[a*(dim+1)+b]
+
 }
 
-func (b *bndEnum) init(r *rips, maxVerts int) {
-	b.r = r
-	b.verts = make([]int32, 0, maxVerts)
-	b.pd = make([]float64, 0, maxVerts*maxVerts)
-}
+func (b *bndEnum) init(r *rips) { b.r = r }
 
-func (b *bndEnum) set(s entry, dim int) {
-	r := b.r
+// setGeom starts the enumeration of the facets of s, a simplex of
+// dimension dim with vertices verts in increasing order and pairwise edge
+// values pd, which must not change during the enumeration.
+func (b *bndEnum) setGeom(s entry, dim int, verts []int32, pd []float64) {
 	b.idxBelow, b.idxAbove = s.idx, 0
 	b.k, b.dim = dim, dim
-	b.verts = b.verts[:dim+1]
-	r.vertices(s.idx, dim, b.verts)
-	m := dim + 1
-	b.pd = b.pd[:m*m]
-	for a := 0; a < m; a++ {
-		for c := 0; c < a; c++ {
-			d := r.dist(int(b.verts[a]), int(b.verts[c]))
-			b.pd[a*m+c], b.pd[c*m+a] = d, d
-		}
-	}
+	b.verts = verts
+	b.pd = pd
 }
 
 func (b *bndEnum) hasNext() bool { return b.k >= 0 }
@@ -340,29 +447,34 @@ func (b *bndEnum) next() entry {
 	return entry{d, idx}
 }
 
+// The apparent-pair tests take the vertices (increasing) and the pairwise
+// edge values (row-major) of the simplex, which the enumerators pass on, so
+// that no simplex is decoded or looked up twice.
+
 // zeroPivotFacet returns the facet of s (of dimension dim) with the same
 // diameter and the smallest index: the pivot of s's boundary if it has zero
-// persistence.
-func (r *rips) zeroPivotFacet(s entry, dim int) (entry, bool) {
+// persistence. omit is the position in verts of the vertex the facet lacks.
+func (r *rips) zeroPivotFacet(s entry, dim int, verts []int32, pd []float64) (f entry, omit int, ok bool) {
 	b := &r.bnd
-	b.set(s, dim)
+	b.setGeom(s, dim, verts, pd)
 	for b.hasNext() {
-		f := b.next()
+		omit = b.k
+		f = b.next()
 		if f.diam == s.diam {
-			return f, true
+			return f, omit, true
 		}
 	}
-	return entry{}, false
+	return entry{}, 0, false
 }
 
 // zeroPivotCofacet returns the cofacet of s with the same diameter and the
 // largest index: the pivot of s's coboundary if it has zero persistence.
-func (r *rips) zeroPivotCofacet(s entry, dim int) (entry, bool) {
-	c := &r.zcob
-	c.set(s, dim)
-	for c.hasNext(true) {
-		x := c.next()
-		if x.diam == s.diam {
+// Its geometry is then available from r.zcob.cofacetGeometry.
+func (r *rips) zeroPivotCofacet(s entry, dim int, verts []int32, pd []float64) (entry, bool) {
+	e := &r.zcob
+	e.setGeom(s, dim, verts, pd)
+	for e.hasNext(true) {
+		if x := e.next(); x.diam == s.diam {
 			return x, true
 		}
 	}
@@ -372,12 +484,13 @@ func (r *rips) zeroPivotCofacet(s entry, dim int) (entry, bool) {
 // zeroApparentFacet returns σ when (σ, s) is an apparent pair of zero
 // persistence (Bauer 2021, §3.5): σ is the zero pivot facet of s and s the
 // zero pivot cofacet of σ.
-func (r *rips) zeroApparentFacet(s entry, dim int) (entry, bool) {
-	f, ok := r.zeroPivotFacet(s, dim)
+func (r *rips) zeroApparentFacet(s entry, dim int, verts []int32, pd []float64) (entry, bool) {
+	f, omit, ok := r.zeroPivotFacet(s, dim, verts, pd)
 	if !ok {
 		return entry{}, false
 	}
-	if c, ok := r.zeroPivotCofacet(f, dim-1); ok && c.idx == s.idx {
+	r.facetVerts, r.facetPd = dropVertex(r.facetVerts, r.facetPd, verts, pd, omit)
+	if c, ok := r.zeroPivotCofacet(f, dim-1, r.facetVerts, r.facetPd); ok && c.idx == s.idx {
 		return f, true
 	}
 	return entry{}, false
@@ -385,21 +498,53 @@ func (r *rips) zeroApparentFacet(s entry, dim int) (entry, bool) {
 
 // zeroApparentCofacet returns τ when (s, τ) is an apparent pair of zero
 // persistence.
-func (r *rips) zeroApparentCofacet(s entry, dim int) (entry, bool) {
-	c, ok := r.zeroPivotCofacet(s, dim)
+func (r *rips) zeroApparentCofacet(s entry, dim int, verts []int32, pd []float64) (entry, bool) {
+	c, ok := r.zeroPivotCofacet(s, dim, verts, pd)
 	if !ok {
 		return entry{}, false
 	}
-	if f, ok := r.zeroPivotFacet(c, dim+1); ok && f.idx == s.idx {
+	r.cofacetVerts, r.cofacetPd = r.zcob.cofacetGeometry(r.cofacetVerts, r.cofacetPd)
+	if f, _, ok := r.zeroPivotFacet(c, dim+1, r.cofacetVerts, r.cofacetPd); ok && f.idx == s.idx {
 		return c, true
 	}
 	return entry{}, false
 }
 
-func (r *rips) inZeroApparentPair(s entry, dim int) bool {
-	if _, ok := r.zeroApparentCofacet(s, dim); ok {
+func (r *rips) inZeroApparentPair(s entry, dim int, verts []int32, pd []float64) bool {
+	if _, ok := r.zeroApparentCofacet(s, dim, verts, pd); ok {
 		return true
 	}
-	_, ok := r.zeroApparentFacet(s, dim)
+	_, ok := r.zeroApparentFacet(s, dim, verts, pd)
 	return ok
+}
+
+// dropVertex writes the geometry of the facet of (verts, pd) without
+// position k.
+func dropVertex(dv []int32, dpd []float64, verts []int32, pd []float64, k int) ([]int32, []float64) {
+	m := len(verts)
+	dv = append(append(dv[:0], verts[:k]...), verts[k+1:]...)
+	dpd = dpd[:0]
+	for a := 0; a < m; a++ {
+		if a == k {
+			continue
+		}
+		for b := 0; b < m; b++ {
+			if b != k {
+				dpd = append(dpd, pd[a*m+b])
+			}
+		}
+	}
+	return dv, dpd
+}
+
+// insertVertex writes verts with w inserted in increasing order to dst.
+func insertVertex(dst, verts []int32, w int) []int32 {
+	dst = dst[:0]
+	i := 0
+	for i < len(verts) && int(verts[i]) < w {
+		i++
+	}
+	dst = append(dst, verts[:i]...)
+	dst = append(dst, int32(w))
+	return append(dst, verts[i:]...)
 }

@@ -210,6 +210,15 @@ func binomialFloat(n, k int) float64 {
 	return c
 }
 
+// keptEdge is an edge {i, j}, i > j, of filtration value d.
+type keptEdge struct {
+	i, j int32
+	d    float64
+}
+
+// maxKeptEdges bounds the edges kept from the first pass (64 MiB).
+const maxKeptEdges = 1 << 22
+
 // forceLayout overrides the choice of distance structure in tests:
 // 1 dense, 2 sparse.
 var forceLayout int
@@ -228,34 +237,74 @@ func compute(n int, dist func(i, j int) float64, opts Options) (Diagram, error) 
 		}
 	}
 
-	// Pass 1: enclosing radius.
+	// Pass 1: enclosing radius, and degrees at the requested threshold.
+	// While they are few (a sparse complex), the edges under the threshold
+	// are kept so that the neighbour lists need no second pass.
+	pairsTotal := n * (n - 1) / 2
+	keepMax := min(pairsTotal/3, maxKeptEdges)
+	var kept []keptEdge
+	keeping := true
 	rowMax := make([]float64, n)
 	for i := range rowMax {
 		rowMax[i] = math.Inf(-1)
 	}
+	// An edge of value +Inf is never in the complex, even at threshold +Inf.
+	limit := min(opts.Threshold, math.MaxFloat64)
+	deg := make([]int32, n)
+	edges := 0
 	for i := 1; i < n; i++ {
+		ri := rowMax[i]
 		for j := 0; j < i; j++ {
 			d := value(i, j)
-			rowMax[i] = max(rowMax[i], d)
+			ri = max(ri, d)
 			rowMax[j] = max(rowMax[j], d)
+			if d <= limit {
+				deg[i]++
+				deg[j]++
+				edges++
+				if keeping {
+					if len(kept) == keepMax {
+						keeping, kept = false, nil
+					} else {
+						kept = append(kept, keptEdge{int32(i), int32(j), d})
+					}
+				}
+			}
 		}
+		rowMax[i] = ri
 	}
 	enclosing := slices.Min(rowMax)
 	threshold := min(opts.Threshold, enclosing)
 
-	// Pass 2: degrees at the threshold.
-	deg := make([]int32, n)
-	edges := 0
-	for i := 1; i < n; i++ {
-		for j := 0; j < i; j++ {
-			if value(i, j) <= threshold {
-				deg[i]++
-				deg[j]++
-				edges++
+	// Pass 2, when the enclosing radius is smaller: degrees at it.
+	if threshold < limit {
+		limit = threshold
+		clear(deg)
+		edges = 0
+		if keeping {
+			w := 0
+			for _, e := range kept {
+				if e.d <= limit {
+					deg[e.i]++
+					deg[e.j]++
+					kept[w] = e
+					w++
+				}
+			}
+			kept = kept[:w]
+			edges = w
+		} else {
+			for i := 1; i < n; i++ {
+				for j := 0; j < i; j++ {
+					if value(i, j) <= limit {
+						deg[i]++
+						deg[j]++
+						edges++
+					}
+				}
 			}
 		}
 	}
-	pairsTotal := n * (n - 1) / 2
 	sparse := 3*edges < pairsTotal
 	switch forceLayout {
 	case 1:
@@ -273,10 +322,14 @@ func compute(n int, dist func(i, j int) float64, opts Options) (Diagram, error) 
 			ErrTooLarge, n, threshold, edges, formatBytes(est), formatBytes(float64(maxBytes)))
 	}
 
-	r := newRips(n, opts.MaxDim, threshold, births)
-	if sparse {
+	r := newRips(n, opts.MaxDim, limit, births)
+	switch {
+	case sparse && keeping:
+		r.buildSparseFromEdges(kept, deg, edges)
+		kept = nil
+	case sparse:
 		r.buildSparse(value, deg, edges)
-	} else {
+	default:
 		r.buildDense(value)
 	}
 	deg = nil

@@ -5,14 +5,15 @@ import (
 	"slices"
 )
 
-// heap is a binary min-heap of entries in the order before.
+// heap is a 4-ary min-heap of entries in the order before: shallower than
+// a binary heap, with the children of a node in one cache line.
 type heap []entry
 
 func (h *heap) push(e entry) {
 	s := append(*h, e)
 	i := len(s) - 1
 	for i > 0 {
-		p := (i - 1) / 2
+		p := (i - 1) >> 2
 		if !before(e, s[p]) {
 			break
 		}
@@ -29,49 +30,44 @@ func (h *heap) pop() entry {
 	n := len(s) - 1
 	e := s[n]
 	s = s[:n]
-	i := 0
-	for {
-		c := 2*i + 1
-		if c >= n {
-			break
-		}
-		if c+1 < n && before(s[c+1], s[c]) {
-			c++
-		}
-		if !before(s[c], e) {
-			break
-		}
-		s[i] = s[c]
-		i = c
-	}
 	if n > 0 {
-		s[i] = e
+		siftDown(s, 0, e)
 	}
 	*h = s
 	return top
 }
 
+// siftDown places e at position i or below.
+func siftDown(s []entry, i int, e entry) {
+	n := len(s)
+	for {
+		c := 4*i + 1
+		if c >= n {
+			break
+		}
+		m := c
+		last := min(c+4, n)
+		for k := c + 1; k < last; k++ {
+			if before(s[k], s[m]) {
+				m = k
+			}
+		}
+		if !before(s[m], e) {
+			break
+		}
+		s[i] = s[m]
+		i = m
+	}
+	s[i] = e
+}
+
 // heapify restores the heap order of the whole slice.
 func (h heap) heapify() {
-	n := len(h)
-	for i := n/2 - 1; i >= 0; i-- {
-		e := h[i]
-		j := i
-		for {
-			c := 2*j + 1
-			if c >= n {
-				break
-			}
-			if c+1 < n && before(h[c+1], h[c]) {
-				c++
-			}
-			if !before(h[c], e) {
-				break
-			}
-			h[j] = h[c]
-			j = c
-		}
-		h[j] = e
+	if len(h) < 2 {
+		return
+	}
+	for i := (len(h) - 2) / 4; i >= 0; i-- {
+		siftDown(h, i, h[i])
 	}
 }
 
@@ -89,13 +85,25 @@ func (h *heap) popPivot() (entry, bool) {
 }
 
 // pivot returns the first entry with a nonzero coefficient and leaves it in
-// the heap.
+// the heap. Equal entries are adjacent in the heap order, so the top cancels
+// exactly when the smallest of its children has its index.
 func (h *heap) pivot() (entry, bool) {
-	p, ok := h.popPivot()
-	if ok {
-		h.push(p)
+	for len(*h) > 0 {
+		s := *h
+		top := s[0]
+		m := -1
+		for k := 1; k < min(5, len(s)); k++ {
+			if m < 0 || before(s[k], s[m]) {
+				m = k
+			}
+		}
+		if m < 0 || s[m].idx != top.idx {
+			return top, true
+		}
+		h.pop()
+		h.pop()
 	}
-	return p, ok
+	return entry{}, false
 }
 
 // compareBefore is the three-way comparison of the order before.
@@ -173,7 +181,7 @@ func (r *rips) dim0() (edges, columns []entry) {
 			}
 			u.birth[a] = old
 		} else if r.maxDim > 0 {
-			if _, ok := r.zeroApparentCofacet(e, 1); !ok {
+			if _, ok := r.zeroApparentCofacet(e, 1, []int32{lo, int32(hi)}, []float64{0, e.diam, e.diam, 0}); !ok {
 				columns = append(columns, e)
 			}
 		}
@@ -255,7 +263,7 @@ func (r *rips) computePairs(columns []entry, pivots map[int64]int32, dim int) {
 					r.addSimplexCoboundary(e, dim)
 				}
 				pivot, ok = r.wcb.pivot()
-			} else if f, found := r.zeroApparentFacet(pivot, dim+1); found {
+			} else if f, found := r.zeroApparentFacet(pivot, dim+1, r.decode(pivot, dim+1), r.pivotPd); found {
 				// The pivot's column was skipped as an apparent pair: its
 				// reduced column is its own coboundary.
 				r.addSimplexCoboundary(f, dim)
@@ -296,7 +304,8 @@ func (r *rips) initCoboundary(s entry, dim int, pivots map[int64]int32) (entry, 
 		r.cofacets = append(r.cofacets, x)
 		if check && x.diam == s.diam {
 			if _, found := pivots[x.idx]; !found {
-				if _, apparent := r.zeroApparentFacet(x, dim+1); !apparent {
+				r.xVerts, r.xPd = c.cofacetGeometry(r.xVerts, r.xPd)
+				if _, apparent := r.zeroApparentFacet(x, dim+1, r.xVerts, r.xPd); !apparent {
 					return x, true
 				}
 			}
@@ -306,6 +315,15 @@ func (r *rips) initCoboundary(s entry, dim int, pivots map[int64]int32) (entry, 
 	r.wcb = append(r.wcb, r.cofacets...)
 	r.wcb.heapify()
 	return r.wcb.pivot()
+}
+
+// decode returns the vertices of s, of dimension dim, in a scratch slice,
+// and leaves their pairwise edge values in r.pivotPd.
+func (r *rips) decode(s entry, dim int) []int32 {
+	r.pivotVerts = append(r.pivotVerts[:0], make([]int32, dim+1)...)
+	r.vertices(s.idx, dim, r.pivotVerts)
+	r.pivotPd = r.pairwise(r.pivotPd, r.pivotVerts)
+	return r.pivotVerts
 }
 
 // addSimplexCoboundary adds s to the working reduction column and its
@@ -340,7 +358,11 @@ func (r *rips) assemble(simplices *[]entry, columns []entry, pivots map[int64]in
 			if dim != r.maxDim {
 				next = append(next, x)
 			}
-			if _, cleared := pivots[x.idx]; !cleared && !r.inZeroApparentPair(x, dim) {
+			if _, cleared := pivots[x.idx]; cleared {
+				continue
+			}
+			r.xVerts, r.xPd = c.cofacetGeometry(r.xVerts, r.xPd)
+			if !r.inZeroApparentPair(x, dim, r.xVerts, r.xPd) {
 				columns = append(columns, x)
 			}
 		}

@@ -1,0 +1,290 @@
+package linalg
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"testing"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+// kernelPaths runs f once per available micro-kernel: the assembly one (when
+// the CPU has AVX2+FMA) and the pure-Go one.
+func kernelPaths(t *testing.T, f func(t *testing.T)) {
+	t.Helper()
+	saved := useAsm
+	defer func() { useAsm = saved }()
+	if haveAVX2FMA {
+		useAsm = true
+		t.Run("asm", f)
+	}
+	useAsm = false
+	t.Run("go", f)
+}
+
+func randDense(rnd *rand.Rand, r, c int) *mat.Dense {
+	data := make([]float64, r*c)
+	for i := range data {
+		data[i] = rnd.NormFloat64()
+	}
+	return mat.NewDense(r, c, data)
+}
+
+// relErrBound returns max_ij |got−want| / (Σ_k |x_ik||y_kj|), the error
+// relative to the natural scale of each entry of a product x·y; it is a few
+// multiples of machine epsilon for a correctly computed product.
+func relErr(got, want, scale *mat.Dense) float64 {
+	r, c := want.Dims()
+	var worst float64
+	for i := range r {
+		for j := range c {
+			d := math.Abs(got.At(i, j) - want.At(i, j))
+			if s := scale.At(i, j); s > 0 {
+				d /= s
+			}
+			worst = max(worst, d)
+		}
+	}
+	return worst
+}
+
+func absDense(x mat.Matrix) *mat.Dense {
+	var d mat.Dense
+	d.CloneFrom(x)
+	d.Apply(func(_, _ int, v float64) float64 { return math.Abs(v) }, &d)
+	return &d
+}
+
+// productShapes covers whole and partial 6-row tiles, 8-, 4- and masked
+// panels, l = 1, tiny matrices, a product big enough to run in parallel, and
+// more chunks than one in Aᵀ·Q.
+var productShapes = [][3]int{
+	{1, 1, 1}, {2, 3, 1}, {5, 7, 3}, {6, 6, 4}, {6, 6, 8}, {7, 5, 9},
+	{13, 11, 12}, {37, 19, 30}, {64, 64, 16}, {100, 6, 5}, {131, 13, 1},
+	{250, 97, 17}, {1000, 61, 30}, {3001, 129, 20}, {5000, 50, 60},
+}
+
+func TestMulTallSkinnyMatchesGonum(t *testing.T) {
+	kernelPaths(t, func(t *testing.T) {
+		rnd := rand.New(rand.NewPCG(7, 1))
+		for _, s := range productShapes {
+			m, n, l := s[0], s[1], s[2]
+			a, b := randDense(rnd, m, n), randDense(rnd, n, l)
+			var want, scale mat.Dense
+			want.Mul(a, b)
+			scale.Mul(absDense(a), absDense(b))
+			got := mat.NewDense(m, l, nil)
+			MulTallSkinny(got, a, b)
+			if e := relErr(got, &want, &scale); e > 1e-13 {
+				t.Errorf("%dx%dx%d: A·B relative error %.3g > 1e-13", m, n, l, e)
+			}
+			// Aᵀ given as a transpose: MulTallSkinny(Aᵀ, Q) = MulTransTallSkinny(A, Q).
+			qt := randDense(rnd, m, l)
+			var wantT, scaleT mat.Dense
+			wantT.Mul(a.T(), qt)
+			scaleT.Mul(absDense(a).T(), absDense(qt))
+			gotT := mat.NewDense(n, l, nil)
+			MulTallSkinny(gotT, a.T(), qt)
+			if e := relErr(gotT, &wantT, &scaleT); e > 1e-13 {
+				t.Errorf("%dx%dx%d: (Aᵀ)·Q relative error %.3g > 1e-13", m, n, l, e)
+			}
+		}
+	})
+}
+
+func TestMulTransTallSkinnyMatchesGonum(t *testing.T) {
+	kernelPaths(t, func(t *testing.T) {
+		rnd := rand.New(rand.NewPCG(7, 2))
+		for _, s := range productShapes {
+			m, n, l := s[0], s[1], s[2]
+			a, q := randDense(rnd, m, n), randDense(rnd, m, l)
+			var want, scale mat.Dense
+			want.Mul(a.T(), q)
+			scale.Mul(absDense(a).T(), absDense(q))
+			got := mat.NewDense(n, l, nil)
+			MulTransTallSkinny(got, a, q)
+			if e := relErr(got, &want, &scale); e > 1e-13 {
+				t.Errorf("%dx%dx%d: Aᵀ·Q relative error %.3g > 1e-13", m, n, l, e)
+			}
+			// (Bᵀ)ᵀ·X with B given transposed: MulTransTallSkinny(Bᵀ, X) = B·X.
+			bt := randDense(rnd, l+2, n) // (l+2)×n: Bᵀ with B n×(l+2)
+			x := randDense(rnd, l+2, 3)
+			var wantN, scaleN mat.Dense
+			wantN.Mul(bt.T(), x)
+			scaleN.Mul(absDense(bt).T(), absDense(x))
+			gotN := mat.NewDense(n, 3, nil)
+			MulTransTallSkinny(gotN, bt, x)
+			if e := relErr(gotN, &wantN, &scaleN); e > 1e-13 {
+				t.Errorf("%dx%dx%d: Bᵀ·X relative error %.3g > 1e-13", m, n, l, e)
+			}
+		}
+	})
+}
+
+// TestProductsStridedViews checks sub-matrix views (stride > columns) as
+// operands and as dst, and that the columns of dst's backing array outside
+// the view are left untouched.
+func TestProductsStridedViews(t *testing.T) {
+	kernelPaths(t, func(t *testing.T) {
+		rnd := rand.New(rand.NewPCG(7, 3))
+		m, n, l := 203, 41, 13
+		a := randDense(rnd, m+3, n+5).Slice(2, m+2, 3, n+3).(*mat.Dense)
+		b := randDense(rnd, n+1, l+4).Slice(1, n+1, 2, l+2).(*mat.Dense)
+		q := randDense(rnd, m, l+3).Slice(0, m, 3, l+3).(*mat.Dense)
+		const sentinel = 12345.0
+		big := mat.NewDense(m+2, l+6, nil)
+		for i := range m + 2 {
+			for j := range l + 6 {
+				big.Set(i, j, sentinel)
+			}
+		}
+		dst := big.Slice(1, m+1, 3, l+3).(*mat.Dense)
+		MulTallSkinny(dst, a, b)
+		var want mat.Dense
+		want.Mul(a, b)
+		if !mat.EqualApprox(dst, &want, 1e-11) {
+			t.Errorf("A·B on strided views differs from gonum")
+		}
+		bigT := mat.NewDense(n+2, l+6, nil)
+		for i := range n + 2 {
+			for j := range l + 6 {
+				bigT.Set(i, j, sentinel)
+			}
+		}
+		dstT := bigT.Slice(1, n+1, 3, l+3).(*mat.Dense)
+		MulTransTallSkinny(dstT, a, q)
+		want.Reset()
+		want.Mul(a.T(), q)
+		if !mat.EqualApprox(dstT, &want, 1e-11) {
+			t.Errorf("Aᵀ·Q on strided views differs from gonum")
+		}
+		for _, bb := range []*mat.Dense{big, bigT} {
+			r, _ := bb.Dims()
+			for i := range r {
+				for j := range l + 6 {
+					inside := i >= 1 && i < r-1 && j >= 3 && j < l+3
+					if !inside && bb.At(i, j) != sentinel {
+						t.Fatalf("entry (%d,%d) outside the dst view was overwritten: %v", i, j, bb.At(i, j))
+					}
+				}
+			}
+		}
+	})
+}
+
+// TestProductsDeterministic checks that both products are bit-for-bit equal
+// across repeated calls and across GOMAXPROCS = 1, 2, 3.
+func TestProductsDeterministic(t *testing.T) {
+	kernelPaths(t, func(t *testing.T) {
+		rnd := rand.New(rand.NewPCG(7, 4))
+		m, n, l := 9001, 77, 30
+		a, b, q := randDense(rnd, m, n), randDense(rnd, n, l), randDense(rnd, m, l)
+		if c, _ := tnChunks(m, ((n+mr-1)/mr*mr)*32); c < 4 {
+			t.Fatalf("test shape gives %d chunks of Aᵀ·Q, want several", c)
+		}
+		var refAB, refATQ *mat.Dense
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+		for _, procs := range []int{1, 2, 3, 2} {
+			runtime.GOMAXPROCS(procs)
+			ab, atq := mat.NewDense(m, l, nil), mat.NewDense(n, l, nil)
+			MulTallSkinny(ab, a, b)
+			MulTransTallSkinny(atq, a, q)
+			if refAB == nil {
+				refAB, refATQ = ab, atq
+				continue
+			}
+			if !mat.Equal(ab, refAB) {
+				t.Errorf("A·B with GOMAXPROCS=%d is not bit-identical", procs)
+			}
+			if !mat.Equal(atq, refATQ) {
+				t.Errorf("Aᵀ·Q with GOMAXPROCS=%d is not bit-identical", procs)
+			}
+		}
+	})
+}
+
+// TestProductsFallback checks the paths that defer to gonum: a non-Dense
+// operand, dst aliasing an operand, and an empty dst that is resized.
+func TestProductsFallback(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(7, 5))
+	m, n, l := 40, 9, 5
+	a, b := randDense(rnd, m, n), randDense(rnd, n, l)
+	var want mat.Dense
+	want.Mul(a, b)
+
+	var empty mat.Dense
+	MulTallSkinny(&empty, a, b)
+	if !mat.EqualApprox(&empty, &want, 1e-12) {
+		t.Errorf("A·B into an empty dst differs from gonum")
+	}
+	sym := mat.NewSymDense(n, nil)
+	for i := range n {
+		for j := i; j < n; j++ {
+			sym.SetSym(i, j, rnd.NormFloat64())
+		}
+	}
+	var wantSym, gotSym mat.Dense
+	wantSym.Mul(sym, b)
+	MulTallSkinny(&gotSym, sym, b)
+	if !mat.EqualApprox(&gotSym, &wantSym, 1e-12) {
+		t.Errorf("A·B with a SymDense A differs from gonum")
+	}
+	var wantT, gotT mat.Dense
+	wantT.Mul(sym.T(), b)
+	MulTransTallSkinny(&gotT, sym, b)
+	if !mat.EqualApprox(&gotT, &wantT, 1e-12) {
+		t.Errorf("Aᵀ·Q with a SymDense A differs from gonum")
+	}
+
+	// dst aliases b: b ← a2·b with a2 square.
+	a2 := randDense(rnd, n, n)
+	bc := mat.DenseCopyOf(b)
+	var wantAlias mat.Dense
+	wantAlias.Mul(a2, b)
+	MulTallSkinny(bc, a2, bc)
+	if !mat.EqualApprox(bc, &wantAlias, 1e-12) {
+		t.Errorf("A·B with dst aliasing B differs from gonum")
+	}
+}
+
+func TestProductsPanicOnShape(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(7, 6))
+	a := randDense(rnd, 10, 4)
+	for name, f := range map[string]func(){
+		"inner":    func() { MulTallSkinny(mat.NewDense(10, 2, nil), a, randDense(rnd, 5, 2)) },
+		"dst":      func() { MulTallSkinny(mat.NewDense(9, 2, nil), a, randDense(rnd, 4, 2)) },
+		"innerT":   func() { MulTransTallSkinny(mat.NewDense(4, 2, nil), a, randDense(rnd, 9, 2)) },
+		"dstTrans": func() { MulTransTallSkinny(mat.NewDense(4, 3, nil), a, randDense(rnd, 10, 2)) },
+	} {
+		func() {
+			defer func() {
+				if r := recover(); r != mat.ErrShape {
+					t.Errorf("%s: recovered %v, want mat.ErrShape", name, r)
+				}
+			}()
+			f()
+		}()
+	}
+}
+
+func TestPanelsOf(t *testing.T) {
+	for _, tc := range []struct {
+		l    int
+		want string
+		lpad int
+	}{
+		{1, "[{0 1 4}]", 4},
+		{4, "[{0 4 4}]", 4},
+		{5, "[{0 5 8}]", 8},
+		{8, "[{0 8 8}]", 8},
+		{12, "[{0 8 8} {8 4 4}]", 12},
+		{30, "[{0 8 8} {8 8 8} {16 8 8} {24 6 8}]", 32},
+	} {
+		ps, lpad := panelsOf(tc.l)
+		if got := fmt.Sprint(ps); got != tc.want || lpad != tc.lpad {
+			t.Errorf("panelsOf(%d) = %s, %d; want %s, %d", tc.l, got, lpad, tc.want, tc.lpad)
+		}
+	}
+}
