@@ -80,7 +80,11 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
+	dryRun := isDryRun()
 	for _, t := range append(plan.Tables(), pipelines.RunsTable) {
+		if dryRun {
+			break // nothing will be written
+		}
 		exists, err := tables.Exists(ctx, tables.RunFolder(out, t, runID))
 		if err != nil {
 			return err
@@ -110,6 +114,10 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return fmt.Errorf("run %s failed: %w (LOWDIM_BEAM_LOGS=1 shows the runner's log)", runID, err)
 	}
 	finished := time.Now().UTC()
+	if dryRun {
+		fmt.Fprintf(stdout, "dry run: job printed above, nothing submitted or written\n")
+		return nil
+	}
 
 	counters := map[string]int64{}
 	if res != nil {
@@ -152,6 +160,12 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		fmt.Fprintf(stdout, "report: %s\n", dir)
 	}
 	return nil
+}
+
+// isDryRun reports whether Dataflow's --dry_run asks to print the job only.
+func isDryRun() bool {
+	f := flag.Lookup("dry_run")
+	return f != nil && f.Value.String() == "true"
 }
 
 var validRunID = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)

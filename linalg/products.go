@@ -50,7 +50,7 @@ const (
 	// tnMaxChunks is the largest number of row chunks of Aᵀ·Q, each with its
 	// own n×l partial sum; tnMaxPartialBytes caps their total size.
 	tnMaxChunks       = 32
-	tnMaxPartialBytes = 64 << 20
+	tnMaxPartialBytes = 32 << 20
 	// parallelFlops is the product size (2·m·n·l) below which one goroutine
 	// does all the work.
 	parallelFlops = 1 << 21
@@ -334,6 +334,22 @@ func tnChunks(m, partialLen int) (chunks, rows int) {
 	return (m + rows - 1) / rows, rows
 }
 
+// tnLayout returns the layout of a partial sum (Aᵀ·Q)ᵀ of mulTN: lq rows
+// (l rounded up to whole tiles of mr), the columns [0, full) of A in whole
+// 8-wide tiles, the width tailW (0, 4 or 8) of the tile holding columns
+// [full, n), and the row stride ldp = full + tailW.
+func tnLayout(n, l int) (lq, full, tailW, ldp int) {
+	lq = (l + mr - 1) / mr * mr
+	full = n / nr * nr
+	switch {
+	case n-full > 4:
+		tailW = nr
+	case n > full:
+		tailW = 4
+	}
+	return lq, full, tailW, full + tailW
+}
+
 // mulTN sets c = aᵀ·q (a m×n, q m×l, c n×l). The rows of a are split into
 // tnChunks fixed chunks; chunk h's partial sum P_h = Q_hᵀ·A_h (l×n, stored
 // transposed so that the micro-kernel reads rows of A contiguously) is
@@ -341,16 +357,7 @@ func tnChunks(m, partialLen int) (chunks, rows int) {
 // in chunk order, whatever the number of goroutines.
 func mulTN(c, a, q blas64.General) {
 	m, n, l := a.Rows, a.Cols, q.Cols
-	lq := (l + mr - 1) / mr * mr // rows of a partial: l rounded up to tiles
-	full := n / nr * nr          // columns of a in whole 8-wide tiles
-	tailW := 0                   // width of the tile holding columns [full, n)
-	switch {
-	case n-full > 4:
-		tailW = nr
-	case n > full:
-		tailW = 4
-	}
-	ldp := full + tailW // row stride of a partial
+	lq, full, tailW, ldp := tnLayout(n, l)
 	plen := lq * ldp
 	chunks, chunkRows := tnChunks(m, plen)
 	partBuf := getBuf(chunks * plen)

@@ -20,7 +20,7 @@ func kern6x4AVX2(kc int, a *float64, ars, ast int, b *float64, c *float64, ldc i
 
 // Prefetch distances (bytes) of the b operand: ahead in a packed panel, and
 // ahead along a row of A when b walks down A's rows (Aᵀ·Q).
-var (
+const (
 	prefetchPacked  = 512
 	prefetchStrided = 128
 )
@@ -28,8 +28,8 @@ var (
 // laneMasks[8-v:16-v] are the VMASKMOVPD lane masks selecting the first v of 8 columns.
 var laneMasks = [16]int64{-1, -1, -1, -1, -1, -1, -1, -1}
 
-// kernAVX2 is microKernel on the assembly kernels. The bounds checks make
-// every element the kernel touches an element of a, b and c.
+// kernAVX2 is microKernel on the assembly kernels (kc ≥ 1). The bounds checks
+// make every element the kernel touches an element of a, b and c.
 func kernAVX2(kc int, a []float64, ars, ast int, b []float64, bst int, c []float64, ldc int, load bool, w, valid int) {
 	_ = a[(mr-1)*ars+(kc-1)*ast]
 	_ = b[(kc-1)*bst+w-1]

@@ -12,9 +12,14 @@
 // The accumulators live in Y0–Y11 (6 rows × two 4-wide halves); the sum over t
 // is sequential, one FMA per term. mask, when not nil, points to w int64 lane
 // masks (all ones = column present) used for C loads and stores of edge tiles.
+// kc ≥ 1. Registers: R8–R13 the six broadcast bases, AX their offset, BX = ast,
+// DI the b row, SI = bst, DX = pf (ldc outside the loop), CX the step count.
 
-// BCAST8 broadcasts a[r·ars + t·ast] (row base register, byte offset AX)
-// and multiply-adds it with the panel row in Y12:Y13 into two accumulators.
+// FMA8 broadcasts a[r·ars + t·ast] (row base register, byte offset AX)
+// and multiply-adds it with the b row in Y12:Y13 into two accumulators.
+// STEP8 is one step t: load b row t, six FMA8, advance a and b. Every
+// four steps, a + t·ast + 256 bytes (first broadcast row) is prefetched too
+// (the stream of A's row in A·B).
 #define FMA8(base, tmp, acc0, acc1) \
 	VBROADCASTSD (base)(AX*1), tmp; \
 	VFMADD231PD  Y12, tmp, acc0;    \

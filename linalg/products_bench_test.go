@@ -23,38 +23,59 @@ func benchDense(rnd *rand.Rand, r, c int) *mat.Dense {
 	return mat.NewDense(r, c, data)
 }
 
-// BenchmarkMulTallSkinny reports GFLOP/s (2·m·n·l flops per product) of dst = A·B.
+// productImpls are the implementations compared by the product benchmarks:
+// the default (assembly when available), the pure-Go kernel, and gonum's Mul.
+var productImpls = []string{"lowdim", "lowdim-purego", "gonum"}
+
+// benchProduct runs one product per iteration and reports GFLOP/s (2·m·n·l
+// flops per product).
+func benchProduct(b *testing.B, impl string, m, n, l int, f, gonum func()) {
+	switch impl {
+	case "lowdim-purego":
+		saved := useAsm
+		useAsm = false
+		defer func() { useAsm = saved }()
+	case "gonum":
+		f = gonum
+	}
+	f()
+	b.ResetTimer()
+	for range b.N {
+		f()
+	}
+	b.ReportMetric(2*float64(m)*float64(n)*float64(l)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
+
+// BenchmarkMulTallSkinny times dst = A·B, A m×n, B n×l.
 func BenchmarkMulTallSkinny(b *testing.B) {
 	for _, s := range productBenchShapes {
 		m, n, l := s[0], s[1], s[2]
-		b.Run(fmt.Sprintf("%dx%dx%d", m, n, l), func(b *testing.B) {
-			rnd := rand.New(rand.NewPCG(1, 2))
-			a := benchDense(rnd, m, n)
-			x := benchDense(rnd, n, l)
-			dst := mat.NewDense(m, l, nil)
-			b.ResetTimer()
-			for range b.N {
-				MulTallSkinny(dst, a, x)
-			}
-			b.ReportMetric(2*float64(m)*float64(n)*float64(l)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-		})
+		rnd := rand.New(rand.NewPCG(1, 2))
+		a, x := benchDense(rnd, m, n), benchDense(rnd, n, l)
+		dst := mat.NewDense(m, l, nil)
+		for _, impl := range productImpls {
+			b.Run(fmt.Sprintf("%dx%dx%d/%s", m, n, l, impl), func(b *testing.B) {
+				benchProduct(b, impl, m, n, l,
+					func() { MulTallSkinny(dst, a, x) },
+					func() { dst.Mul(a, x) })
+			})
+		}
 	}
 }
 
-// BenchmarkMulTransTallSkinny reports GFLOP/s (2·m·n·l flops per product) of dst = Aᵀ·Q.
+// BenchmarkMulTransTallSkinny times dst = Aᵀ·Q, A m×n, Q m×l.
 func BenchmarkMulTransTallSkinny(b *testing.B) {
 	for _, s := range productBenchShapes {
 		m, n, l := s[0], s[1], s[2]
-		b.Run(fmt.Sprintf("%dx%dx%d", m, n, l), func(b *testing.B) {
-			rnd := rand.New(rand.NewPCG(1, 2))
-			a := benchDense(rnd, m, n)
-			q := benchDense(rnd, m, l)
-			dst := mat.NewDense(n, l, nil)
-			b.ResetTimer()
-			for range b.N {
-				MulTransTallSkinny(dst, a, q)
-			}
-			b.ReportMetric(2*float64(m)*float64(n)*float64(l)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-		})
+		rnd := rand.New(rand.NewPCG(1, 2))
+		a, q := benchDense(rnd, m, n), benchDense(rnd, m, l)
+		dst := mat.NewDense(n, l, nil)
+		for _, impl := range productImpls {
+			b.Run(fmt.Sprintf("%dx%dx%d/%s", m, n, l, impl), func(b *testing.B) {
+				benchProduct(b, impl, m, n, l,
+					func() { MulTransTallSkinny(dst, a, q) },
+					func() { dst.Mul(a.T(), q) })
+			})
+		}
 	}
 }

@@ -181,7 +181,8 @@ func TestProductsDeterministic(t *testing.T) {
 		rnd := rand.New(rand.NewPCG(7, 4))
 		m, n, l := 9001, 77, 30
 		a, b, q := randDense(rnd, m, n), randDense(rnd, n, l), randDense(rnd, m, l)
-		if c, _ := tnChunks(m, ((n+mr-1)/mr*mr)*32); c < 4 {
+		lq, _, _, ldp := tnLayout(n, l)
+		if c, _ := tnChunks(m, lq*ldp); c < 4 {
 			t.Fatalf("test shape gives %d chunks of Aᵀ·Q, want several", c)
 		}
 		var refAB, refATQ *mat.Dense
@@ -285,6 +286,22 @@ func TestPanelsOf(t *testing.T) {
 		ps, lpad := panelsOf(tc.l)
 		if got := fmt.Sprint(ps); got != tc.want || lpad != tc.lpad {
 			t.Errorf("panelsOf(%d) = %s, %d; want %s, %d", tc.l, got, lpad, tc.want, tc.lpad)
+		}
+	}
+}
+
+// TestTnChunks checks that the fixed partition of Aᵀ·Q covers [0, m) with
+// whole row blocks and respects the chunk and memory caps.
+func TestTnChunks(t *testing.T) {
+	for _, m := range []int{1, 255, 256, 257, 9001, 20000, 100000, 1 << 22} {
+		for _, plen := range []int{1, 30 * 1000, 60 * 4096, tnMaxPartialBytes / 8} {
+			chunks, rows := tnChunks(m, plen)
+			if rows%tnBlockRows != 0 || chunks*rows < m || (chunks-1)*rows >= m {
+				t.Errorf("m=%d plen=%d: %d chunks of %d rows do not partition [0, m) in whole blocks", m, plen, chunks, rows)
+			}
+			if chunks > tnMaxChunks || (chunks > 1 && 8*chunks*plen > tnMaxPartialBytes) {
+				t.Errorf("m=%d plen=%d: %d chunks exceed the caps", m, plen, chunks)
+			}
 		}
 	}
 }

@@ -30,6 +30,8 @@ func NewPlan(ctx context.Context, spec *experiments.Spec, out, runID string) (Pl
 	switch spec.Study {
 	case "spectrum":
 		return PlanSpectrum(ctx, spec, out, runID)
+	case "phase_transition":
+		return PlanPhase(ctx, spec, out, runID)
 	default:
 		return nil, fmt.Errorf("%s: study %q is not implemented yet (available: spectrum)", spec.File, spec.Study)
 	}

@@ -3,9 +3,16 @@
 // code reads local paths and, once their filesystems are imported, gs://
 // and s3:// objects.
 //
-// Formats: NumPy .npy (float16/32/64, C or Fortran order; see package npy)
-// and delimited text (.csv, .tsv, .txt, each optionally .gz; see package
-// csvmat).
+// Formats, picked by extension unless Options.Format names one:
+//
+//	.npy                      NumPy array, float16/32/64, C or Fortran order (package npy)
+//	.csv .tsv .txt [.gz]      delimited text (package csvmat)
+//	.safetensors [.gz]        one F64/F32/F16/BF16 tensor of rank ≥ 2 (package safetensors)
+//	.npz                      one array of a NumPy archive (package npz)
+//	.parquet                  a list column or numeric scalar columns (package parquetmat)
+//	.idx .idxN -ubyte [.gz]   IDX (MNIST) arrays of any IDX type (package idx)
+//
+// Tensors of rank > 2 are read as shape[0] × (product of the other axes).
 //
 // Every error is one line naming the file as given and, where there is one,
 // the line, row or byte offset:
@@ -22,6 +29,7 @@ import (
 	"io"
 	"io/fs"
 	"path"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -36,15 +44,28 @@ import (
 
 // Options says how to read a file.
 type Options struct {
-	// Format is "npy" or "csv" ("tsv" and "txt" are csv with a tab or
-	// whitespace delimiter); "" picks it by extension: .npy, .csv, .tsv,
-	// .txt, the last three optionally followed by .gz.
+	// Format is "npy", "csv" ("tsv" and "txt" are csv with a tab or
+	// whitespace delimiter), "safetensors", "npz", "parquet" or "idx"; ""
+	// picks it by extension (see the package doc).
 	Format string
+	// Tensor selects the tensor of a .safetensors file or the array of an
+	// .npz file: a name, or a path.Match pattern ("layers.*.weight") that
+	// must match exactly one name. "" selects the only tensor of rank ≥ 2
+	// (for .npz: the only array). Anything else is an error listing the
+	// names; Tensors lists them too.
+	Tensor string
+	// Column names the Parquet list column (list<double>, list<float>, …)
+	// whose lists are the matrix rows. Exclusive with Columns.
+	Column string
+	// Columns are the Parquet numeric scalar columns forming the matrix
+	// columns, by name or 0-based field index; empty means every numeric
+	// top-level column (when Column is empty too).
+	Columns []string
 	// Delimiter of csv fields; "" means ',' for .csv, tab for .tsv and runs
 	// of whitespace for .txt. See csvmat.Options.
 	Delimiter string
 	// DropColumns are column indices ("64"; "-1" is the last column) or,
-	// for csv files with a header row, header names.
+	// for csv files with a header row and Parquet scalar columns, names.
 	DropColumns []string
 }
 
@@ -53,7 +74,12 @@ type Source interface {
 	Path() string
 	Rows() int
 	Cols() int
-	DType() string // element type in the file: "float16", "float32" or "float64"
+	// DType is the element type in the file as a NumPy name: "float64",
+	// "float32", "float16", "bfloat16", "uint8", "int8", "int16", "int32",
+	// "int64", "uint32", "uint64", or "mixed" for Parquet columns of
+	// different types. Values are converted to float64 exactly except
+	// integers beyond ±2^53.
+	DType() string
 	// ReadRows returns rows [start, end) as row-major float64 (len (end-start)*Cols).
 	ReadRows(ctx context.Context, start, end int) ([]float64, error)
 }
@@ -79,32 +105,48 @@ func Open(ctx context.Context, path string, opts Options) (Source, error) {
 	switch format {
 	case "npy":
 		return openNpy(ctx, fsys, path, size, opts.DropColumns)
+	case "safetensors", "npz", "parquet", "idx":
+		return openOther(ctx, fsys, format, path, size, opts)
 	default:
 		return openCSV(ctx, fsys, path, size, csvmat.Options{Delimiter: delim, DropColumns: opts.DropColumns})
 	}
 }
 
-// formatOf returns the format ("npy" or "csv") and the csv delimiter.
+// formatNames are the values of Options.Format.
+var formatNames = []string{"npy", "csv", "tsv", "txt", "safetensors", "npz", "parquet", "idx"}
+
+// idxName matches IDX file names (after any .gz): x.idx, x.idx3, MNIST's
+// train-images-idx3-ubyte and train-images.idx3-ubyte.
+var idxName = regexp.MustCompile(`(\.idx\d*|-ubyte)$`)
+
+// formatOf returns the format (one of formatNames, with tsv and txt mapped
+// to csv) and the csv delimiter.
 func formatOf(p string, opts Options) (format, delim string, err error) {
 	base := strings.ToLower(path.Base(p))
 	stem := strings.TrimSuffix(base, ".gz")
 	ext := path.Ext(stem)
 	format = strings.ToLower(opts.Format)
 	if format == "" {
-		switch ext {
-		case ".npy", ".csv", ".tsv", ".txt":
+		switch {
+		case ext == ".npy" || ext == ".csv" || ext == ".tsv" || ext == ".txt" ||
+			ext == ".safetensors" || ext == ".npz" || ext == ".parquet":
 			format = ext[1:]
+		case idxName.MatchString(stem):
+			format = "idx"
 		default:
-			return "", "", fmt.Errorf("open %s: cannot tell the format from the name; set the format (npy, csv, tsv or txt)", p)
+			return "", "", fmt.Errorf("open %s: cannot tell the format from the name; set the format (%s)", p, strings.Join(formatNames, ", "))
 		}
-		if format == "npy" && stem != base {
-			return "", "", fmt.Errorf("open %s: gzipped .npy is not supported; decompress it", p)
+		switch format {
+		case "npy", "npz", "parquet":
+			if stem != base {
+				return "", "", fmt.Errorf("open %s: gzipped .%s is not supported; decompress it", p, format)
+			}
 		}
 	}
 	delim = opts.Delimiter
 	switch format {
-	case "npy":
-		return "npy", "", nil
+	case "npy", "safetensors", "npz", "parquet", "idx":
+		return format, "", nil
 	case "csv":
 		if delim == "" {
 			switch ext {
@@ -123,7 +165,7 @@ func formatOf(p string, opts Options) (format, delim string, err error) {
 			delim = "whitespace"
 		}
 	default:
-		return "", "", fmt.Errorf("open %s: unknown format %q; want npy, csv, tsv or txt", p, opts.Format)
+		return "", "", fmt.Errorf("open %s: unknown format %q; want %s", p, opts.Format, strings.Join(formatNames, ", "))
 	}
 	return "csv", delim, nil
 }

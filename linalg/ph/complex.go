@@ -13,7 +13,7 @@ type entry struct {
 }
 
 // before reports whether a comes before b in the coboundary order of Bauer
-// (2021, §3.1): smaller diameter first and, among equal diameters, larger
+// (2021): smaller diameter first and, among equal diameters, larger
 // index first. The pivot of a coboundary column is its first entry.
 func before(a, b entry) bool {
 	return a.diam < b.diam || (a.diam == b.diam && a.idx > b.idx)
@@ -154,7 +154,7 @@ func (r *rips) dist(i, j int) float64 {
 	return r.dense[i*(i-1)/2+j]
 }
 
-// maxVertex returns the largest v ≤ top with C(v, k) ≤ idx (Bauer 2021, §3.3),
+// maxVertex returns the largest v ≤ top with C(v, k) ≤ idx (Bauer 2021),
 // by binary search.
 func (r *rips) maxVertex(idx int64, k, top int) int {
 	row := r.binom[k*r.bstride:]
@@ -187,7 +187,7 @@ func (r *rips) vertices(idx int64, dim int, out []int32) {
 }
 
 // cobEnum enumerates the cofacets of a simplex in decreasing order of index
-// (Bauer 2021, §3.3 and Algorithm 1): inserting vertex j into {v₀ < … < v_d}
+// (Bauer 2021, "implicit matrix reduction"): inserting vertex j into {v₀ < … < v_d}
 // shifts the vertices above j up one position in the number system.
 type cobEnum struct {
 	r                  *rips
@@ -482,7 +482,7 @@ func (r *rips) zeroPivotCofacet(s entry, dim int, verts []int32, pd []float64) (
 }
 
 // zeroApparentFacet returns σ when (σ, s) is an apparent pair of zero
-// persistence (Bauer 2021, §3.5): σ is the zero pivot facet of s and s the
+// persistence (Bauer 2021, "apparent pairs"): σ is the zero pivot facet of s and s the
 // zero pivot cofacet of σ.
 func (r *rips) zeroApparentFacet(s entry, dim int, verts []int32, pd []float64) (entry, bool) {
 	f, omit, ok := r.zeroPivotFacet(s, dim, verts, pd)

@@ -6,31 +6,37 @@
 //
 //   - H0 by union–find over the edges sorted by (diameter, index), elder rule.
 //   - H1, H2, … by the persistent cohomology algorithm, dimensions in
-//     increasing order, with clearing (Bauer §3.2: a d-simplex that was a pivot,
+//     increasing order, with clearing (a d-simplex that was a pivot,
 //     i.e. a death, in dimension d−1 is never reduced as a column).
-//   - An implicit coboundary matrix (§3.3): simplices are never stored as
+//   - An implicit coboundary matrix: simplices are never stored as
 //     vertex lists; a k-simplex {v₀ < … < v_k} is the integer
 //     Σᵢ C(vᵢ, i+1) of the combinatorial number system, and its cofacets are
 //     enumerated from that integer in decreasing order of index.
-//   - Apparent pairs (§3.5): a zero-persistence pair (σ, τ) where τ is the
+//   - Apparent pairs: a zero-persistence pair (σ, τ) where τ is the
 //     cofacet of σ with the same diameter and largest index and σ is the facet
 //     of τ with the same diameter and smallest index is skipped without a
-//     reduction; emergent pairs (§3.4) end a reduction at its first cofacet.
+//     reduction; emergent pairs end a reduction at its first cofacet.
 //   - A compressed lower-triangular distance matrix when the complex is dense,
-//     sorted neighbour lists when the threshold leaves it sparse (§3.6).
+//     sorted neighbour lists when the threshold leaves it sparse.
 //   - The enclosing radius min_i max_j d(i, j) as the effective threshold when
 //     it is smaller than the requested one: above it the complex is a cone, so
-//     nothing of dimension ≥ 1 survives and H0 is a single class (§3.6).
+//     nothing of dimension ≥ 1 survives and H0 is a single class.
 //
 // Filtration values with vertex births f (a lower-star style function on the
 // points) are f(v) for a vertex, max(d(u, v), f(u), f(v)) for an edge and the
-// maximum over its edges for a higher simplex (Ripser's convention for a
-// distance matrix with a diagonal). Simplices with a filtration value above
+// maximum over its edges for a higher simplex. Simplices with a filtration value above
 // the threshold are not in the complex; classes still alive at the threshold
 // are essential and have Death = +Inf.
 //
 // Duplicate points are allowed: they give edges of length zero, whose pairs
-// have zero persistence and are not reported.
+// have zero persistence and are not reported (no pair of zero persistence
+// is ever reported).
+//
+// Cost: a first O(n²·dim) pass over the distances finds the enclosing
+// radius, the edge count and the memory estimate before anything large is
+// allocated. A dense complex then stores n(n−1)/2 float64s (computed again);
+// a sparse one keeps the edges of the first pass (up to 4M of them, else
+// they are computed again) as neighbour lists (24 bytes per edge).
 package ph
 
 import (
@@ -92,8 +98,10 @@ type Options struct {
 	// VertexBirth, if not nil, holds one finite birth value per point.
 	// A vertex born after Threshold is not in the complex.
 	VertexBirth []float64
-	// MaxBytes bounds the estimated memory of the computation; 0 means
-	// DefaultMaxBytes and a negative value disables the check.
+	// MaxBytes bounds the worst-case memory estimate of the computation,
+	// made from the exact edge count at the threshold before anything large
+	// is allocated (see ErrTooLarge); 0 means DefaultMaxBytes and a negative
+	// value disables the check.
 	MaxBytes int64
 }
 

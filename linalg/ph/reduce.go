@@ -5,15 +5,18 @@ import (
 	"slices"
 )
 
-// heap is a 4-ary min-heap of entries in the order before: shallower than
-// a binary heap, with the children of a node in one cache line.
+// heap is a d-ary min-heap of entries in the order before (Ripser's
+// working columns are binary heaps too; 4-ary measured no faster here).
 type heap []entry
+
+// heapArity is the number of children of a heap node.
+const heapArity = 2
 
 func (h *heap) push(e entry) {
 	s := append(*h, e)
 	i := len(s) - 1
 	for i > 0 {
-		p := (i - 1) >> 2
+		p := (i - 1) / heapArity
 		if !before(e, s[p]) {
 			break
 		}
@@ -31,7 +34,33 @@ func (h *heap) pop() entry {
 	e := s[n]
 	s = s[:n]
 	if n > 0 {
-		siftDown(s, 0, e)
+		// Floyd's pop: move the hole to a leaf along the smallest children
+		// without comparing with e, which usually belongs near the bottom,
+		// then sift e up from there.
+		i := 0
+		for {
+			c := heapArity*i + 1
+			if c >= n {
+				break
+			}
+			m := c
+			for k := c + 1; k < min(c+heapArity, n); k++ {
+				if before(s[k], s[m]) {
+					m = k
+				}
+			}
+			s[i] = s[m]
+			i = m
+		}
+		for i > 0 {
+			p := (i - 1) / heapArity
+			if !before(e, s[p]) {
+				break
+			}
+			s[i] = s[p]
+			i = p
+		}
+		s[i] = e
 	}
 	*h = s
 	return top
@@ -41,12 +70,12 @@ func (h *heap) pop() entry {
 func siftDown(s []entry, i int, e entry) {
 	n := len(s)
 	for {
-		c := 4*i + 1
+		c := heapArity*i + 1
 		if c >= n {
 			break
 		}
 		m := c
-		last := min(c+4, n)
+		last := min(c+heapArity, n)
 		for k := c + 1; k < last; k++ {
 			if before(s[k], s[m]) {
 				m = k
@@ -66,7 +95,7 @@ func (h heap) heapify() {
 	if len(h) < 2 {
 		return
 	}
-	for i := (len(h) - 2) / 4; i >= 0; i-- {
+	for i := (len(h) - 2) / heapArity; i >= 0; i-- {
 		siftDown(h, i, h[i])
 	}
 }
@@ -86,13 +115,14 @@ func (h *heap) popPivot() (entry, bool) {
 
 // pivot returns the first entry with a nonzero coefficient and leaves it in
 // the heap. Equal entries are adjacent in the heap order, so the top cancels
-// exactly when the smallest of its children has its index.
+// exactly when the smallest of its children has its index: no pop and push
+// when it does not.
 func (h *heap) pivot() (entry, bool) {
 	for len(*h) > 0 {
 		s := *h
 		top := s[0]
 		m := -1
-		for k := 1; k < min(5, len(s)); k++ {
+		for k := 1; k < min(heapArity+1, len(s)); k++ {
 			if m < 0 || before(s[k], s[m]) {
 				m = k
 			}
@@ -242,7 +272,7 @@ func (m *reductionMatrix) column(i int) []entry {
 
 // computePairs reduces the coboundary columns of the simplices in columns
 // (dimension dim, in reduction order) and records the pairs of dimension
-// dim (Bauer 2021, Algorithm 2 with emergent and apparent pairs). pivots maps
+// dim (Bauer 2021: cohomology with clearing, emergent and apparent pairs). pivots maps
 // the pivot (a (dim+1)-simplex) of each reduced column to the column.
 func (r *rips) computePairs(columns []entry, pivots map[int64]int32, dim int) {
 	var red reductionMatrix
@@ -263,7 +293,7 @@ func (r *rips) computePairs(columns []entry, pivots map[int64]int32, dim int) {
 					r.addSimplexCoboundary(e, dim)
 				}
 				pivot, ok = r.wcb.pivot()
-			} else if f, found := r.zeroApparentFacet(pivot, dim+1, r.decode(pivot, dim+1), r.pivotPd); found {
+			} else if f, found := r.pivotApparentFacet(pivot, dim+1); found {
 				// The pivot's column was skipped as an apparent pair: its
 				// reduced column is its own coboundary.
 				r.addSimplexCoboundary(f, dim)
@@ -290,7 +320,7 @@ func (r *rips) computePairs(columns []entry, pivots map[int64]int32, dim int) {
 // initCoboundary fills the working coboundary with the cofacets of s and
 // returns its pivot. If the first cofacet has the diameter of s and is
 // neither a pivot nor in an apparent pair, (s, cofacet) is an emergent pair
-// (Bauer 2021, §3.4) and it is returned at once with the coboundary left empty.
+// (Bauer 2021) and it is returned at once with the coboundary left empty.
 func (r *rips) initCoboundary(s entry, dim int, pivots map[int64]int32) (entry, bool) {
 	check := true
 	r.cofacets = r.cofacets[:0]
@@ -315,6 +345,12 @@ func (r *rips) initCoboundary(s entry, dim int, pivots map[int64]int32) (entry, 
 	r.wcb = append(r.wcb, r.cofacets...)
 	r.wcb.heapify()
 	return r.wcb.pivot()
+}
+
+// pivotApparentFacet is zeroApparentFacet for a simplex known by its index.
+func (r *rips) pivotApparentFacet(s entry, dim int) (entry, bool) {
+	verts := r.decode(s, dim)
+	return r.zeroApparentFacet(s, dim, verts, r.pivotPd)
 }
 
 // decode returns the vertices of s, of dimension dim, in a scratch slice,

@@ -1,0 +1,135 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/fsouza/fake-gcs-server/fakestorage"
+)
+
+const testBucket = "lowdim-test"
+
+// startFakeGCS serves GCS's JSON API from this process on loopback and points
+// every GCS client here (and in child processes given os.Environ()) at it.
+func startFakeGCS(t *testing.T) *fakestorage.Server {
+	t.Helper()
+	port := freePort(t)
+	server, err := fakestorage.NewServerWithOptions(fakestorage.Options{
+		Scheme:     "http",
+		Host:       "127.0.0.1",
+		Port:       uint16(port),
+		PublicHost: fmt.Sprintf("127.0.0.1:%d", port), // media downloads go here
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(server.Stop)
+	server.CreateBucket(testBucket)
+	t.Setenv("STORAGE_EMULATOR_HOST", fmt.Sprintf("127.0.0.1:%d", port))
+	return server
+}
+
+func objectNames(t *testing.T, server *fakestorage.Server, prefix string) []string {
+	t.Helper()
+	objs, _, err := server.ListObjects(testBucket, prefix, "", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, o := range objs {
+		names = append(names, o.Name)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// TestQuickstartToGCS writes the quickstart's tables to gs:// and reads them
+// back: same spectrum as a local run, committed files only, no staging left.
+func TestQuickstartToGCS(t *testing.T) {
+	server := startFakeGCS(t)
+	local := t.TempDir()
+	if code, o, e := runLowdim(t, "run", "experiments/quickstart.yaml", "--out", local, "--run_id", "l1", "--quiet", "--report=false"); code != 0 {
+		t.Fatalf("local run: %d\n%s%s", code, o, e)
+	}
+	out := "gs://" + testBucket + "/results"
+	if code, o, e := runLowdim(t, "run", "experiments/quickstart.yaml", "--out", out, "--run_id", "g1", "--quiet"); code != 0 {
+		t.Fatalf("gs:// run: %d\n%s%s", code, o, e)
+	}
+	names := objectNames(t, server, "results/")
+	want := []string{
+		"results/runs/run=g1/part-00000-of-00001.parquet",
+		"results/spectrum/run=g1/part-00000-of-00001.parquet",
+		"results/spectrum_summary/run=g1/part-00000-of-00001.parquet",
+	}
+	if strings.Join(names, "\n") != strings.Join(want, "\n") {
+		t.Errorf("objects under gs://%s/results:\n%s\nwant:\n%s", testBucket, strings.Join(names, "\n"), strings.Join(want, "\n"))
+	}
+	l, g := readSigma(t, local, "l1"), readSigma(t, out, "g1")
+	if len(l) == 0 || len(l) != len(g) {
+		t.Fatalf("spectrum rows: local %d, gs:// %d", len(l), len(g))
+	}
+	for i := range l {
+		if l[i].Sigma != g[i].Sigma {
+			t.Errorf("σ%d: local %v, gs:// %v", i+1, l[i].Sigma, g[i].Sigma)
+		}
+	}
+	// The same run id again refuses and leaves the committed objects as they were.
+	if code, _, e := runLowdim(t, "run", "experiments/quickstart.yaml", "--out", out, "--run_id", "g1", "--quiet"); code == 0 || !strings.Contains(e, "--overwrite") {
+		t.Errorf("rerun: exit %d, %q", code, e)
+	}
+	if got := objectNames(t, server, "results/"); len(got) != len(want) {
+		t.Errorf("after refused rerun: %v", got)
+	}
+	// --overwrite replaces the run.
+	if code, o, e := runLowdim(t, "run", "experiments/quickstart.yaml", "--out", out, "--run_id", "g1", "--quiet", "--overwrite"); code != 0 {
+		t.Fatalf("overwrite: %d\n%s%s", code, o, e)
+	}
+	if got := objectNames(t, server, "results/"); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("after --overwrite:\n%s", strings.Join(got, "\n"))
+	}
+}
+
+// TestDataflowDryRun builds the worker as Dataflow needs it (linux/amd64, no
+// cgo) and checks the job lowdim would submit, offline against the fake GCS:
+// every transform of the spectrum pipeline is present, nothing is written.
+func TestDataflowDryRun(t *testing.T) {
+	server := startFakeGCS(t)
+	dir := t.TempDir()
+	worker := filepath.Join(dir, "worker")
+	cmd := exec.Command("go", "build", "-o", worker, ".")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("worker build: %v\n%s", err, b)
+	}
+	bin := filepath.Join(dir, "lowdim")
+	goBuild(t, bin, ".")
+	run := exec.Command(bin, "run", "experiments/quickstart.yaml", "--out", "gs://"+testBucket+"/dry", "--run_id", "dry",
+		"--runner=dataflow", "--dry_run", "--project=lowdim-test", "--region=us-central1",
+		"--staging_location=gs://"+testBucket+"/staging", "--temp_location=gs://"+testBucket+"/tmp",
+		"--worker_binary="+worker)
+	run.Env = append(os.Environ(), "LOWDIM_BEAM_LOGS=1")
+	b, err := run.CombinedOutput()
+	if err != nil {
+		t.Fatalf("dry run: %v\n%s", err, b)
+	}
+	job := string(b)
+	for _, want := range []string{
+		"blocks.readFn", "transforms.SketchBlockFn", "transforms.MergeSketchFn", "transforms.SpectrumMetricsFn",
+		"tables.keyByShardFn", "tables.writePartFn", "nothing submitted",
+	} {
+		if !strings.Contains(job, want) {
+			t.Errorf("dry-run output lacks %q", want)
+		}
+	}
+	if strings.Contains(strings.ToLower(job), "unregistered") || strings.Contains(strings.ToLower(job), "not registered") {
+		t.Errorf("dry-run job mentions an unregistered function:\n%s", job)
+	}
+	if got := objectNames(t, server, "dry/"); len(got) != 0 {
+		t.Errorf("a dry run wrote %v", got)
+	}
+}

@@ -1,0 +1,106 @@
+package safetensors
+
+import (
+	"encoding/binary"
+	"fmt"
+	"io"
+	"math"
+)
+
+// chunkBytes is the size of the buffer ReadRows decodes through.
+var chunkBytes = 1 << 16
+
+// ReadRows reads rows [start, end) of the matrix view of t into dst,
+// row-major: dst[(i-start)*t.Cols()+j] is element (i, j). Every element is
+// converted to float64 exactly (F32, F16 and BF16 values are representable).
+//
+// If r is an io.Seeker its offsets are file offsets and ReadRows seeks to the
+// rows. Otherwise r is a stream at file offset pos (for instance h.DataOffset
+// after ReadHeader, or t.End of an earlier tensor) and the bytes before the
+// rows are read and discarded; pos must not be past them.
+//
+// A file that ends early gives an *Error stating the byte offset at which
+// data was missing. ReadRows panics if dst is shorter than (end-start)·Cols.
+func ReadRows(r io.Reader, pos int64, t Tensor, start, end int, dst []float64) error {
+	if err := t.CheckMatrix(); err != nil {
+		return errAt(t.Begin, "%v", err)
+	}
+	rows, cols := t.Rows(), t.Cols()
+	if start < 0 || end > rows || start > end {
+		return fmt.Errorf("safetensors: row range [%d, %d) outside the %d rows of tensor %q", start, end, rows, t.Name)
+	}
+	size := t.ItemSize()
+	count := (end - start) * cols
+	dst = dst[:count]
+	off := t.Begin + int64(start)*int64(cols)*int64(size)
+	if s, ok := r.(io.Seeker); ok {
+		if _, err := s.Seek(off, io.SeekStart); err != nil {
+			return errAt(off, "seeking to tensor %q row %d: %v", t.Name, start, err)
+		}
+	} else {
+		if off < pos {
+			return errAt(pos, "cannot go back to byte %d on a reader that does not seek", off)
+		}
+		k, err := io.CopyN(io.Discard, r, off-pos)
+		if err != nil {
+			return errAt(pos+k, "skipping to tensor %q row %d at byte %d: %v (file truncated?)", t.Name, start, off, noEOF(err))
+		}
+	}
+	buf := make([]byte, min(max(chunkBytes/size, 1), count)*size)
+	for k := 0; k < count; {
+		m := min(count-k, len(buf)/size)
+		b := buf[:m*size]
+		got, err := io.ReadFull(r, b)
+		if err != nil {
+			return errAt(off+int64(got), "%v: tensor %q needs data up to byte %d (file truncated?)", noEOF(err), t.Name, t.End)
+		}
+		off += int64(got)
+		decode(dst[k:k+m], b, t.DType)
+		k += m
+	}
+	return nil
+}
+
+// decode converts the little-endian elements of b to dst.
+func decode(dst []float64, b []byte, dtype string) {
+	le := binary.LittleEndian
+	switch dtype {
+	case "F64":
+		for k := range dst {
+			dst[k] = math.Float64frombits(le.Uint64(b[8*k:]))
+		}
+	case "F32":
+		for k := range dst {
+			dst[k] = float64(math.Float32frombits(le.Uint32(b[4*k:])))
+		}
+	case "F16":
+		for k := range dst {
+			dst[k] = HalfToFloat64(le.Uint16(b[2*k:]))
+		}
+	case "BF16":
+		// bfloat16 is the upper half of a float32.
+		for k := range dst {
+			dst[k] = float64(math.Float32frombits(uint32(le.Uint16(b[2*k:])) << 16))
+		}
+	}
+}
+
+// HalfToFloat64 converts an IEEE 754 binary16 value to float64 exactly.
+func HalfToFloat64(h uint16) float64 {
+	sign := 1.0
+	if h&0x8000 != 0 {
+		sign = -1
+	}
+	exp := int(h>>10) & 0x1f
+	frac := float64(h & 0x3ff)
+	switch exp {
+	case 0: // zero or subnormal: frac · 2^-24
+		return sign * math.Ldexp(frac, -24)
+	case 0x1f:
+		if frac != 0 {
+			return math.NaN()
+		}
+		return sign * math.Inf(1)
+	}
+	return sign * math.Ldexp(1024+frac, exp-25)
+}

@@ -1,0 +1,92 @@
+package safetensors
+
+import (
+	"bufio"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+)
+
+// Matrix is a rows×cols matrix to write, row-major, stored with DType "F64",
+// "F32" or "BF16".
+type Matrix struct {
+	Name       string
+	Rows, Cols int
+	Data       []float64
+	DType      string
+}
+
+// Write writes the matrices to w as a safetensors file, in the given order,
+// with the header padded with spaces to a multiple of 8 bytes as the
+// reference writer pads it. F32 rounds each value to nearest; BF16 rounds the
+// float32 value to the nearest bfloat16, ties to even (NaN stays NaN).
+//
+// Write returns an error, writing nothing, when a name repeats or is
+// "__metadata__", a matrix's data does not have Rows·Cols values, or a dtype
+// is not one of those above.
+func Write(w io.Writer, metadata map[string]string, ms ...Matrix) error {
+	header := map[string]any{}
+	if metadata != nil {
+		header["__metadata__"] = metadata
+	}
+	var off int64
+	for _, m := range ms {
+		if _, dup := header[m.Name]; dup || m.Name == "__metadata__" {
+			return fmt.Errorf("safetensors: duplicate or reserved tensor name %q", m.Name)
+		}
+		if m.Rows < 0 || m.Cols < 0 || (m.Cols != 0 && m.Rows > math.MaxInt32*64/m.Cols) || len(m.Data) != m.Rows*m.Cols {
+			return fmt.Errorf("safetensors: tensor %q has %d values, want %d×%d", m.Name, len(m.Data), m.Rows, m.Cols)
+		}
+		t := Tensor{DType: m.DType}
+		size := int64(t.ItemSize())
+		if size == 0 || m.DType == "F16" {
+			return fmt.Errorf("safetensors: cannot write dtype %q; want F64, F32 or BF16", m.DType)
+		}
+		n := int64(len(m.Data)) * size
+		header[m.Name] = entry{DType: m.DType, Shape: []int64{int64(m.Rows), int64(m.Cols)}, DataOffsets: []int64{off, off + n}}
+		off += n
+	}
+	text, err := json.Marshal(header)
+	if err != nil {
+		return err
+	}
+	for len(text)%8 != 0 {
+		text = append(text, ' ')
+	}
+	bw := bufio.NewWriterSize(w, 1<<16)
+	var b [8]byte
+	binary.LittleEndian.PutUint64(b[:], uint64(len(text)))
+	bw.Write(b[:])
+	bw.Write(text)
+	le := binary.LittleEndian
+	for _, m := range ms {
+		for _, v := range m.Data {
+			switch m.DType {
+			case "F64":
+				le.PutUint64(b[:], math.Float64bits(v))
+				bw.Write(b[:8])
+			case "F32":
+				le.PutUint32(b[:], math.Float32bits(float32(v)))
+				bw.Write(b[:4])
+			case "BF16":
+				le.PutUint16(b[:], ToBFloat16(float32(v)))
+				bw.Write(b[:2])
+			}
+		}
+	}
+	return bw.Flush()
+}
+
+// ToBFloat16 rounds x to the nearest bfloat16, ties to even, and returns its
+// bits. NaN maps to a quiet NaN of the same sign.
+func ToBFloat16(x float32) uint16 {
+	u := math.Float32bits(x)
+	if x != x {
+		return uint16(u>>16) | 0x40
+	}
+	// Add 0x7fff plus the lowest kept bit, then truncate: round half to even.
+	u += 0x7fff + (u>>16)&1
+	return uint16(u >> 16)
+}
