@@ -74,7 +74,11 @@ func cmdReport(ctx context.Context, args []string, stdout io.Writer) error {
 }
 
 func printSummary(ctx context.Context, w io.Writer, out, runID string, spec *experiments.Spec, run pipelines.RunRow, took time.Duration) error {
-	if spec.Study != "spectrum" {
+	switch spec.Study {
+	case "phase_transition":
+		return printPhaseSummary(ctx, w, out, runID)
+	case "spectrum":
+	default:
 		return nil
 	}
 	sums, err := readRun[transforms.SpectrumSummaryRow](ctx, out, pipelines.SpectrumSummaryTable, runID)
@@ -139,12 +143,24 @@ func writeReport(ctx context.Context, out, runID string) (string, error) {
 	fmt.Fprintf(&md, "- run `%s`, runner `%s`, lowdim %s\n- started %s, took %.1f s\n- rows read %d in %d shards, bad rows %d\n\n",
 		run.RunID, run.Runner, run.LowdimVersion, run.StartedAt.Format(time.RFC3339), run.FinishedAt.Sub(run.StartedAt).Seconds(),
 		run.RowsRead, run.Shards, run.BadRows)
-	if run.Study == "spectrum" {
-		if err := spectrumReport(ctx, &md, dir, out, runID); err != nil {
+	studyReports := map[string]func(context.Context, *strings.Builder, string, string, string) error{
+		"spectrum":         spectrumReport,
+		"phase_transition": phaseReport,
+	}
+	if rep, ok := studyReports[run.Study]; ok {
+		if err := rep(ctx, &md, dir, out, runID); err != nil {
 			return "", err
 		}
 	}
-	fmt.Fprintf(&md, "## Query the tables\n\n```sql\nSELECT * FROM read_parquet('%s/spectrum_summary/**/*.parquet', hive_partitioning=1)\nWHERE run_id = '%s';\n```\n", out, runID)
+	tables, err := tables.List(ctx, tables.Join(out, "*", "run="+runID))
+	if err != nil {
+		return "", err
+	}
+	fmt.Fprintf(&md, "## Query the tables\n\n")
+	for _, t := range tables {
+		name := filepath.Base(filepath.Dir(t))
+		fmt.Fprintf(&md, "```sql\nSELECT * FROM read_parquet('%s/%s/**/*.parquet', hive_partitioning=1) WHERE run_id = '%s';\n```\n", out, name, runID)
+	}
 	return dir, os.WriteFile(filepath.Join(dir, "report.md"), []byte(md.String()), 0o644)
 }
 

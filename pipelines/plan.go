@@ -33,7 +33,7 @@ func NewPlan(ctx context.Context, spec *experiments.Spec, out, runID string) (Pl
 	case "phase_transition":
 		return PlanPhase(ctx, spec, out, runID)
 	default:
-		return nil, fmt.Errorf("%s: study %q is not implemented yet (available: spectrum)", spec.File, spec.Study)
+		return nil, fmt.Errorf("%s: study %q is not implemented yet (available: spectrum, phase_transition)", spec.File, spec.Study)
 	}
 }
 

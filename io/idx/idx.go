@@ -137,14 +137,19 @@ func ReadHeader(r io.Reader, size int64) (Header, error) {
 		return h, errAt(4+int64(n), "reading %d dimension sizes: %v (file truncated?)", k, noEOF(err))
 	}
 	h.Dims = make([]int, k)
-	var count int64 = 1
+	// Bound the product of the non-zero dimensions, so that neither the
+	// byte size nor Cols overflows even when another dimension is 0.
+	var nonzero int64 = 1
 	for i := range h.Dims {
 		d := int64(binary.BigEndian.Uint32(dims[4*i:]))
 		h.Dims[i] = int(d)
-		if d != 0 && count > math.MaxInt64/8/d {
+		if d == 0 {
+			continue
+		}
+		if nonzero > math.MaxInt64/8/d {
 			return h, errAt(4+4*int64(i), "shape %s: byte size overflows", shapeString(h.Dims[:i+1]))
 		}
-		count *= d
+		nonzero *= d
 	}
 	h.Rows, h.Cols = h.Dims[0], 1
 	for _, d := range h.Dims[1:] {

@@ -326,15 +326,20 @@ func (e entry) tensor(name string, dataOffset, bufLen int64) (Tensor, error) {
 	if end > math.MaxInt64-dataOffset {
 		return t, fmt.Errorf("data_offsets [%d, %d] overflow", b, end)
 	}
-	// Element count, refusing overflow: bits·count must fit in int64.
-	var count int64 = 1
+	// Element count, refusing overflow: 8·(product of the non-zero
+	// dimensions) must fit in int64, so that neither the byte size nor
+	// Cols overflows even when another dimension is 0.
+	var count, nonzero int64 = 1, 1
 	t.Shape = make([]int, len(e.Shape))
 	for i, d := range e.Shape {
 		if d < 0 {
 			return t, fmt.Errorf("shape %v has a negative dimension", e.Shape)
 		}
-		if d != 0 && count > math.MaxInt64/8/d {
+		if d != 0 && nonzero > math.MaxInt64/8/d {
 			return t, fmt.Errorf("shape %v: element count overflows", e.Shape)
+		}
+		if d != 0 {
+			nonzero *= d
 		}
 		count *= d
 		t.Shape[i] = int(d)

@@ -1,0 +1,129 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"image/color"
+	"io"
+	"math"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/palette/moreland"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+
+	"github.com/lowdim/lowdim/pipelines"
+	"github.com/lowdim/lowdim/transforms"
+)
+
+// heatGrid adapts a PhaseHeatmap to plotter.GridXYZ: x = N, y = d.
+type heatGrid struct{ h pipelines.PhaseHeatmap }
+
+func (g heatGrid) Dims() (c, r int)   { return len(g.h.Samples), len(g.h.Dims) }
+func (g heatGrid) Z(c, r int) float64 { return g.h.Rate[r][c] }
+func (g heatGrid) X(c int) float64    { return float64(g.h.Samples[c]) }
+func (g heatGrid) Y(r int) float64    { return float64(g.h.Dims[r]) }
+
+func phaseReport(ctx context.Context, md *strings.Builder, dir, out, runID string) error {
+	sum, err := readRun[transforms.PhaseSummaryRow](ctx, out, pipelines.PhaseSummaryTable, runID)
+	if err != nil {
+		return err
+	}
+	bounds, err := readRun[transforms.PhaseBoundaryRow](ctx, out, pipelines.PhaseBoundaryTable, runID)
+	if err != nil {
+		return err
+	}
+	for _, h := range pipelines.PhaseHeatmaps(sum) {
+		name := fmt.Sprintf("phase-n%d-K%d-noise%g.png", h.AmbientDim, h.Components, h.Noise)
+		if err := phaseHeatmap(filepath.Join(dir, name), h, bounds); err != nil {
+			return err
+		}
+		fmt.Fprintf(md, "## n = %d, K = %d, noise = %g\n\n![success rate](%s)\n\n", h.AmbientDim, h.Components, h.Noise, name)
+		fmt.Fprintf(md, "| d | N* | N* interpolated |\n|---|---|---|\n")
+		for _, b := range sortedBounds(bounds, h) {
+			fmt.Fprintf(md, "| %d | %s | %s |\n", b.IntrinsicDim, optInt(b.NStar), optFloat(b.NStarInterp))
+		}
+		md.WriteString("\n")
+	}
+	fmt.Fprintf(md, "Slope of N* in d per (n, K, noise):\n\n```sql\nSELECT ambient_dim, components, noise, regr_slope(n_star, intrinsic_dim) AS slope,\n       regr_r2(n_star, intrinsic_dim) AS r2\nFROM read_parquet('%s/phase_boundary/**/*.parquet', hive_partitioning=1)\nWHERE run_id = '%s' GROUP BY ALL ORDER BY ALL;\n```\n\n", out, runID)
+	return nil
+}
+
+func sortedBounds(bounds []transforms.PhaseBoundaryRow, h pipelines.PhaseHeatmap) []transforms.PhaseBoundaryRow {
+	var sel []transforms.PhaseBoundaryRow
+	for _, b := range bounds {
+		if b.AmbientDim == h.AmbientDim && b.Components == h.Components && b.Noise == h.Noise {
+			sel = append(sel, b)
+		}
+	}
+	sort.Slice(sel, func(i, j int) bool { return sel[i].IntrinsicDim < sel[j].IntrinsicDim })
+	return sel
+}
+
+func optFloat(p *float64) string {
+	if p == nil {
+		return "–"
+	}
+	return fmt.Sprintf("%.2f", *p)
+}
+
+// phaseHeatmap draws the success rate over (N, d) with the boundary N*(d).
+func phaseHeatmap(file string, h pipelines.PhaseHeatmap, bounds []transforms.PhaseBoundaryRow) error {
+	p := plot.New()
+	p.Title.Text = fmt.Sprintf("success rate: n = %d, K = %d, noise = %g — red 1, blue 0; white: N* (interpolated)", h.AmbientDim, h.Components, h.Noise)
+	p.X.Label.Text = "samples per component N"
+	p.Y.Label.Text = "intrinsic dimension d"
+	pal := moreland.SmoothBlueRed()
+	pal.SetMin(0)
+	pal.SetMax(1)
+	heat := plotter.NewHeatMap(heatGrid{h}, pal.Palette(64))
+	heat.Min, heat.Max = 0, 1
+	heat.NaN = plotter.DefaultLineStyle.Color
+	p.Add(heat)
+	var line plotter.XYs
+	for _, b := range sortedBounds(bounds, h) {
+		if b.NStarInterp != nil && !math.IsNaN(*b.NStarInterp) {
+			line = append(line, plotter.XY{X: *b.NStarInterp, Y: float64(b.IntrinsicDim)})
+		}
+	}
+	if len(line) > 1 {
+		l, err := plotter.NewLine(line)
+		if err != nil {
+			return err
+		}
+		l.Width = vg.Points(2.5)
+		l.Color = whiteColor
+		p.Add(l)
+	}
+	return p.Save(6*vg.Inch, 4.5*vg.Inch, file)
+}
+
+func printPhaseSummary(ctx context.Context, w io.Writer, out, runID string) error {
+	sum, err := readRun[transforms.PhaseSummaryRow](ctx, out, pipelines.PhaseSummaryTable, runID)
+	if err != nil {
+		return err
+	}
+	bounds, err := readRun[transforms.PhaseBoundaryRow](ctx, out, pipelines.PhaseBoundaryTable, runID)
+	if err != nil {
+		return err
+	}
+	var trials int64
+	for _, s := range sum {
+		trials += s.Trials
+	}
+	fmt.Fprintf(w, "\n%d cells, %d trials\n", len(sum), trials)
+	for _, h := range pipelines.PhaseHeatmaps(sum) {
+		var parts []string
+		for _, b := range sortedBounds(bounds, h) {
+			parts = append(parts, fmt.Sprintf("d=%d: %s", b.IntrinsicDim, optInt(b.NStar)))
+		}
+		fmt.Fprintf(w, "  n=%d K=%d noise=%g  N*  %s\n", h.AmbientDim, h.Components, h.Noise, strings.Join(parts, "  "))
+	}
+	fmt.Fprintln(w)
+	return nil
+}
+
+var whiteColor = color.White
