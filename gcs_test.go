@@ -133,3 +133,39 @@ func TestDataflowDryRun(t *testing.T) {
 		t.Errorf("a dry run wrote %v", got)
 	}
 }
+
+// TestSpectrumFromGCS reads matrices from gs:// (npy and Parquet) and gets
+// the same spectrum as from local disk.
+func TestSpectrumFromGCS(t *testing.T) {
+	server := startFakeGCS(t)
+	for _, name := range []string{"m_c.npy", "m_list.parquet"} {
+		data, err := os.ReadFile(filepath.Join("testdata", "formats", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		server.CreateObject(fakestorage.Object{ObjectAttrs: fakestorage.ObjectAttrs{BucketName: testBucket, Name: "in/" + name}, Content: data})
+	}
+	dir := t.TempDir()
+	for i, tc := range []struct{ path, extra string }{
+		{"testdata/formats/m_c.npy", ""},
+		{"gs://" + testBucket + "/in/m_c.npy", ""},
+		{"gs://" + testBucket + "/in/m_list.parquet", "  column: x\n"},
+	} {
+		spec := writeSpec(t, t.TempDir(), fmt.Sprintf("study: spectrum\ninput:\n  path: %s\n  shard_rows: 10\n%sparams:\n  k: 5\n", tc.path, tc.extra))
+		if code, o, e := runLowdim(t, "run", spec, "--out", dir, "--run_id", fmt.Sprint("r", i), "--quiet", "--report=false"); code != 0 {
+			t.Fatalf("%s: exit %d\n%s%s", tc.path, code, o, e)
+		}
+	}
+	ref := readSigma(t, dir, "r0")
+	for _, run := range []string{"r1", "r2"} {
+		got := readSigma(t, dir, run)
+		if len(got) != len(ref) {
+			t.Fatalf("%s: %d values, want %d", run, len(got), len(ref))
+		}
+		for i := range ref {
+			if got[i].Sigma != ref[i].Sigma {
+				t.Errorf("%s σ%d = %v, local npy %v", run, i+1, got[i].Sigma, ref[i].Sigma)
+			}
+		}
+	}
+}

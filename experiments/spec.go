@@ -36,7 +36,7 @@ const (
 
 var (
 	studyNames  = []string{"spectrum", "landscape", "phase_transition", "rank_dynamics", "intrinsic_dim"}
-	formatNames = []string{"csv", "npy", "safetensors", "parquet", "idx"}
+	formatNames = []string{"csv", "npy", "npz", "safetensors", "parquet", "idx"}
 	onBadRows   = []string{"error", "skip"}
 )
 
@@ -68,7 +68,7 @@ type Spec struct {
 // Input says where the rows of a study come from.
 type Input struct {
 	Path        string   `yaml:"path"`         // file, directory or glob; local or gs://
-	Format      string   `yaml:"format"`       // csv | npy | safetensors | parquet | idx; default by extension
+	Format      string   `yaml:"format"`       // csv | npy | npz | safetensors | parquet | idx; default by extension
 	ShardRows   int      `yaml:"shard_rows"`   // rows per shard (default 4096)
 	OnBadRows   string   `yaml:"on_bad_rows"`  // "error" (default) | "skip"
 	LabelColumn string   `yaml:"label_column"` // column index or name dropped from the matrix (e.g. "64")
@@ -370,6 +370,8 @@ func InferFormat(path string) string {
 		return "csv"
 	case strings.HasSuffix(base, ".npy"):
 		return "npy"
+	case strings.HasSuffix(base, ".npz"):
+		return "npz"
 	case strings.HasSuffix(base, ".safetensors"):
 		return "safetensors"
 	case strings.HasSuffix(base, ".parquet"):

@@ -46,14 +46,10 @@ func PlanSpectrum(ctx context.Context, spec *experiments.Spec, out, runID string
 	}
 	read := blocks.Config{
 		Path:        spec.Input.Path,
-		Format:      spec.Input.Format,
-		Delimiter:   spec.Input.Delimiter,
+		Options:     MatrixOptions(spec.Input),
 		SkipBadRows: spec.Input.OnBadRows == "skip",
 	}
-	if spec.Input.LabelColumn != "" {
-		read.DropColumns = []string{spec.Input.LabelColumn}
-	}
-	src, err := matrix.Open(ctx, read.Path, matrix.Options{Format: read.Format, Delimiter: read.Delimiter, DropColumns: read.DropColumns})
+	src, err := matrix.Open(ctx, read.Path, read.Options)
 	if err != nil {
 		return nil, err
 	}
@@ -70,6 +66,23 @@ func PlanSpectrum(ctx context.Context, spec *experiments.Spec, out, runID string
 		Rows: rows, Cols: cols, Ranges: blocks.Plan(rows, spec.Input.ShardRows),
 		Params: params, Seed: spec.Seed,
 	}, nil
+}
+
+// MatrixOptions translates a spec's input keys into reader options:
+// input.column names the tensor of a safetensors or npz file and the list
+// column of a Parquet file; input.label_column is dropped from the matrix.
+func MatrixOptions(in experiments.Input) matrix.Options {
+	opts := matrix.Options{Format: in.Format, Delimiter: in.Delimiter, Columns: in.Columns}
+	switch in.Format {
+	case "safetensors", "npz":
+		opts.Tensor = in.Column
+	default:
+		opts.Column = in.Column
+	}
+	if in.LabelColumn != "" {
+		opts.DropColumns = []string{in.LabelColumn}
+	}
+	return opts
 }
 
 // Build implements Plan.

@@ -66,11 +66,15 @@ func writeMatrix(t *testing.T, dir string, a *mat.Dense) string {
 }
 
 // runSpectrum runs the spectrum pipeline on Prism (ptest) and returns the staged rows.
-func runSpectrum(t *testing.T, input string, shardRows int, params experiments.SpectrumParams) ([]transforms.SpectrumRow, transforms.SpectrumSummaryRow) {
+func runSpectrum(t *testing.T, input string, shardRows int, params experiments.SpectrumParams, inputKeys ...string) ([]transforms.SpectrumRow, transforms.SpectrumSummaryRow) {
 	t.Helper()
 	out := t.TempDir()
-	yaml := fmt.Sprintf("study: spectrum\nname: t\nseed: 7\ninput:\n  path: %s\n  shard_rows: %d\nparams:\n  k: %d\n  center: %v\n",
-		input, shardRows, params.K, params.Center)
+	var extra string
+	for _, k := range inputKeys {
+		extra += "  " + k + "\n"
+	}
+	yaml := fmt.Sprintf("study: spectrum\nname: t\nseed: 7\ninput:\n  path: %s\n  shard_rows: %d\n%sparams:\n  k: %d\n  center: %v\n",
+		input, shardRows, extra, params.K, params.Center)
 	spec, err := experiments.Parse([]byte(yaml), "test.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -172,5 +176,46 @@ func TestSpectrumCentered(t *testing.T) {
 		if d := math.Abs(s.Sigma-want[i]) / want[0]; d > 1e-9 {
 			t.Errorf("σ%d = %.12g, centred SVD %.12g", i+1, s.Sigma, want[i])
 		}
+	}
+}
+
+// TestSpectrumSameAcrossFormats: one matrix stored in every format gives the
+// same spectrum (exactly for float64 storage, within rounding for F32/BF16).
+func TestSpectrumSameAcrossFormats(t *testing.T) {
+	dir := filepath.Join("..", "testdata", "formats")
+	params := experiments.DefaultSpectrumParams()
+	params.K = 6
+	ref, _ := runSpectrum(t, filepath.Join(dir, "m_c.npy"), 10, params)
+	cases := []struct {
+		file, extra string
+		tol         float64
+	}{
+		{"m_f.npy", "", 1e-12},
+		{"m.npz", "", 1e-12},
+		{"m_deflate.npz", "", 1e-12},
+		{"m_f64.safetensors", "", 1e-12},
+		{"m_f32.safetensors", "", 1e-6},
+		{"m_bf16.safetensors", "", 1.0 / 128},
+		{"m_list.parquet", "column: x", 1e-12},
+		{"m_wide.parquet", "label_column: label", 1e-12},
+		{"m.csv", "", 1e-12},
+		{"m.idx", "", 1e-12},
+	}
+	for _, tc := range cases {
+		t.Run(tc.file, func(t *testing.T) {
+			var keys []string
+			if tc.extra != "" {
+				keys = append(keys, tc.extra)
+			}
+			got, sum := runSpectrum(t, filepath.Join(dir, tc.file), 10, params, keys...)
+			if sum.Rows != 37 || sum.Cols != 11 {
+				t.Fatalf("shape %d × %d, want 37 × 11", sum.Rows, sum.Cols)
+			}
+			for i := range ref {
+				if d := math.Abs(got[i].Sigma-ref[i].Sigma) / ref[0].Sigma; d > tc.tol {
+					t.Errorf("σ%d = %.17g, npy %.17g (rel %.2g > %.2g)", i+1, got[i].Sigma, ref[i].Sigma, d, tc.tol)
+				}
+			}
+		})
 	}
 }

@@ -56,10 +56,8 @@ func Plan(rows, shardRows int) []Range {
 
 // Config says what to read and how to treat bad rows.
 type Config struct {
-	Path        string
-	Format      string
-	Delimiter   string
-	DropColumns []string
+	Path    string
+	Options matrix.Options
 	// SkipBadRows drops rows holding NaN or ±Inf (counted); otherwise such a row is an error.
 	SkipBadRows bool
 }
@@ -68,20 +66,17 @@ type Config struct {
 func Read(s beam.Scope, cfg Config, ranges []Range) beam.PCollection {
 	s = s.Scope("blocks.Read")
 	imp := beam.CreateList(s, ranges)
-	return beam.ParDo(s, &readFn{
-		Path: cfg.Path, Format: cfg.Format, Delimiter: cfg.Delimiter,
-		DropColumns: cfg.DropColumns, SkipBadRows: cfg.SkipBadRows,
-	}, imp)
+	return beam.ParDo(s, &readFn{Path: cfg.Path, Options: cfg.Options, SkipBadRows: cfg.SkipBadRows}, imp)
 }
 
 type readFn struct {
-	Path, Format, Delimiter string
-	DropColumns             []string
-	SkipBadRows             bool
+	Path        string
+	Options     matrix.Options
+	SkipBadRows bool
 }
 
 func (f *readFn) ProcessElement(ctx context.Context, r Range, emit func(Block)) error {
-	src, err := matrix.Open(ctx, f.Path, matrix.Options{Format: f.Format, Delimiter: f.Delimiter, DropColumns: f.DropColumns})
+	src, err := matrix.Open(ctx, f.Path, f.Options)
 	if err != nil {
 		return err
 	}
