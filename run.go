@@ -103,7 +103,17 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		fmt.Fprintf(stderr, "lowdim: running %s study %q as run %s on %s\n", spec.Study, spec.Name, runID, runner)
 	}
 	started := time.Now().UTC()
+	stopProgress := make(chan struct{})
+	progressDone := make(chan struct{})
+	go func() {
+		defer close(progressDone)
+		if sh, ok := plan.(interface{ Shards() int }); ok && !*quietFlag {
+			showProgress(stderr, sh.Shards(), 2*time.Second, stopProgress)
+		}
+	}()
 	res, err := beamx.RunWithMetrics(ctx, p)
+	close(stopProgress)
+	<-progressDone
 	if err != nil {
 		if aerr := tables.Abort(ctx, out, runID); aerr != nil {
 			fmt.Fprintf(stderr, "lowdim: cleaning up staged files: %v\n", aerr)

@@ -98,4 +98,3 @@ func TestUniversalRunnerMatchesInProcess(t *testing.T) {
 		t.Errorf("runs row: runner %q, rows_read %d, shards %d; want universal, 1797, 6", runs[0].Runner, runs[0].RowsRead, runs[0].Shards)
 	}
 }
-

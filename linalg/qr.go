@@ -78,7 +78,18 @@ type qrWork struct {
 	rinv    *mat.Dense // l×l R⁻¹ (upper triangular, zeros below)
 	cwork   []float64
 	iwork   []int
+
+	route qrRoute // the route the last orthonormalize took, for tests
 }
+
+// qrRoute names the algorithm an orthonormalize call ended with.
+type qrRoute int
+
+const (
+	routeCholQR2 qrRoute = iota + 1
+	routeShiftedCholQR3
+	routeHouseholder
+)
 
 // orthonormalize overwrites the m×l matrix a (m ≥ l) with the factor Q of its
 // thin QR factorisation a = Q·R, Q m×l with QᵀQ = I, R l×l upper triangular,
@@ -94,6 +105,7 @@ func (w *qrWork) orthonormalize(a *mat.Dense) {
 	}
 	if m < cholQRMinAspect*l || !w.choleskyQR(a) {
 		w.householder(a)
+		w.route = routeHouseholder
 	}
 }
 
@@ -137,6 +149,7 @@ func (w *qrWork) choleskyQR(a *mat.Dense) bool {
 	}
 	MulTallSkinny(a, s, w.rinv)
 	if !shifted {
+		w.route = routeCholQR2
 		return true
 	}
 
@@ -147,6 +160,7 @@ func (w *qrWork) choleskyQR(a *mat.Dense) bool {
 	}
 	MulTallSkinny(s, a, w.rinv)
 	a.Copy(s)
+	w.route = routeShiftedCholQR3
 	return true
 }
 

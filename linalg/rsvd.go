@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
+	"sync/atomic"
 
+	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -83,7 +86,9 @@ type SVD struct {
 //	V = W,  U = Q·Z
 //
 // Every product with a goes through MulTallSkinny and MulTransTallSkinny, and
-// every QR is the thin Householder factorisation (no m×m matrix is formed).
+// every QR is a thin factorisation (CholeskyQR2 on the same kernels, shifted
+// CholeskyQR3 or Householder when the sketch is ill conditioned; see qr.go),
+// so no m×m matrix is formed.
 // When l = min(m, n) or a is tiny (m·n ≤ 2¹⁴ entries) the exact thin SVD
 // (mat.SVD) is computed and truncated to l instead.
 //
@@ -260,24 +265,77 @@ func gaussian(rnd *rand.Rand, r, c int) *mat.Dense {
 	return mat.NewDense(r, c, data)
 }
 
+// frobeniusChunkEntries sets the fixed row chunks of frobeniusSq: about
+// 2¹⁶ entries each.
+const frobeniusChunkEntries = 1 << 16
+
 // frobeniusSq returns ‖a‖_F² = Σᵢⱼ aᵢⱼ².
+//
+// For a *mat.Dense (or its transpose) the rows are cut into fixed chunks of
+// about 2¹⁶ entries, depending only on the shape; each chunk is summed
+// sequentially (four interleaved accumulators per row, combined in a fixed
+// order), chunks are shared among GOMAXPROCS goroutines, and the chunk sums
+// are added in chunk order. The result is therefore bit-for-bit independent of
+// GOMAXPROCS and scheduling.
 func frobeniusSq(a mat.Matrix) float64 {
-	var sum float64
-	if rm, ok := a.(mat.RawMatrixer); ok {
-		raw := rm.RawMatrix()
-		for i := range raw.Rows {
-			for _, x := range raw.Data[i*raw.Stride : i*raw.Stride+raw.Cols] {
-				sum += x * x
-			}
+	if t, ok := a.(mat.Transpose); ok {
+		if rm, ok := t.Matrix.(mat.RawMatrixer); ok {
+			return frobeniusSqRaw(rm.RawMatrix())
 		}
-		return sum
 	}
+	if rm, ok := a.(mat.RawMatrixer); ok {
+		return frobeniusSqRaw(rm.RawMatrix())
+	}
+	var sum float64
 	m, n := a.Dims()
 	for i := range m {
 		for j := range n {
 			x := a.At(i, j)
 			sum += x * x
 		}
+	}
+	return sum
+}
+
+func frobeniusSqRaw(raw blas64.General) float64 {
+	if raw.Rows == 0 || raw.Cols == 0 {
+		return 0
+	}
+	rowsPer := max(1, frobeniusChunkEntries/raw.Cols)
+	chunks := (raw.Rows + rowsPer - 1) / rowsPer
+	partial := make([]float64, chunks)
+	var next atomic.Int64
+	workers := 1
+	if float64(raw.Rows)*float64(raw.Cols) >= 4*frobeniusChunkEntries {
+		workers = min(runtime.GOMAXPROCS(0), chunks)
+	}
+	parallelFor(workers, func(int) {
+		for {
+			c := int(next.Add(1) - 1)
+			if c >= chunks {
+				return
+			}
+			var s0, s1, s2, s3 float64
+			for i := c * rowsPer; i < min(raw.Rows, (c+1)*rowsPer); i++ {
+				row := raw.Data[i*raw.Stride : i*raw.Stride+raw.Cols]
+				j := 0
+				for ; j+4 <= len(row); j += 4 {
+					x0, x1, x2, x3 := row[j], row[j+1], row[j+2], row[j+3]
+					s0 += x0 * x0
+					s1 += x1 * x1
+					s2 += x2 * x2
+					s3 += x3 * x3
+				}
+				for ; j < len(row); j++ {
+					s0 += row[j] * row[j]
+				}
+			}
+			partial[c] = (s0 + s1) + (s2 + s3)
+		}
+	})
+	var sum float64
+	for _, p := range partial {
+		sum += p
 	}
 	return sum
 }

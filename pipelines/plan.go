@@ -32,8 +32,10 @@ func NewPlan(ctx context.Context, spec *experiments.Spec, out, runID string) (Pl
 		return PlanSpectrum(ctx, spec, out, runID)
 	case "phase_transition":
 		return PlanPhase(ctx, spec, out, runID)
+	case "landscape":
+		return PlanLandscape(ctx, spec, out, runID)
 	default:
-		return nil, fmt.Errorf("%s: study %q is not implemented yet (available: spectrum, phase_transition)", spec.File, spec.Study)
+		return nil, fmt.Errorf("%s: study %q is not implemented yet (available: spectrum, landscape, phase_transition)", spec.File, spec.Study)
 	}
 }
 
@@ -87,6 +89,9 @@ func MatrixOptions(in experiments.Input) matrix.Options {
 
 // Build implements Plan.
 func (p *SpectrumPlan) Build(s beam.Scope) { Spectrum(s, *p) }
+
+// Shards is the number of row shards, for progress reports.
+func (p *SpectrumPlan) Shards() int { return len(p.Ranges) }
 
 // Tables implements Plan.
 func (p *SpectrumPlan) Tables() []string { return []string{SpectrumTable, SpectrumSummaryTable} }

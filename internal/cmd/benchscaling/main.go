@@ -1,0 +1,136 @@
+// Command benchscaling supports scripts/bench_scaling.sh:
+//
+//	benchscaling gen  -rows N -cols C -out FILE.npy   # float32 rank-20 signal + noise, streamed
+//	benchscaling loop -in FILE.npy -shard_rows R -k K  # the spectrum study's kernels in a plain Go loop
+//
+// The loop reads the same shards and calls the same kernels as the Beam
+// pipeline (matrix.Open + ReadRows, RowSketch.AddBlock, Merge, Spectrum), so
+// its time is the floor against which the pipeline's overhead is measured.
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"time"
+
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/lowdim/lowdim/io/blocks"
+	"github.com/lowdim/lowdim/io/matrix"
+	"github.com/lowdim/lowdim/linalg"
+	"github.com/lowdim/lowdim/transforms"
+)
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprintln(os.Stderr, "usage: benchscaling gen|loop [flags]")
+		os.Exit(2)
+	}
+	var err error
+	switch os.Args[1] {
+	case "gen":
+		err = gen(os.Args[2:])
+	case "loop":
+		err = loop(os.Args[2:])
+	default:
+		err = fmt.Errorf("unknown command %q", os.Args[1])
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "benchscaling:", err)
+		os.Exit(1)
+	}
+}
+
+func gen(args []string) error {
+	fs := flag.NewFlagSet("gen", flag.ExitOnError)
+	rows := fs.Int("rows", 250000, "rows")
+	cols := fs.Int("cols", 256, "columns")
+	out := fs.String("out", "", "output .npy")
+	fs.Parse(args)
+	const rank = 20
+	rng := rand.New(rand.NewPCG(1, 2))
+	basis := make([]float64, rank**cols)
+	for i := range basis {
+		basis[i] = rng.NormFloat64() / math.Sqrt(float64(*cols))
+	}
+	f, err := os.Create(*out)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	w := bufio.NewWriterSize(f, 1<<20)
+	header := fmt.Sprintf("{'descr': '<f4', 'fortran_order': False, 'shape': (%d, %d), }", *rows, *cols)
+	pad := 64 - (10+len(header)+1)%64
+	header += fmt.Sprintf("%*s\n", pad, "")
+	w.WriteString("\x93NUMPY\x01\x00")
+	binary.Write(w, binary.LittleEndian, uint16(len(header)))
+	w.WriteString(header)
+	row := make([]float32, *cols)
+	coef := make([]float64, rank)
+	for i := 0; i < *rows; i++ {
+		for r := range coef {
+			coef[r] = rng.NormFloat64() * math.Pow(0.8, float64(r)) * 10
+		}
+		for j := range row {
+			v := 0.1 * rng.NormFloat64()
+			for r := range coef {
+				v += coef[r] * basis[r**cols+j]
+			}
+			row[j] = float32(v)
+		}
+		if err := binary.Write(w, binary.LittleEndian, row); err != nil {
+			return err
+		}
+	}
+	return w.Flush()
+}
+
+func loop(args []string) error {
+	fs := flag.NewFlagSet("loop", flag.ExitOnError)
+	in := fs.String("in", "", "input .npy")
+	shardRows := fs.Int("shard_rows", 4096, "rows per shard")
+	k := fs.Int("k", 20, "top k")
+	seed := fs.Uint64("seed", 1, "spec seed")
+	fs.Parse(args)
+	ctx := context.Background()
+	start := time.Now()
+	src, err := matrix.Open(ctx, *in, matrix.Options{})
+	if err != nil {
+		return err
+	}
+	cols := src.Cols()
+	keep := max(*k+linalg.DefaultOversample, cols)
+	total := linalg.NewRowSketch(cols, false, keep)
+	for _, r := range blocks.Plan(src.Rows(), *shardRows) {
+		s, err := matrix.Open(ctx, *in, matrix.Options{})
+		if err != nil {
+			return err
+		}
+		data, err := s.ReadRows(ctx, r.Start, r.End)
+		if err != nil {
+			return err
+		}
+		sk := linalg.NewRowSketch(cols, false, keep)
+		opts := linalg.RSVDOptions{K: min(*k, r.End-r.Start), PowerIters: -1, Seed: transforms.DeriveSeed(*seed, uint64(r.Start))}
+		if err := sk.AddBlock(mat.NewDense(r.End-r.Start, cols, data), opts); err != nil {
+			return err
+		}
+		if err := total.Merge(sk); err != nil {
+			return err
+		}
+	}
+	sigma, _, err := total.Spectrum()
+	if err != nil {
+		return err
+	}
+	return json.NewEncoder(os.Stdout).Encode(map[string]any{
+		"seconds": time.Since(start).Seconds(), "rows": src.Rows(), "sigma": sigma[:min(*k, len(sigma))],
+	})
+}

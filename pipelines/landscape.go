@@ -1,0 +1,327 @@
+package pipelines
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"os"
+	"path"
+	"strings"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+
+	"github.com/lowdim/lowdim/experiments"
+	"github.com/lowdim/lowdim/io/tables"
+	"github.com/lowdim/lowdim/linalg/ph"
+	"github.com/lowdim/lowdim/transforms"
+)
+
+// Landscape tables (design §3, §4; persistent homology and landscapes):
+//
+//   - diagram: one row per pair of positive persistence of the Vietoris–Rips
+//     diagram (Z/2) of one sample: run_id, cloud, sample, dim, birth, death
+//     (NULL for an essential class, alive at the threshold).
+//   - landscape: run_id, cloud, sample (NULL for the mean over the cloud's
+//     samples), dim, level (k = 1 … levels), t (grid point), value
+//     (λₖ(t) = k-th largest max(0, min(t − b, d − t)), Bubenik 2015, no √2;
+//     infinite deaths truncated at range_hi).
+//   - landscape_summary: one row per (cloud, dim): run_id, cloud, dim,
+//     points, sample_size, samples, threshold, range_lo, range_hi, features
+//     and essential (mean pairs and essential classes per sample),
+//     total_persistence (mean over samples of Σ death − birth over finite
+//     pairs), l1, l2, linf (norms of the mean landscape, summed over levels).
+//
+// LandscapeReport draws the mean landscapes and the diagrams of a run.
+const (
+	DiagramTable          = "diagram"
+	LandscapeTable        = "landscape"
+	LandscapeSummaryTable = "landscape_summary"
+)
+
+// LandscapeCloud is one input cloud: a file, named by its base name.
+type LandscapeCloud struct {
+	Name   string
+	Path   string
+	Points int // after dropping bad rows
+	Dim    int
+}
+
+// LandscapePlan is everything the landscape pipeline needs, resolved before
+// the pipeline runs.
+type LandscapePlan struct {
+	RunID  string
+	Out    string
+	Seed   uint64
+	Params experiments.LandscapeParams
+	Read   transforms.CloudReader
+	Clouds []LandscapeCloud // sorted by path
+	// Threshold is params.threshold, or the default rule's value.
+	Threshold float64
+	// Lo and Hi are the grid's range.
+	Lo, Hi float64
+}
+
+// PlanLandscape lists the clouds of spec (input.path: a file, a directory or
+// a glob; one file is one cloud), reads each once and checks, before any
+// pipeline runs: a non-finite coordinate (unless input.on_bad_rows: skip), a
+// cloud of fewer than 2 points, a subsample larger than its cloud, and the
+// memory estimate of each cloud's first sample at the threshold against
+// params.max_bytes (the same estimate ph.VietorisRips refuses with). When
+// params.threshold is null it resolves it to the largest enclosing radius of
+// the clouds' first samples.
+func PlanLandscape(ctx context.Context, spec *experiments.Spec, out, runID string) (*LandscapePlan, error) {
+	params, err := spec.LandscapeParams()
+	if err != nil {
+		return nil, err
+	}
+	if spec.Input.Path == "" {
+		return nil, fmt.Errorf("%s: the landscape study reads point clouds: set input.path (a file, directory or glob; one file per cloud)", spec.File)
+	}
+	read := transforms.CloudReader{
+		Format: spec.Input.Format, Delimiter: spec.Input.Delimiter,
+		Column: spec.Input.Column, Columns: spec.Input.Columns,
+		SkipBadRows: spec.Input.OnBadRows == "skip",
+	}
+	if spec.Input.LabelColumn != "" {
+		read.Drop = []string{spec.Input.LabelColumn}
+	}
+	files, err := listClouds(ctx, spec.Input.Path, spec.Input.Format)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", spec.File, err)
+	}
+	plan := &LandscapePlan{RunID: runID, Out: out, Seed: spec.Seed, Params: params, Read: read}
+	sampling := transforms.Sampling{Size: params.SubsampleSize, Replace: params.Replace, Landmarks: params.Landmarks}
+	type first struct {
+		pts       []float64
+		m, dim    int
+		enclosing float64
+	}
+	firsts := make([]first, len(files))
+	names := map[string]string{}
+	for i, f := range files {
+		name := datasetName(f)
+		if prev, dup := names[name]; dup {
+			return nil, fmt.Errorf("%s: two clouds are named %q: %s and %s (a cloud is named by its file name)", spec.File, name, prev, f)
+		}
+		names[name] = f
+		c, err := read.Read(ctx, f)
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case c.N < 2 && c.BadRows > 0:
+			return nil, fmt.Errorf("cloud %s (%s): %d point(s) left after dropping %d with non-finite coordinates; persistent homology needs at least 2", name, f, c.N, c.BadRows)
+		case c.N < 2:
+			return nil, fmt.Errorf("cloud %s (%s): %d point(s); persistent homology needs at least 2", name, f, c.N)
+		case params.SubsampleSize > c.N && !params.Replace:
+			return nil, fmt.Errorf("cloud %s (%s): params.subsample_size %d exceeds its %d points (lower it, or set replace: true)", name, f, params.SubsampleSize, c.N)
+		}
+		idx, err := sampling.Indices(c.Points, c.N, c.Dim, transforms.LandscapeSeed(spec.Seed, name, 0))
+		if err != nil {
+			return nil, fmt.Errorf("cloud %s (%s): %w", name, f, err)
+		}
+		pts := transforms.Gather(c.Points, c.Dim, idx)
+		firsts[i] = first{pts: pts, m: len(idx), dim: c.Dim, enclosing: enclosingRadius(pts, len(idx), c.Dim)}
+		plan.Clouds = append(plan.Clouds, LandscapeCloud{Name: name, Path: f, Points: c.N, Dim: c.Dim})
+	}
+	if params.Threshold != nil {
+		plan.Threshold = *params.Threshold
+	} else {
+		for _, f := range firsts {
+			plan.Threshold = max(plan.Threshold, f.enclosing)
+		}
+		if !(plan.Threshold > 0) {
+			return nil, fmt.Errorf("%s: every cloud's first sample is a single repeated point (enclosing radius 0): set params.threshold", spec.File)
+		}
+	}
+	plan.Lo, plan.Hi = params.GridRange(plan.Threshold)
+	limit := params.MaxBytes
+	if limit == 0 {
+		limit = ph.DefaultMaxBytes
+	}
+	for i, f := range firsts {
+		c := plan.Clouds[i]
+		est, edges, eff := ripsBytes(f.pts, f.m, f.dim, params.MaxDim, plan.Threshold, f.enclosing)
+		if est > float64(limit) {
+			return nil, fmt.Errorf("cloud %s (%s): %w: sample 0 of %d points at threshold %g gives %d edges and an estimated %s of memory for H0–H%d (limit %s); subsample (params.subsample_size) or lower params.threshold",
+				c.Name, c.Path, ph.ErrTooLarge, f.m, eff, edges, formatBytes(est), params.MaxDim, formatBytes(float64(limit)))
+		}
+	}
+	return plan, nil
+}
+
+// Build implements Plan.
+func (p *LandscapePlan) Build(s beam.Scope) { Landscape(s, *p) }
+
+// Tables implements Plan.
+func (p *LandscapePlan) Tables() []string {
+	return []string{DiagramTable, LandscapeTable, LandscapeSummaryTable}
+}
+
+// Landscape runs one Beam element per (cloud, sample): the sample's
+// Vietoris–Rips diagram and its landscapes on the grid [Lo, Hi]; then the
+// mean landscape per (cloud, dim) by CombinePerKey with exact sums. It stages
+// the diagram, landscape and landscape_summary tables and returns their rows.
+func Landscape(s beam.Scope, plan LandscapePlan) (diagrams, landscapes, summary beam.PCollection) {
+	s = s.Scope("Landscape")
+	p := plan.Params
+	var tasks []transforms.LandscapeTask
+	for _, c := range plan.Clouds {
+		for i := range p.Subsamples {
+			tasks = append(tasks, transforms.LandscapeTask{Cloud: c.Name, Path: c.Path, Sample: int64(i)})
+		}
+	}
+	elems := beam.Reshuffle(s, beam.CreateList(s, tasks))
+	diagrams, perSample, stats := beam.ParDo3(s, &transforms.LandscapeFn{
+		RunID: plan.RunID, Seed: plan.Seed, Read: plan.Read,
+		Sampling: transforms.Sampling{Size: p.SubsampleSize, Replace: p.Replace, Landmarks: p.Landmarks},
+		MaxDim:   p.MaxDim, Threshold: plan.Threshold, Levels: p.Levels, Resolution: p.Resolution,
+		Lo: plan.Lo, Hi: plan.Hi, MaxBytes: p.MaxBytes,
+	}, elems)
+	means := beam.CombinePerKey(s, &transforms.LandscapeMeanFn{Levels: p.Levels, Resolution: p.Resolution}, stats)
+	meanRows, summary := beam.ParDo2(s, &transforms.LandscapeMeanRowsFn{
+		RunID: plan.RunID, Threshold: plan.Threshold, Levels: p.Levels, Resolution: p.Resolution, Lo: plan.Lo, Hi: plan.Hi,
+	}, means)
+	landscapes = beam.Flatten(s, perSample, meanRows)
+	// One part per ~2M landscape rows keeps each writer's memory bounded.
+	rows := len(plan.Clouds) * (p.Subsamples + 1) * (p.MaxDim + 1) * p.Levels * p.Resolution
+	tables.Write(s, plan.Out, plan.RunID, DiagramTable, 1, diagrams)
+	tables.Write(s, plan.Out, plan.RunID, LandscapeTable, max(1, (rows+(2<<20)-1)/(2<<20)), landscapes)
+	tables.Write(s, plan.Out, plan.RunID, LandscapeSummaryTable, 1, summary)
+	return diagrams, landscapes, summary
+}
+
+// listClouds expands input.path into cloud files, sorted: a glob's matches,
+// a directory's files, or the file itself. Names starting with "." or "_"
+// are skipped in a directory or glob, and so, when format is empty, are
+// files whose extension names no input format.
+func listClouds(ctx context.Context, p, format string) ([]string, error) {
+	isGlob := strings.ContainsAny(p, "*?[")
+	var files []string
+	var err error
+	switch {
+	case isGlob:
+		files, err = tables.List(ctx, p)
+	case isLocalDir(p) || strings.HasSuffix(p, "/"):
+		files, err = tables.List(ctx, tables.Join(p, "*"))
+		isGlob = true
+	default:
+		return []string{p}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("input.path %s: %v", p, err)
+	}
+	var kept []string
+	for _, f := range files {
+		base := path.Base(strings.ReplaceAll(f, "\\", "/"))
+		if strings.HasPrefix(base, ".") || strings.HasPrefix(base, "_") || isLocalDir(f) {
+			continue
+		}
+		if format == "" && experiments.InferFormat(f) == "" {
+			continue
+		}
+		kept = append(kept, f)
+	}
+	if len(kept) == 0 {
+		return nil, fmt.Errorf("input.path %s: no point cloud files (%s) found", p, strings.Join(experiments.Formats(), ", "))
+	}
+	return kept, nil
+}
+
+func isLocalDir(p string) bool {
+	if strings.Contains(p, "://") {
+		return false
+	}
+	st, err := os.Stat(p)
+	return err == nil && st.IsDir()
+}
+
+// enclosingRadius is min_i max_{j≠i} ‖xᵢ − xⱼ‖ of the n row-major points:
+// above it the Rips complex is a cone. O(n²·dim).
+func enclosingRadius(pts []float64, n, dim int) float64 {
+	rowMax := make([]float64, n)
+	for i := 1; i < n; i++ {
+		for j := 0; j < i; j++ {
+			d := dist(pts, dim, i, j)
+			rowMax[i] = max(rowMax[i], d)
+			rowMax[j] = max(rowMax[j], d)
+		}
+	}
+	r := math.Inf(1)
+	for _, v := range rowMax {
+		r = min(r, v)
+	}
+	return r
+}
+
+func dist(pts []float64, dim, i, j int) float64 {
+	a, b := pts[i*dim:(i+1)*dim], pts[j*dim:(j+1)*dim]
+	var s float64
+	for k, x := range a {
+		t := x - b[k]
+		s += t * t
+	}
+	return math.Sqrt(s)
+}
+
+// ripsBytes is the worst-case memory estimate ph.VietorisRips makes before
+// it allocates (and refuses above Options.MaxBytes), for n points at
+// threshold t: min(t, enclosing) is the effective threshold, edges the
+// number of edges of length ≤ it; dense storage is n(n−1)/2 float64s,
+// sparse (3·edges < n(n−1)/2) 8n + 24·edges bytes; then 32 bytes per edge
+// (edge list and columns), 24 more for dimension-1 pivots when maxDim ≥ 1,
+// and for each dimension d in 2…maxDim, s = Σ_v C(deg v, d)/(d+1)
+// simplices at 40 bytes (56 below maxDim). It mirrors ph's estimateBytes.
+func ripsBytes(pts []float64, n, dim, maxDim int, t, enclosing float64) (bytes float64, edges int, eff float64) {
+	eff = min(t, enclosing)
+	deg := make([]int, n)
+	for i := 1; i < n; i++ {
+		for j := 0; j < i; j++ {
+			if dist(pts, dim, i, j) <= eff {
+				deg[i]++
+				deg[j]++
+				edges++
+			}
+		}
+	}
+	pairs := float64(n) * float64(n-1) / 2
+	if 3*float64(edges) < pairs {
+		bytes = float64(n)*8 + float64(edges)*2*12
+	} else {
+		bytes = pairs * 8
+	}
+	bytes += float64(edges) * 16 * 2
+	if maxDim >= 1 {
+		bytes += float64(edges) * 24
+	}
+	for d := 2; d <= maxDim; d++ {
+		var s float64
+		for _, k := range deg {
+			s += binomial(k, d)
+		}
+		s /= float64(d + 1)
+		bytes += s * (16 + 24)
+		if d < maxDim {
+			bytes += s * 16
+		}
+	}
+	return bytes, edges, eff
+}
+
+func binomial(n, k int) float64 {
+	c := 1.0
+	for i := 0; i < k; i++ {
+		c *= float64(n-i) / float64(i+1)
+	}
+	return c
+}
+
+func formatBytes(b float64) string {
+	switch {
+	case b >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", b/(1<<30))
+	case b >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", b/(1<<20))
+	}
+	return fmt.Sprintf("%.0f KiB", b/(1<<10))
+}

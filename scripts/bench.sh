@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# make bench: Go benchmarks, then side-by-side comparisons with peers on this
+# machine (scikit-learn, Ripser, GUDHI), then the scaling study. Each script
+# installs what it needs with apt-get and rewrites its own section of
+# docs/BENCHMARKS.md (or docs/SCALING.md).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p docs
+echo "== Go benchmarks (kernels, readers) =="
+go test -run '^$' -bench . -benchtime 3x ./linalg/... ./io/... | tee /tmp/lowdim-gobench.txt
+echo "== randomized SVD vs scikit-learn =="
+bash scripts/bench_rsvd.sh
+echo "== persistent homology vs Ripser and GUDHI =="
+bash scripts/bench_ph.sh
+echo "== scaling of the spectrum study =="
+bash scripts/bench_scaling.sh
