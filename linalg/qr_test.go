@@ -265,3 +265,27 @@ func TestOrthonormalizeDeterministic(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkOrthonormalize times the thin QR of a tall Gaussian sketch:
+// "auto" is orthonormalize (CholeskyQR2 here), "householder" the Dgeqrf +
+// Dorgqr route it replaces.
+func BenchmarkOrthonormalize(b *testing.B) {
+	rnd := rand.New(rand.NewPCG(11, 11))
+	for _, shape := range [][2]int{{100000, 30}, {20000, 30}, {1000, 30}} {
+		a := gaussian(rnd, shape[0], shape[1])
+		q := mat.NewDense(shape[0], shape[1], nil)
+		for _, impl := range []string{"auto", "householder"} {
+			b.Run(fmt.Sprintf("%dx%d/%s", shape[0], shape[1], impl), func(b *testing.B) {
+				var w qrWork
+				for b.Loop() {
+					q.Copy(a)
+					if impl == "auto" {
+						w.orthonormalize(q)
+					} else {
+						w.householder(q)
+					}
+				}
+			})
+		}
+	}
+}

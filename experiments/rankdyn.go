@@ -1,0 +1,160 @@
+package experiments
+
+import (
+	"fmt"
+	"path"
+)
+
+// RankDynamicsParams are the params of the rank_dynamics study: the singular
+// value spectrum of every weight matrix of every checkpoint of a training
+// run, its spectral measures (design §4), and the drift of each matrix's
+// top-k right singular subspace between consecutive checkpoints.
+//
+// A tensor of rank ≥ 2 with shape (d₀, d₁, …) is read as the matrix
+// d₀ × (d₁·…·dₙ); tensors of rank < 2 and of integer or boolean dtypes are
+// skipped. The study has no grid axes.
+type RankDynamicsParams struct {
+	// K is the number of leading singular values stored (sigma_topk) and
+	// the dimension of the right singular subspaces compared between
+	// steps; min(K, rows, cols) for smaller matrices. Default 20.
+	K int `yaml:"k" comment:"singular values kept and dimension of the drift subspaces"`
+	// Include lists path.Match patterns on tensor names ("*.q_proj.weight");
+	// a tensor is analysed when it matches one of them. Empty (the default)
+	// includes every tensor.
+	Include []string `yaml:"include" comment:"path.Match patterns on tensor names; [] = all"`
+	// Exclude lists path.Match patterns of tensors skipped even when
+	// included ("*embed*"). Default empty.
+	Exclude []string `yaml:"exclude" comment:"path.Match patterns of tensors to skip"`
+	// ExactMaxDim is the largest min(rows, cols) for which the full SVD is
+	// computed exactly (gonum's LAPACK-style SVD). Larger matrices get a
+	// randomized SVD of rank K (Halko, Martinsson & Tropp 2011, Alg. 4.4),
+	// and their σ-metrics are computed on the top K singular values only.
+	// Default 512.
+	ExactMaxDim int `yaml:"exact_max_dim" comment:"full exact SVD when min(rows, cols) ≤ this"`
+	// Oversample is the oversampling p of the randomized SVD. Default 10.
+	Oversample int `yaml:"oversample" comment:"randomized SVD: test matrix has k + oversample columns"`
+	// PowerIters is the number q of power iterations of the randomized SVD;
+	// -1 (the default) is 7 when k < 0.1·min(m, n), else 4 (scikit-learn).
+	PowerIters int `yaml:"power_iters" comment:"-1 = auto: 7 if k < 0.1·min(m, n), else 4"`
+	// AlphaRange is the 1-based inclusive index range [lo, hi] of the
+	// α-ReQ fit log λᵢ = c − α log i, λᵢ = σᵢ², unweighted least squares
+	// (Agrawal et al. 2022), over the singular values the σ-metrics use;
+	// hi = 0 means all of them. Default [1, 0].
+	AlphaRange [2]int `yaml:"alpha_range" comment:"[lo, hi], 1-based inclusive; hi 0 = all σ used"`
+	// WeloreTau is the threshold τ ∈ (0, 1) on min-max normalised singular
+	// values of the WeLore low-rank-component rule (Jaiswal et al. 2024,
+	// "From GaLore to WeLore"); see transforms.WeLore for the exact rule.
+	// Default 0.1.
+	WeloreTau float64 `yaml:"welore_tau" comment:"τ on min-max normalised σ; σ̃ ≥ τ are kept"`
+}
+
+// DefaultRankDynamicsParams returns the defaults of the rank_dynamics
+// study: k 20, include [] (all), exclude [], exact_max_dim 512,
+// oversample 10, power_iters -1 (auto), alpha_range [1, 0], welore_tau 0.1.
+func DefaultRankDynamicsParams() RankDynamicsParams {
+	return RankDynamicsParams{
+		K:           20,
+		ExactMaxDim: 512,
+		Oversample:  10,
+		PowerIters:  -1,
+		AlphaRange:  [2]int{1, 0},
+		WeloreTau:   0.1,
+	}
+}
+
+// Validate checks k > 0, include and exclude patterns well formed,
+// exact_max_dim ≥ 0, oversample ≥ 0, power_iters ≥ -1, alpha_range[0] ≥ 1
+// with alpha_range[1] = 0 or > alpha_range[0], and 0 < welore_tau < 1.
+// The error is FieldErrors.
+func (p RankDynamicsParams) Validate() error {
+	var fe FieldErrors
+	bad := func(key, format string, args ...any) {
+		fe = append(fe, &FieldError{Key: key, Msg: fmt.Sprintf(format, args...)})
+	}
+	if p.K <= 0 {
+		bad("k", "must be > 0, got %d", p.K)
+	}
+	for _, list := range []struct {
+		key  string
+		pats []string
+	}{{"include", p.Include}, {"exclude", p.Exclude}} {
+		for i, pat := range list.pats {
+			if pat == "" {
+				bad(list.key, "[%d] is empty", i)
+			} else if _, err := path.Match(pat, ""); err != nil {
+				bad(list.key, "[%d] %q is not a path.Match pattern: %v", i, pat, err)
+			}
+		}
+	}
+	if p.ExactMaxDim < 0 {
+		bad("exact_max_dim", "must be ≥ 0, got %d", p.ExactMaxDim)
+	}
+	if p.Oversample < 0 {
+		bad("oversample", "must be ≥ 0, got %d", p.Oversample)
+	}
+	if p.PowerIters < -1 {
+		bad("power_iters", "must be ≥ 0, or -1 for auto; got %d", p.PowerIters)
+	}
+	lo, hi := p.AlphaRange[0], p.AlphaRange[1]
+	switch {
+	case lo < 1:
+		bad("alpha_range", "must start at index ≥ 1, got [%d, %d]", lo, hi)
+	case hi < 0:
+		bad("alpha_range", "must end at an index ≥ 0 (0 = all), got [%d, %d]", lo, hi)
+	case hi != 0 && hi <= lo:
+		bad("alpha_range", "must select at least 2 indices, got [%d, %d]", lo, hi)
+	}
+	if !(p.WeloreTau > 0 && p.WeloreTau < 1) {
+		bad("welore_tau", "must be in (0, 1), got %v", p.WeloreTau)
+	}
+	return fe.Err()
+}
+
+// Included reports whether tensor name is analysed: it matches one of
+// Include (or Include is empty) and none of Exclude.
+func (p RankDynamicsParams) Included(name string) bool {
+	in := len(p.Include) == 0
+	for _, pat := range p.Include {
+		if ok, _ := path.Match(pat, name); ok {
+			in = true
+			break
+		}
+	}
+	if !in {
+		return false
+	}
+	for _, pat := range p.Exclude {
+		if ok, _ := path.Match(pat, name); ok {
+			return false
+		}
+	}
+	return true
+}
+
+// rankDynamicsDefaults is the params constructor of the rank_dynamics study.
+//
+// Like landscapeDefaults it is not registered with RegisterParams yet,
+// because this package's tests use "rank_dynamics" as a study whose params
+// are free-form (TestCanonicalRoundTrip, the FuzzParse corpus). Until it
+// is, Spec.RankDynamicsParams does the same strict decoding and positioned
+// validation before any pipeline runs. Once those tests use another study,
+// add to an init function:
+//
+//	RegisterParams("rank_dynamics", rankDynamicsDefaults)
+func rankDynamicsDefaults() any { p := DefaultRankDynamicsParams(); return &p }
+
+// RankDynamicsParams returns the params of a rank_dynamics spec (defaults
+// overwritten by the values under params), validated. The study has no grid
+// axes.
+func (s *Spec) RankDynamicsParams() (RankDynamicsParams, error) {
+	e := &errs{file: s.File}
+	if s.Study != "rank_dynamics" {
+		e.add(s.at("study"), "study is %q, not rank_dynamics", s.Study)
+		return DefaultRankDynamicsParams(), e.err()
+	}
+	for _, a := range s.axes {
+		e.add(nodePos(a.key), "params.grid.%s: the rank_dynamics study has no grid; write one spec per setting", a.Name)
+	}
+	p := s.typedParams(rankDynamicsDefaults, nil, e).(*RankDynamicsParams)
+	return *p, e.err()
+}
