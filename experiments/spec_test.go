@@ -123,7 +123,7 @@ func TestParseErrors(t *testing.T) {
 		{"on_bad_rows", head + "  on_bad_rows: skpi\n",
 			[]string{`t.yaml:4:16: input.on_bad_rows must be error or skip, got "skpi" (did you mean skip?)`}},
 		{"format", head + "  format: parket\n",
-			[]string{`t.yaml:4:11: unknown input.format "parket": expected one of csv, npy, safetensors, parquet, idx (did you mean parquet?)`}},
+			[]string{`t.yaml:4:11: unknown input.format "parket": expected one of csv, npy, npz, safetensors, parquet, idx (did you mean parquet?)`}},
 		{"delimiter", head + "  delimiter: ab\n",
 			[]string{`t.yaml:4:14: input.delimiter must be one character other than a quote or newline, got "ab"`}},
 		{"column and columns", head + "  column: x\n  columns: [a]\n",

@@ -1,0 +1,565 @@
+package transforms
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"hash/fnv"
+	"math"
+	"path"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/lowdim/lowdim/io/matrix"
+	"github.com/lowdim/lowdim/io/npy"
+	"github.com/lowdim/lowdim/linalg"
+)
+
+func init() {
+	register.DoFn3x1[context.Context, Checkpoint, func(TensorTask), error](&ListTensorsFn{})
+	register.DoFn4x1[context.Context, TensorTask, func(RankDynamicsRow), func(string, Subspace), error](&TensorSpectrumFn{})
+	register.DoFn4x1[context.Context, string, func(*Subspace) bool, func(RankDriftRow), error](&DriftFn{})
+	register.Emitter1[TensorTask]()
+	register.Emitter1[RankDynamicsRow]()
+	register.Emitter1[RankDriftRow]()
+	register.Emitter2[string, Subspace]()
+	register.Iter1[Subspace]()
+	beam.RegisterType(typeOf[Checkpoint]())
+	beam.RegisterType(typeOf[TensorTask]())
+	beam.RegisterType(typeOf[Subspace]())
+	beam.RegisterType(typeOf[RankDynamicsRow]())
+	beam.RegisterType(typeOf[RankDriftRow]())
+}
+
+// Checkpoint is one file of a checkpoint series: a .safetensors, .npz or
+// .npy file holding (some of) the weights at training step Step. A sharded
+// checkpoint is several Checkpoints with the same Step.
+type Checkpoint struct {
+	Step int64
+	Path string
+}
+
+// TensorTask is one matrix of one checkpoint, the unit of work of the
+// rank_dynamics study: the DoFn that receives it reads that tensor only.
+type TensorTask struct {
+	Step   int64
+	Path   string
+	Format string // "safetensors", "npz" or "npy"
+	// Tensor selects the tensor in the file (empty for .npy).
+	Tensor string
+	// Name identifies the matrix across steps: the tensor name, or for a
+	// .npy file its base name without the step (see NpyTensorName).
+	Name  string
+	Shape []int64
+	DType string // as stored
+}
+
+// CheckpointFormat returns the format of a checkpoint file by its
+// extension: "safetensors" (also .safetensors.gz), "npz" or "npy"; "" for
+// other files.
+func CheckpointFormat(p string) string {
+	base := strings.ToLower(path.Base(strings.ReplaceAll(p, `\`, "/")))
+	switch {
+	case strings.HasSuffix(base, ".safetensors"), strings.HasSuffix(base, ".safetensors.gz"):
+		return "safetensors"
+	case strings.HasSuffix(base, ".npz"):
+		return "npz"
+	case strings.HasSuffix(base, ".npy"):
+		return "npy"
+	}
+	return ""
+}
+
+var (
+	digitRun = regexp.MustCompile(`[0-9]+`)
+	// shardSuffix is the shard counter of sharded checkpoints
+	// (model-00001-of-00004.safetensors), which is not the step.
+	shardSuffix = regexp.MustCompile(`-[0-9]+-of-[0-9]+`)
+)
+
+// StepOf returns the training step a checkpoint path carries: the last run
+// of decimal digits in the path, after removing a shard counter
+// "-NNNNN-of-MMMMM" (step-001000.safetensors, checkpoint-1000/model.safetensors,
+// checkpoint-1000/model-00001-of-00002.safetensors and w_1000.npy are all
+// step 1000). at is the byte range of the digits in p; ok is false when p
+// has no digits or the number overflows int64.
+func StepOf(p string) (step int64, at [2]int, ok bool) {
+	masked := []byte(p)
+	for _, m := range shardSuffix.FindAllStringIndex(p, -1) {
+		for i := m[0]; i < m[1]; i++ {
+			masked[i] = '-'
+		}
+	}
+	all := digitRun.FindAllIndex(masked, -1)
+	if len(all) == 0 {
+		return 0, at, false
+	}
+	last := all[len(all)-1]
+	v, err := strconv.ParseInt(p[last[0]:last[1]], 10, 64)
+	if err != nil {
+		return 0, at, false
+	}
+	return v, [2]int{last[0], last[1]}, true
+}
+
+// NpyTensorName names the matrix of a .npy checkpoint file: the base name
+// without ".npy", and without the step digits and the separators [-_.]
+// next to them when the step is written in the base name ("attn_1000.npy"
+// is "attn"; "step-1000/attn.npy" is "attn"). A base name that is only the
+// step ("1000.npy") is "array".
+func NpyTensorName(p string) string {
+	p = strings.ReplaceAll(p, `\`, "/")
+	dir := strings.LastIndexByte(p, '/') + 1
+	base := strings.TrimSuffix(p[dir:], path.Ext(p[dir:]))
+	if _, at, ok := StepOf(p); ok && at[0] >= dir && at[1] <= dir+len(base) {
+		lo, hi := at[0]-dir, at[1]-dir
+		left := strings.TrimRight(base[:lo], "-_.")
+		right := strings.TrimLeft(base[hi:], "-_.")
+		switch {
+		case left != "" && right != "":
+			base = left + base[len(left):len(left)+1] + right // keep one separator
+		default:
+			base = left + right
+		}
+	}
+	if base == "" {
+		return "array"
+	}
+	return base
+}
+
+// included reports whether name matches one of include (or include is
+// empty) and none of exclude, as path.Match patterns.
+func included(name string, include, exclude []string) bool {
+	in := len(include) == 0
+	for _, p := range include {
+		if ok, _ := path.Match(p, name); ok {
+			in = true
+			break
+		}
+	}
+	if !in {
+		return false
+	}
+	for _, p := range exclude {
+		if ok, _ := path.Match(p, name); ok {
+			return false
+		}
+	}
+	return true
+}
+
+// ListTensorsFn lists the matrices of one checkpoint file, reading only its
+// header, and emits a TensorTask for each tensor of rank ≥ 2 and a float
+// dtype (F64, F32, F16, BF16) whose name is included. Skipped tensors are
+// counted (rankdyn_skipped_rank, rankdyn_skipped_dtype,
+// rankdyn_skipped_name).
+type ListTensorsFn struct {
+	Include, Exclude []string
+}
+
+func (f *ListTensorsFn) ProcessElement(ctx context.Context, ck Checkpoint, emit func(TensorTask)) error {
+	tasks, skipped, err := ListTensors(ctx, ck, f.Include, f.Exclude)
+	if err != nil {
+		return err
+	}
+	for reason, n := range skipped {
+		beam.NewCounter("lowdim", "rankdyn_skipped_"+reason).Inc(ctx, int64(n))
+	}
+	for _, t := range tasks {
+		emit(t)
+	}
+	return nil
+}
+
+// ListTensors is ListTensorsFn outside a pipeline: the tasks of checkpoint
+// ck, and the number of tensors skipped by reason ("rank", "dtype",
+// "name").
+func ListTensors(ctx context.Context, ck Checkpoint, include, exclude []string) ([]TensorTask, map[string]int, error) {
+	format := CheckpointFormat(ck.Path)
+	skipped := map[string]int{}
+	var tasks []TensorTask
+	add := func(tensor, name string, shape []int, dtype string, readable error) {
+		switch {
+		case len(shape) < 2:
+			skipped["rank"]++
+		case readable != nil:
+			skipped["dtype"]++
+		case !included(name, include, exclude):
+			skipped["name"]++
+		default:
+			s := make([]int64, len(shape))
+			for i, d := range shape {
+				s[i] = int64(d)
+			}
+			tasks = append(tasks, TensorTask{Step: ck.Step, Path: ck.Path, Format: format, Tensor: tensor, Name: name, Shape: s, DType: dtype})
+		}
+	}
+	switch format {
+	case "safetensors", "npz":
+		ts, err := matrix.Tensors(ctx, ck.Path, matrix.Options{Format: format})
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, t := range ts {
+			add(t.Name, t.Name, t.Shape, t.DType, t.Err)
+		}
+	case "npy":
+		h, err := npyHeader(ctx, ck.Path)
+		if err != nil {
+			return nil, nil, err
+		}
+		add("", NpyTensorName(ck.Path), h.Shape, h.Descr, nil)
+	default:
+		return nil, nil, fmt.Errorf("%s: not a checkpoint file: want .safetensors, .npz or .npy", ck.Path)
+	}
+	return tasks, skipped, nil
+}
+
+// npyHeader reads the header of the .npy file p, local or remote.
+func npyHeader(ctx context.Context, p string) (npy.Header, error) {
+	fsys, err := filesystem.New(ctx, p)
+	if err != nil {
+		return npy.Header{}, fmt.Errorf("open %s: %v", p, err)
+	}
+	defer fsys.Close()
+	rc, err := fsys.OpenRead(ctx, p)
+	if err != nil {
+		return npy.Header{}, fmt.Errorf("open %s: %v", p, err)
+	}
+	defer rc.Close()
+	h, err := npy.ReadHeader(rc)
+	if err != nil {
+		return npy.Header{}, fmt.Errorf("%s: %w", p, err)
+	}
+	return h, nil
+}
+
+// Subspace is the top-k right singular subspace of one matrix at one step,
+// sent from TensorSpectrumFn to DriftFn keyed by the matrix name.
+type Subspace struct {
+	Step int64
+	Path string
+	Cols int64
+	K    int64
+	// VT holds Vₖᵀ row-major (K × Cols): row i is the i-th right singular vector.
+	VT []float64
+}
+
+// RankDynamicsRow is one row of the `rank_dynamics` table: one matrix at one
+// step.
+//
+// The σ-metrics (rankme, alpha_req, energy ranks, nuclear_norm,
+// spectral_entropy, welore_*) use the n_sigma singular values computed: all
+// min(rows, cols) of them when exact_spectrum is true, else the top k of a
+// randomized SVD, and then nuclear_norm is the sum of the top k (a lower
+// bound), energy ranks beyond k are NULL and the WeLore columns are NULL.
+// frobenius_norm and stable_rank = ‖A‖_F²/σ₁² use the exact ‖A‖_F always.
+type RankDynamicsRow struct {
+	RunID  string  `parquet:"run_id"`
+	Step   int64   `parquet:"step"`
+	Tensor string  `parquet:"tensor"`
+	Path   string  `parquet:"path"`
+	Rows   int64   `parquet:"rows"`
+	Cols   int64   `parquet:"cols"`
+	Shape  []int64 `parquet:"shape,list"`
+	DType  string  `parquet:"dtype"` // NumPy name of the stored dtype: float64, float32, float16, bfloat16
+	// ExactSpectrum is true when the full SVD was computed (min(rows, cols) ≤ exact_max_dim).
+	ExactSpectrum bool      `parquet:"exact_spectrum"`
+	NSigma        int64     `parquet:"n_sigma"`
+	SigmaTopK     []float64 `parquet:"sigma_topk,list"` // σ₁ ≥ … ≥ σ_k, k = min(params.k, rows, cols)
+	StableRank    float64   `parquet:"stable_rank"`
+	RankMe        float64   `parquet:"rankme"`
+	// AlphaReQ is NULL when fewer than two non-zero σ fall in alpha_range.
+	AlphaReQ        *float64 `parquet:"alpha_req,optional"`
+	AlphaReQR2      *float64 `parquet:"alpha_req_r2,optional"`
+	EnergyRank90    *int64   `parquet:"energy_rank_90,optional"`
+	EnergyRank95    *int64   `parquet:"energy_rank_95,optional"`
+	EnergyRank99    *int64   `parquet:"energy_rank_99,optional"`
+	NuclearNorm     float64  `parquet:"nuclear_norm"`
+	FrobeniusNorm   float64  `parquet:"frobenius_norm"`
+	SpectralNorm    float64  `parquet:"spectral_norm"`
+	SpectralEntropy float64  `parquet:"spectral_entropy"`
+	WeloreTau       float64  `parquet:"welore_tau"`
+	// WeloreRank, WeloreRankReduction and WeloreLowRank: see WeLore.
+	WeloreRank          *int64   `parquet:"welore_rank,optional"`
+	WeloreRankReduction *float64 `parquet:"welore_rank_reduction,optional"`
+	WeloreLowRank       *bool    `parquet:"welore_low_rank_component,optional"`
+}
+
+// RankDriftRow is one row of the `rank_drift` table: the motion of one
+// matrix's top-k right singular subspace span(V₁) → span(V₂) between two
+// consecutive steps at which it was read.
+type RankDriftRow struct {
+	RunID    string `parquet:"run_id"`
+	Tensor   string `parquet:"tensor"`
+	StepFrom int64  `parquet:"step_from"`
+	StepTo   int64  `parquet:"step_to"`
+	K        int64  `parquet:"k"`
+	// PrincipalAngles θ₁ ≤ … ≤ θ_k in radians, cos θᵢ = σᵢ(V₁ᵀV₂); see linalg.PrincipalAngles.
+	PrincipalAngles    []float64 `parquet:"principal_angles,list"`
+	MeanPrincipalAngle float64   `parquet:"mean_principal_angle"` // radians
+	MaxPrincipalAngle  float64   `parquet:"max_principal_angle"`  // radians
+	// SubspaceOverlap is ‖V₁ᵀV₂‖_F²/k = mean cos² θᵢ: 1 for the same subspace, k/cols expected for random ones.
+	SubspaceOverlap float64 `parquet:"subspace_overlap"`
+}
+
+// WeLore applies the low-rank-component rule of WeLore (Jaiswal et al.
+// 2024, "From GaLore to WeLore: how low-rank weights non-uniformly emerge
+// from low-rank gradients", §4) to the full spectrum σ₁ ≥ … ≥ σ_p,
+// p = min(m, n), of an m×n matrix, as implemented here:
+//
+//	σ̃ᵢ = (σᵢ − σ_p)/(σ₁ − σ_p)               (min-max normalisation)
+//	rank = #{i : σ̃ᵢ ≥ τ}                      (σ̃ below τ are dropped)
+//	reduction = 1 − rank/p
+//	lowRank = rank·(m + n) < m·n               (the factors Uᵣ, ΣᵣVᵣᵀ take
+//	                                            less memory than the matrix)
+//
+// When σ₁ = σ_p no singular value stands out: rank is p, or 0 for the zero
+// matrix. The paper picks τ globally to reach a target compression and
+// calls the components that admit a large rank reduction LRCs; the memory
+// criterion above is this package's fixed reading of "large".
+func WeLore(sigma []float64, m, n int, tau float64) (rank int, reduction float64, lowRank bool) {
+	p := len(sigma)
+	if p == 0 {
+		return 0, 0, false
+	}
+	hi, lo := sigma[0], sigma[p-1]
+	switch {
+	case hi == 0:
+		rank = 0
+	case hi == lo:
+		rank = p
+	default:
+		for _, s := range sigma {
+			if (s-lo)/(hi-lo) >= tau {
+				rank++
+			}
+		}
+	}
+	return rank, 1 - float64(rank)/float64(p), float64(rank)*float64(m+n) < float64(m)*float64(n)
+}
+
+// MatrixSpectrumOptions configures MatrixSpectrum.
+type MatrixSpectrumOptions struct {
+	K           int // top-k σ and subspace dimension, clamped to min(m, n)
+	ExactMaxDim int // full SVD when min(m, n) ≤ ExactMaxDim
+	Oversample  int // randomized SVD oversampling (0 means linalg's default)
+	PowerIters  int // randomized SVD power iterations (-1 auto)
+	Seed        uint64
+}
+
+// MatrixSpectrum is the spectrum of one matrix.
+type MatrixSpectrum struct {
+	Sigma  []float64  // all min(m, n) σ when Exact, else the top K
+	Exact  bool       // full SVD
+	FrobSq float64    // ‖A‖_F², exact
+	VT     *mat.Dense // K × n: the top-K right singular vectors as rows
+}
+
+// ComputeMatrixSpectrum returns the singular values and top-k right
+// singular vectors of a: the exact SVD when min(m, n) ≤ opts.ExactMaxDim,
+// else linalg.RandomizedSVD with opts.Seed.
+func ComputeMatrixSpectrum(a *mat.Dense, opts MatrixSpectrumOptions) (MatrixSpectrum, error) {
+	m, n := a.Dims()
+	p := min(m, n)
+	k := min(opts.K, p)
+	res := MatrixSpectrum{FrobSq: frobSq(a)}
+	var v mat.Dense
+	if p <= opts.ExactMaxDim {
+		var svd mat.SVD
+		if !svd.Factorize(a, mat.SVDThinV) {
+			return res, fmt.Errorf("SVD of the %d×%d matrix did not converge", m, n)
+		}
+		res.Sigma, res.Exact = svd.Values(nil), true
+		svd.VTo(&v)
+	} else {
+		r, err := linalg.RandomizedSVD(a, linalg.RSVDOptions{K: k, Oversample: opts.Oversample, PowerIters: opts.PowerIters, Seed: opts.Seed})
+		if err != nil {
+			return res, err
+		}
+		res.Sigma = r.Sigma[:k:k]
+		v = *r.V
+	}
+	res.VT = mat.DenseCopyOf(v.Slice(0, n, 0, k).T())
+	return res, nil
+}
+
+func frobSq(a *mat.Dense) float64 {
+	raw := a.RawMatrix()
+	var s float64
+	for i := range raw.Rows {
+		for _, x := range raw.Data[i*raw.Stride : i*raw.Stride+raw.Cols] {
+			s += x * x
+		}
+	}
+	return s
+}
+
+// TensorSpectrumFn reads one tensor of one checkpoint as a matrix, computes
+// its spectrum (ComputeMatrixSpectrum; the randomized SVD is seeded with
+// DeriveSeed(Seed, TensorStepKey(name, step))), emits its rank_dynamics row
+// and its top-k right singular subspace keyed by the tensor name.
+type TensorSpectrumFn struct {
+	RunID       string
+	K           int
+	ExactMaxDim int
+	Oversample  int
+	PowerIters  int
+	Seed        uint64
+	AlphaFirst  int
+	AlphaLast   int // 0: all σ used
+	WeloreTau   float64
+}
+
+func (f *TensorSpectrumFn) ProcessElement(ctx context.Context, t TensorTask, emitRow func(RankDynamicsRow), emitSub func(string, Subspace)) error {
+	src, err := matrix.Open(ctx, t.Path, matrix.Options{Format: t.Format, Tensor: t.Tensor})
+	if err != nil {
+		return err
+	}
+	m, n := src.Rows(), src.Cols()
+	data, err := src.ReadRows(ctx, 0, m)
+	if err != nil {
+		return err
+	}
+	for i, x := range data {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return fmt.Errorf("%s: tensor %q (step %d): element %d is %v; the spectrum needs finite weights", t.Path, t.Name, t.Step, i, x)
+		}
+	}
+	beam.NewCounter("lowdim", "rows_read").Inc(ctx, int64(m))
+	beam.NewCounter("lowdim", "shards").Inc(ctx, 1)
+	row, sub, err := f.Analyze(t, src.DType(), mat.NewDense(m, n, data))
+	if err != nil {
+		return fmt.Errorf("%s: tensor %q (step %d): %w", t.Path, t.Name, t.Step, err)
+	}
+	emitRow(row)
+	emitSub(t.Name, sub)
+	return nil
+}
+
+// TensorStepKey hashes a tensor name and a step (FNV-1a of the name, a zero
+// byte and the step as 8 little-endian bytes) into the key of DeriveSeed.
+func TensorStepKey(name string, step int64) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(name))
+	var b [9]byte
+	binary.LittleEndian.PutUint64(b[1:], uint64(step))
+	h.Write(b[:])
+	return h.Sum64()
+}
+
+// Analyze computes the rank_dynamics row and the subspace of matrix a, read
+// from task t with stored dtype dtype.
+func (f *TensorSpectrumFn) Analyze(t TensorTask, dtype string, a *mat.Dense) (RankDynamicsRow, Subspace, error) {
+	m, n := a.Dims()
+	sp, err := ComputeMatrixSpectrum(a, MatrixSpectrumOptions{
+		K: f.K, ExactMaxDim: f.ExactMaxDim, Oversample: f.Oversample, PowerIters: f.PowerIters,
+		Seed: DeriveSeed(f.Seed, TensorStepKey(t.Name, t.Step)),
+	})
+	if err != nil {
+		return RankDynamicsRow{}, Subspace{}, err
+	}
+	k, _ := sp.VT.Dims()
+	sigma := sp.Sigma
+	row := RankDynamicsRow{
+		RunID: f.RunID, Step: t.Step, Tensor: t.Name, Path: t.Path, Rows: int64(m), Cols: int64(n),
+		Shape: slices.Clone(t.Shape), DType: dtype, ExactSpectrum: sp.Exact, NSigma: int64(len(sigma)),
+		SigmaTopK: slices.Clone(sigma[:k]), RankMe: linalg.RankMe(sigma), NuclearNorm: linalg.NuclearNorm(sigma),
+		FrobeniusNorm: math.Sqrt(sp.FrobSq), SpectralEntropy: linalg.SpectralEntropy(sigma), WeloreTau: f.WeloreTau,
+	}
+	if len(sigma) > 0 {
+		row.SpectralNorm = sigma[0]
+		row.StableRank = linalg.StableRank(sp.FrobSq, sigma[0])
+	}
+	if alpha, r2 := linalg.AlphaReQ(sigma, f.AlphaFirst, f.AlphaLast); !math.IsNaN(alpha) {
+		row.AlphaReQ, row.AlphaReQR2 = &alpha, &r2
+	}
+	for _, e := range []struct {
+		x   float64
+		dst **int64
+	}{{0.90, &row.EnergyRank90}, {0.95, &row.EnergyRank95}, {0.99, &row.EnergyRank99}} {
+		if r, ok := linalg.EnergyRank(sigma, sp.FrobSq, e.x); ok {
+			v := int64(r)
+			*e.dst = &v
+		}
+	}
+	if sp.Exact {
+		r, red, low := WeLore(sigma, m, n, f.WeloreTau)
+		r64 := int64(r)
+		row.WeloreRank, row.WeloreRankReduction, row.WeloreLowRank = &r64, &red, &low
+	}
+	sub := Subspace{Step: t.Step, Path: t.Path, Cols: int64(n), K: int64(k), VT: slices.Clone(sp.VT.RawMatrix().Data)}
+	return row, sub, nil
+}
+
+// DriftFn sorts the subspaces of one matrix by step and emits a rank_drift
+// row for each pair of consecutive steps: the principal angles between
+// their top-k right singular subspaces. A pair whose shapes differ (the
+// matrix was resized) is skipped and counted (rankdyn_drift_shape_changed).
+// The same matrix twice at one step is an error.
+type DriftFn struct {
+	RunID string
+}
+
+func (f *DriftFn) ProcessElement(ctx context.Context, tensor string, iter func(*Subspace) bool, emit func(RankDriftRow)) error {
+	var subs []Subspace
+	var s Subspace
+	for iter(&s) {
+		subs = append(subs, s)
+	}
+	rows, err := Drift(f.RunID, tensor, subs)
+	if err != nil {
+		return err
+	}
+	if skipped := len(subs) - 1 - len(rows); skipped > 0 {
+		beam.NewCounter("lowdim", "rankdyn_drift_shape_changed").Inc(ctx, int64(skipped))
+	}
+	for _, r := range rows {
+		emit(r)
+	}
+	return nil
+}
+
+// Drift is DriftFn outside a pipeline. It sorts subs by step in place.
+func Drift(runID, tensor string, subs []Subspace) ([]RankDriftRow, error) {
+	slices.SortFunc(subs, func(a, b Subspace) int {
+		switch {
+		case a.Step < b.Step:
+			return -1
+		case a.Step > b.Step:
+			return 1
+		}
+		return strings.Compare(a.Path, b.Path)
+	})
+	var rows []RankDriftRow
+	for i := 1; i < len(subs); i++ {
+		a, b := subs[i-1], subs[i]
+		if a.Step == b.Step {
+			return nil, fmt.Errorf("tensor %q appears twice at step %d (in %s and %s); checkpoint files of one step must hold distinct tensors", tensor, a.Step, a.Path, b.Path)
+		}
+		if a.Cols != b.Cols || a.K != b.K || a.K == 0 {
+			continue
+		}
+		va := mat.NewDense(int(a.K), int(a.Cols), a.VT).T()
+		vb := mat.NewDense(int(b.K), int(b.Cols), b.VT).T()
+		theta := linalg.PrincipalAngles(nil, va, vb)
+		var mean float64
+		for _, th := range theta {
+			mean += th
+		}
+		rows = append(rows, RankDriftRow{
+			RunID: runID, Tensor: tensor, StepFrom: a.Step, StepTo: b.Step, K: a.K,
+			PrincipalAngles: theta, MeanPrincipalAngle: mean / float64(len(theta)), MaxPrincipalAngle: theta[len(theta)-1],
+			SubspaceOverlap: linalg.SubspaceOverlap(va, vb),
+		})
+	}
+	return rows, nil
+}
