@@ -12,5 +12,7 @@ echo "== randomized SVD vs scikit-learn =="
 bash scripts/bench_rsvd.sh
 echo "== persistent homology vs Ripser and GUDHI =="
 bash scripts/bench_ph.sh
+echo "== reading matrices =="
+bash scripts/bench_io.sh
 echo "== scaling of the spectrum study =="
 bash scripts/bench_scaling.sh

@@ -2,6 +2,8 @@
 //
 //	benchscaling gen  -rows N -cols C -out FILE.npy   # float32 rank-20 signal + noise, streamed
 //	benchscaling loop -in FILE.npy -shard_rows R -k K  # the spectrum study's kernels in a plain Go loop
+//	benchscaling formats -in FILE.npy -dir DIR         # the same matrix as F32 safetensors and Parquet
+//	benchscaling read -in FILE -shard_rows R           # read every shard through io/matrix, MB/s
 //
 // The loop reads the same shards and calls the same kernels as the Beam
 // pipeline (matrix.Open + ReadRows, RowSketch.AddBlock, Merge, Spectrum), so
@@ -18,12 +20,15 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"time"
 
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/lowdim/lowdim/io/blocks"
 	"github.com/lowdim/lowdim/io/matrix"
+	"github.com/lowdim/lowdim/io/parquetmat"
+	"github.com/lowdim/lowdim/io/safetensors"
 	"github.com/lowdim/lowdim/linalg"
 	"github.com/lowdim/lowdim/transforms"
 )
@@ -39,6 +44,10 @@ func main() {
 		err = gen(os.Args[2:])
 	case "loop":
 		err = loop(os.Args[2:])
+	case "formats":
+		err = formats(os.Args[2:])
+	case "read":
+		err = read(os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown command %q", os.Args[1])
 	}
@@ -132,5 +141,72 @@ func loop(args []string) error {
 	}
 	return json.NewEncoder(os.Stdout).Encode(map[string]any{
 		"seconds": time.Since(start).Seconds(), "rows": src.Rows(), "sigma": sigma[:min(*k, len(sigma))],
+	})
+}
+
+func formats(args []string) error {
+	fs := flag.NewFlagSet("formats", flag.ExitOnError)
+	in := fs.String("in", "", "input .npy")
+	dir := fs.String("dir", ".", "output folder")
+	fs.Parse(args)
+	ctx := context.Background()
+	src, err := matrix.Open(ctx, *in, matrix.Options{})
+	if err != nil {
+		return err
+	}
+	data, err := src.ReadRows(ctx, 0, src.Rows())
+	if err != nil {
+		return err
+	}
+	st, err := os.Create(filepath.Join(*dir, "m.safetensors"))
+	if err != nil {
+		return err
+	}
+	if err := safetensors.Write(st, nil, safetensors.Matrix{Name: "m", Rows: src.Rows(), Cols: src.Cols(), Data: data, DType: "F32"}); err != nil {
+		return err
+	}
+	st.Close()
+	pq, err := os.Create(filepath.Join(*dir, "m.parquet"))
+	if err != nil {
+		return err
+	}
+	if err := parquetmat.Write(pq, src.Rows(), src.Cols(), data, parquetmat.WriteOptions{List: true, Names: []string{"x"}, GroupRows: 4096}); err != nil {
+		return err
+	}
+	return pq.Close()
+}
+
+func read(args []string) error {
+	fs := flag.NewFlagSet("read", flag.ExitOnError)
+	in := fs.String("in", "", "input matrix file")
+	column := fs.String("column", "", "Parquet list column")
+	shardRows := fs.Int("shard_rows", 4096, "rows per shard")
+	fs.Parse(args)
+	ctx := context.Background()
+	info, err := os.Stat(*in)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	opts := matrix.Options{Column: *column}
+	src, err := matrix.Open(ctx, *in, opts)
+	if err != nil {
+		return err
+	}
+	var sum float64
+	for _, r := range blocks.Plan(src.Rows(), *shardRows) {
+		s, err := matrix.Open(ctx, *in, opts)
+		if err != nil {
+			return err
+		}
+		data, err := s.ReadRows(ctx, r.Start, r.End)
+		if err != nil {
+			return err
+		}
+		sum += data[0]
+	}
+	sec := time.Since(start).Seconds()
+	return json.NewEncoder(os.Stdout).Encode(map[string]any{
+		"seconds": sec, "bytes": info.Size(), "mb_per_s": float64(info.Size()) / 1e6 / sec, "check": sum,
 	})
 }

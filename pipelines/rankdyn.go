@@ -1,0 +1,268 @@
+package pipelines
+
+import (
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem"
+
+	"github.com/lowdim/lowdim/experiments"
+	"github.com/lowdim/lowdim/io/tables"
+	"github.com/lowdim/lowdim/transforms"
+)
+
+// Rank-dynamics tables:
+//
+//   - rank_dynamics: one row per (step, tensor): run_id, step, tensor, path,
+//     rows, cols, shape, dtype, exact_spectrum, n_sigma, sigma_topk (list),
+//     stable_rank, rankme, alpha_req, alpha_req_r2, energy_rank_90/95/99,
+//     nuclear_norm, frobenius_norm, spectral_norm, spectral_entropy,
+//     welore_tau, welore_rank, welore_rank_reduction,
+//     welore_low_rank_component (see transforms.RankDynamicsRow).
+//   - rank_drift: one row per (tensor, consecutive steps): run_id, tensor,
+//     step_from, step_to, k, principal_angles (list, radians, ascending),
+//     mean_principal_angle, max_principal_angle, subspace_overlap
+//     = ‖V₁ᵀV₂‖_F²/k (see transforms.RankDriftRow).
+const (
+	RankDynamicsTable = "rank_dynamics"
+	RankDriftTable    = "rank_drift"
+)
+
+// RankDynamicsPlan is everything the rank_dynamics pipeline needs.
+type RankDynamicsPlan struct {
+	RunID       string
+	Out         string
+	Seed        uint64
+	Params      experiments.RankDynamicsParams
+	Checkpoints []transforms.Checkpoint // sorted by step, then path
+}
+
+// PlanRankDynamics lists the checkpoint series of a rank_dynamics spec
+// (see ListCheckpoints) and checks, on the files of the first step, that the
+// include and exclude patterns leave at least one matrix.
+func PlanRankDynamics(ctx context.Context, spec *experiments.Spec, out, runID string) (*RankDynamicsPlan, error) {
+	params, err := spec.RankDynamicsParams()
+	if err != nil {
+		return nil, err
+	}
+	if spec.Input.Path == "" {
+		return nil, fmt.Errorf("%s: the rank_dynamics study reads a checkpoint series: set input.path to a directory, glob or manifest CSV", spec.File)
+	}
+	cks, err := ListCheckpoints(ctx, spec.Input.Path, spec.Input.Format)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", spec.File, err)
+	}
+	var n int
+	skipped := map[string]int{}
+	for _, ck := range cks {
+		if ck.Step != cks[0].Step {
+			break
+		}
+		tasks, skip, err := transforms.ListTensors(ctx, ck, params.Include, params.Exclude)
+		if err != nil {
+			return nil, err
+		}
+		n += len(tasks)
+		for r, c := range skip {
+			skipped[r] += c
+		}
+	}
+	if n == 0 {
+		return nil, fmt.Errorf("%s: no matrix to analyse at step %d (%s): skipped %d tensors of rank < 2, %d of a non-float dtype, %d by params.include/exclude",
+			spec.File, cks[0].Step, cks[0].Path, skipped["rank"], skipped["dtype"], skipped["name"])
+	}
+	return &RankDynamicsPlan{RunID: runID, Out: out, Seed: spec.Seed, Params: params, Checkpoints: cks}, nil
+}
+
+// Build implements Plan.
+func (p *RankDynamicsPlan) Build(s beam.Scope) { RankDynamics(s, *p) }
+
+// Tables implements Plan.
+func (p *RankDynamicsPlan) Tables() []string { return []string{RankDynamicsTable, RankDriftTable} }
+
+// RankDynamics lists the matrices of every checkpoint (one element per
+// file), analyses each (checkpoint, tensor) in its own element, which reads
+// that tensor only, groups the small top-k subspaces Vₖᵀ (k × cols) by
+// tensor to measure their drift between consecutive steps, and stages the
+// rank_dynamics and rank_drift tables. It returns the two PCollections of
+// rows. rank_drift has no file when no tensor was read at two steps.
+func RankDynamics(s beam.Scope, plan RankDynamicsPlan) (rows, drift beam.PCollection) {
+	s = s.Scope("RankDynamics")
+	p := plan.Params
+	cks := beam.Reshuffle(s, beam.CreateList(s, plan.Checkpoints))
+	tasks := beam.Reshuffle(s, beam.ParDo(s, &transforms.ListTensorsFn{Include: p.Include, Exclude: p.Exclude}, cks))
+	rows, subs := beam.ParDo2(s, &transforms.TensorSpectrumFn{
+		RunID: plan.RunID, K: p.K, ExactMaxDim: p.ExactMaxDim, Oversample: p.Oversample, PowerIters: p.PowerIters,
+		Seed: plan.Seed, AlphaFirst: p.AlphaRange[0], AlphaLast: p.AlphaRange[1], WeloreTau: p.WeloreTau,
+	}, tasks)
+	drift = beam.ParDo(s, &transforms.DriftFn{RunID: plan.RunID}, beam.GroupByKey(s, subs))
+	tables.Write(s, plan.Out, plan.RunID, RankDynamicsTable, 1, rows)
+	tables.Write(s, plan.Out, plan.RunID, RankDriftTable, 1, drift)
+	return rows, drift
+}
+
+// ListCheckpoints expands input into checkpoint files with their steps,
+// sorted by step, then path. input is, local or gs://:
+//
+//   - a manifest CSV (format "csv", or a .csv name): rows step,path, with an
+//     optional header row naming the columns step and path in any order;
+//     relative paths are relative to the manifest's folder;
+//   - a glob ("ckpts/step-*.safetensors", "run/checkpoint-*/model.safetensors");
+//   - a checkpoint file (.safetensors, .safetensors.gz, .npz, .npy);
+//   - a folder: its checkpoint files and those of its subfolders, one
+//     level down (run/step-1000.safetensors, run/checkpoint-1000/model.safetensors).
+//
+// Outside a manifest, a file's step is the last integer of its path below
+// the folder or the glob's fixed prefix (transforms.StepOf), so digits in
+// the folder's own name do not count. format "safetensors", "npz" or "npy"
+// keeps only files of that format; "" keeps all three.
+func ListCheckpoints(ctx context.Context, input, format string) ([]transforms.Checkpoint, error) {
+	switch format {
+	case "", "safetensors", "npz", "npy", "csv":
+	default:
+		return nil, fmt.Errorf("input.format %q: rank_dynamics reads safetensors, npz or npy checkpoints, or a csv manifest", format)
+	}
+	if format == "csv" || strings.HasSuffix(strings.ToLower(input), ".csv") {
+		return readManifest(ctx, input)
+	}
+	var files []string
+	var prefix string
+	keep := func(f string) bool {
+		cf := transforms.CheckpointFormat(f)
+		return cf != "" && (format == "" || cf == format)
+	}
+	switch {
+	case strings.ContainsAny(input, "*?["):
+		prefix = input[:strings.LastIndexByte(input[:strings.IndexAny(input, "*?[")], '/')+1]
+		list, err := tables.List(ctx, input)
+		if err != nil {
+			return nil, fmt.Errorf("list %s: %v", input, err)
+		}
+		files = slices.DeleteFunc(list, func(f string) bool { return !keep(f) })
+	case transforms.CheckpointFormat(input) != "":
+		prefix = input[:strings.LastIndexByte(input, '/')+1]
+		files = []string{input}
+	default:
+		dir := strings.TrimRight(input, "/")
+		prefix = dir + "/"
+		seen := map[string]bool{}
+		for _, g := range []string{prefix + "*", prefix + "*/*"} {
+			list, err := tables.List(ctx, g)
+			if err != nil {
+				return nil, fmt.Errorf("list %s: %v", g, err)
+			}
+			for _, f := range list {
+				if keep(f) && !seen[f] {
+					seen[f] = true
+					files = append(files, f)
+				}
+			}
+		}
+	}
+	if len(files) == 0 {
+		what := "safetensors, npz or npy"
+		if format != "" {
+			what = format
+		}
+		return nil, fmt.Errorf("%s: no %s checkpoint files", input, what)
+	}
+	var cks []transforms.Checkpoint
+	for _, f := range files {
+		rel := f
+		for _, pre := range []string{prefix, path.Clean(prefix) + "/"} {
+			if pre != "./" && strings.HasPrefix(f, pre) { // local globs come back cleaned
+				rel = strings.TrimPrefix(f, pre)
+				break
+			}
+		}
+		step, _, ok := transforms.StepOf(rel)
+		if !ok {
+			return nil, fmt.Errorf("%s: no step number in the path %q; name checkpoints like step-1000.safetensors or checkpoint-1000/model.safetensors, or list them in a manifest CSV (step,path)", f, rel)
+		}
+		cks = append(cks, transforms.Checkpoint{Step: step, Path: f})
+	}
+	sortCheckpoints(cks)
+	return cks, nil
+}
+
+func sortCheckpoints(cks []transforms.Checkpoint) {
+	slices.SortFunc(cks, func(a, b transforms.Checkpoint) int {
+		switch {
+		case a.Step < b.Step:
+			return -1
+		case a.Step > b.Step:
+			return 1
+		}
+		return strings.Compare(a.Path, b.Path)
+	})
+}
+
+// readManifest reads a manifest CSV of step,path rows.
+func readManifest(ctx context.Context, name string) ([]transforms.Checkpoint, error) {
+	fsys, err := filesystem.New(ctx, name)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %v", name, err)
+	}
+	defer fsys.Close()
+	rc, err := fsys.OpenRead(ctx, name)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %v", name, err)
+	}
+	defer rc.Close()
+	r := csv.NewReader(rc)
+	r.Comment = '#'
+	r.TrimLeadingSpace = true
+	stepCol, pathCol := 0, 1
+	dir := name[:strings.LastIndexByte(name, '/')+1]
+	var cks []transforms.Checkpoint
+	for first := true; ; first = false {
+		rec, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %v", name, err)
+		}
+		line, _ := r.FieldPos(0)
+		if len(rec) < 2 {
+			return nil, fmt.Errorf("%s: line %d: want step,path; got %d field", name, line, len(rec))
+		}
+		if first {
+			if _, err := strconv.ParseInt(strings.TrimSpace(rec[0]), 10, 64); err != nil {
+				stepCol, pathCol = slices.Index(rec, "step"), slices.Index(rec, "path")
+				if stepCol < 0 || pathCol < 0 {
+					return nil, fmt.Errorf("%s: line %d: header %q must name the columns step and path", name, line, strings.Join(rec, ","))
+				}
+				continue
+			}
+		}
+		step, err := strconv.ParseInt(strings.TrimSpace(rec[stepCol]), 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("%s: line %d: step %q is not an integer", name, line, rec[stepCol])
+		}
+		p := strings.TrimSpace(rec[pathCol])
+		if p == "" {
+			return nil, fmt.Errorf("%s: line %d: empty path", name, line)
+		}
+		if !strings.Contains(p, "://") && !path.IsAbs(p) {
+			p = dir + p
+		}
+		if transforms.CheckpointFormat(p) == "" {
+			return nil, fmt.Errorf("%s: line %d: %s is not a .safetensors, .npz or .npy file", name, line, p)
+		}
+		cks = append(cks, transforms.Checkpoint{Step: step, Path: p})
+	}
+	if len(cks) == 0 {
+		return nil, fmt.Errorf("%s: manifest lists no checkpoints", name)
+	}
+	sortCheckpoints(cks)
+	return cks, nil
+}
