@@ -77,6 +77,8 @@ func printSummary(ctx context.Context, w io.Writer, out, runID string, spec *exp
 	switch spec.Study {
 	case "phase_transition":
 		return printPhaseSummary(ctx, w, out, runID)
+	case "landscape":
+		return pipelines.PrintLandscapeSummary(ctx, w, out, runID)
 	case "spectrum":
 	default:
 		return nil
@@ -146,6 +148,9 @@ func writeReport(ctx context.Context, out, runID string) (string, error) {
 	studyReports := map[string]func(context.Context, *strings.Builder, string, string, string) error{
 		"spectrum":         spectrumReport,
 		"phase_transition": phaseReport,
+		"landscape":        markdownReport(pipelines.LandscapeReport),
+		"rank_dynamics":    markdownReport(pipelines.RankDynamicsReport),
+		"intrinsic_dim":    markdownReport(pipelines.IntrinsicDimReport),
 	}
 	if rep, ok := studyReports[run.Study]; ok {
 		if err := rep(ctx, &md, dir, out, runID); err != nil {
@@ -162,6 +167,17 @@ func writeReport(ctx context.Context, out, runID string) (string, error) {
 		fmt.Fprintf(&md, "```sql\nSELECT * FROM read_parquet('%s/%s/**/*.parquet', hive_partitioning=1) WHERE run_id = '%s';\n```\n", out, name, runID)
 	}
 	return dir, os.WriteFile(filepath.Join(dir, "report.md"), []byte(md.String()), 0o644)
+}
+
+// markdownReport adapts a pipelines report (which writes its plots into dir
+// and returns its markdown) to the report writer.
+func markdownReport(f func(ctx context.Context, out, runID, dir string) (string, error)) func(context.Context, *strings.Builder, string, string, string) error {
+	return func(ctx context.Context, md *strings.Builder, dir, out, runID string) error {
+		text, err := f(ctx, out, runID, dir)
+		md.WriteString(text)
+		md.WriteString("\n")
+		return err
+	}
 }
 
 func spectrumReport(ctx context.Context, md *strings.Builder, dir, out, runID string) error {

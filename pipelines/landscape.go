@@ -42,7 +42,8 @@ const (
 type LandscapeCloud struct {
 	Name   string
 	Path   string
-	Points int // after dropping bad rows
+	Format string // by extension, else input.format
+	Points int    // after dropping bad rows
 	Dim    int
 }
 
@@ -104,7 +105,13 @@ func PlanLandscape(ctx context.Context, spec *experiments.Spec, out, runID strin
 			return nil, fmt.Errorf("%s: two clouds are named %q: %s and %s (a cloud is named by its file name)", spec.File, name, prev, f)
 		}
 		names[name] = f
-		c, err := read.Read(ctx, f)
+		format := experiments.InferFormat(f)
+		if format == "" {
+			format = spec.Input.Format
+		}
+		r := read
+		r.Format = format
+		c, err := r.Read(ctx, f)
 		if err != nil {
 			return nil, err
 		}
@@ -122,7 +129,7 @@ func PlanLandscape(ctx context.Context, spec *experiments.Spec, out, runID strin
 		}
 		pts := transforms.Gather(c.Points, c.Dim, idx)
 		firsts[i] = first{pts: pts, m: len(idx), dim: c.Dim, enclosing: enclosingRadius(pts, len(idx), c.Dim)}
-		plan.Clouds = append(plan.Clouds, LandscapeCloud{Name: name, Path: f, Points: c.N, Dim: c.Dim})
+		plan.Clouds = append(plan.Clouds, LandscapeCloud{Name: name, Path: f, Format: format, Points: c.N, Dim: c.Dim})
 	}
 	if params.Threshold != nil {
 		plan.Threshold = *params.Threshold
@@ -168,7 +175,7 @@ func Landscape(s beam.Scope, plan LandscapePlan) (diagrams, landscapes, summary 
 	var tasks []transforms.LandscapeTask
 	for _, c := range plan.Clouds {
 		for i := range p.Subsamples {
-			tasks = append(tasks, transforms.LandscapeTask{Cloud: c.Name, Path: c.Path, Sample: int64(i)})
+			tasks = append(tasks, transforms.LandscapeTask{Cloud: c.Name, Path: c.Path, Format: c.Format, Sample: int64(i)})
 		}
 	}
 	elems := beam.Reshuffle(s, beam.CreateList(s, tasks))
@@ -192,40 +199,42 @@ func Landscape(s beam.Scope, plan LandscapePlan) (diagrams, landscapes, summary 
 }
 
 // listClouds expands input.path into cloud files, sorted: a glob's matches,
-// a directory's files, or the file itself. Names starting with "." or "_"
-// are skipped in a directory or glob, and so, when format is empty, are
-// files whose extension names no input format.
+// a directory's files, or the file itself. In a directory or glob, names
+// starting with "." or "_" are skipped, and so are files whose extension
+// names no input format, unless there are only such files and format is
+// set: then they are all read in that format.
 func listClouds(ctx context.Context, p, format string) ([]string, error) {
-	isGlob := strings.ContainsAny(p, "*?[")
 	var files []string
 	var err error
 	switch {
-	case isGlob:
+	case strings.ContainsAny(p, "*?["):
 		files, err = tables.List(ctx, p)
 	case isLocalDir(p) || strings.HasSuffix(p, "/"):
 		files, err = tables.List(ctx, tables.Join(p, "*"))
-		isGlob = true
 	default:
 		return []string{p}, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("input.path %s: %v", p, err)
 	}
-	var kept []string
+	var known, other []string
 	for _, f := range files {
 		base := path.Base(strings.ReplaceAll(f, "\\", "/"))
-		if strings.HasPrefix(base, ".") || strings.HasPrefix(base, "_") || isLocalDir(f) {
-			continue
+		switch {
+		case strings.HasPrefix(base, ".") || strings.HasPrefix(base, "_") || isLocalDir(f):
+		case experiments.InferFormat(f) != "":
+			known = append(known, f)
+		default:
+			other = append(other, f)
 		}
-		if format == "" && experiments.InferFormat(f) == "" {
-			continue
-		}
-		kept = append(kept, f)
 	}
-	if len(kept) == 0 {
+	if len(known) == 0 && format != "" {
+		known = other
+	}
+	if len(known) == 0 {
 		return nil, fmt.Errorf("input.path %s: no point cloud files (%s) found", p, strings.Join(experiments.Formats(), ", "))
 	}
-	return kept, nil
+	return known, nil
 }
 
 func isLocalDir(p string) bool {

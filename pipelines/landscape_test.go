@@ -142,7 +142,7 @@ func sampleOf(r transforms.LandscapeRow) int64 {
 // per-sample rows, the summary against the diagrams, and NULL deaths.
 func TestLandscapeCircle(t *testing.T) {
 	const (
-		n, m, samples   = 90, 45, 6
+		n, m, samples   = 240, 120, 6
 		levels, res     = 3, 201
 		threshold       = 2.0
 		radius, noise   = 1.0, 0.02
@@ -256,8 +256,18 @@ func TestLandscapeCircle(t *testing.T) {
 	}
 	wantPeak := (fullDom.Death - fullDom.Birth) / 2
 	meanPeak := peak(curves[key{-1, 1, 1}])
-	t.Logf("whole cloud: dominant H1 %+v, (d − b)/2 = %.4f; mean landscape max λ₁ = %.4f", fullDom, wantPeak, meanPeak)
-	if math.Abs(meanPeak-wantPeak) > 0.08 {
+	// The peak of the mean is at most the mean of the samples' peaks, and
+	// close to it when the tents line up; a subsample's class is born later
+	// (wider gaps) than the whole cloud's, so its tents are a little lower.
+	var meanOfPeaks float64
+	for s := range int64(samples) {
+		meanOfPeaks += peak(curves[key{s, 1, 1}]) / samples
+	}
+	t.Logf("whole cloud: dominant H1 %+v, (d − b)/2 = %.4f; mean landscape max λ₁ = %.4f; mean of the samples' max λ₁ = %.4f", fullDom, wantPeak, meanPeak, meanOfPeaks)
+	if meanPeak > meanOfPeaks+1e-12 || meanPeak < meanOfPeaks-0.05 {
+		t.Errorf("mean max λ₁ = %.4f, mean of the samples' max λ₁ = %.4f", meanPeak, meanOfPeaks)
+	}
+	if math.Abs(meanPeak-wantPeak) > 0.1 {
 		t.Errorf("mean max λ₁ = %.4f, whole cloud's (d − b)/2 = %.4f", meanPeak, wantPeak)
 	}
 	if math.Abs(fullDom.Death-expectedH1Death) > 0.1 {
@@ -554,6 +564,38 @@ func TestLandscapeInputs(t *testing.T) {
 	}
 }
 
+// TestLandscapeBootstrap: samples drawn with replacement, as many as the
+// cloud's points, are the diagrams of the drawn points (duplicates give no
+// pairs, so H0 has fewer pairs than points).
+func TestLandscapeBootstrap(t *testing.T) {
+	const n, seed = 40, 4
+	pts := noisyCircle(n, 1, 0.02, 6)
+	path := writeCloud(t, filepath.Join(t.TempDir(), "boot.npy"), pts, 2)
+	tb := runLandscape(t, landscapeSpec(path, seed, fmt.Sprintf("  threshold: 2\n  subsamples: 3\n  subsample_size: %d\n  replace: true\n  levels: 1\n  resolution: 10\n", n)))
+	got := map[int64][]ph.Pair{}
+	for _, r := range tb.diagram {
+		got[r.Sample] = append(got[r.Sample], toPair(r))
+	}
+	for s := range int64(3) {
+		idx, err := transforms.Sampling{Size: n, Replace: true}.Indices(pts, n, 2, transforms.LandscapeSeed(seed, "boot", s))
+		if err != nil {
+			t.Fatal(err)
+		}
+		distinct := len(slices.Compact(slices.Clone(idx)))
+		want, err := ph.VietorisRips(transforms.Gather(pts, 2, idx), n, 2, ph.Options{MaxDim: 1, Threshold: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		slices.SortFunc(got[s], comparePair)
+		if !slices.Equal(got[s], want.Pairs) {
+			t.Errorf("sample %d: diagram %v, ph on the drawn points %v", s, got[s], want.Pairs)
+		}
+		if h0 := len(want.Dim(0)); h0 != distinct || distinct == n {
+			t.Errorf("sample %d: %d H0 pairs for %d distinct points of %d drawn", s, h0, distinct, n)
+		}
+	}
+}
+
 // TestLandscapeMaxMin: max-min landmarks of 64 evenly spaced points on a
 // circle, from point 5, are every 8th point; the pipeline's maxmin samples
 // of such a circle have their H1 class born at the chord of 2π/8.
@@ -638,8 +680,8 @@ func TestPlanLandscapeErrors(t *testing.T) {
 		{"nan", landscapeSpec(nanPath, 0, "  threshold: 1\n"), []string{"nan.csv: row 7, column 1", "not finite", "on_bad_rows: skip"}},
 		{"one point", landscapeSpec(one, 0, "  threshold: 1\n"), []string{"cloud one", "one.npy", "1 point(s)", "at least 2"}},
 		{"threshold 0", landscapeSpec(good, 0, "  threshold: 0\n"), []string{"test.yaml:7:14: params.threshold must be a finite number > 0"}},
-		{"threshold negative", landscapeSpec(good, 0, "  threshold: -1\n"), []string{"params.threshold must be a finite number > 0, got -1"}},
-		{"too large", landscapeSpec(big, 0, "  threshold: 3\n  max_bytes: 100000\n"), []string{"cloud big", "300 points", "44850 edges", "subsample (params.subsample_size) or lower params.threshold"}},
+		{"threshold negative", landscapeSpec(good, 0, "  threshold: -1\n"), []string{"params.threshold must be a finite number > 0 (or null", "got -1"}},
+		{"too large", landscapeSpec(big, 0, "  threshold: 3\n  max_bytes: 100000\n"), []string{"cloud big", "big.npy", "300 points at threshold", "subsample (params.subsample_size) or lower params.threshold"}},
 		{"subsample too large", landscapeSpec(good, 0, "  subsamples: 2\n  subsample_size: 41\n"), []string{"params.subsample_size 41 exceeds its 40 points"}},
 		{"subsamples without size", landscapeSpec(good, 0, "  subsamples: 3\n"), []string{"params.subsamples is 3 but subsample_size is 0"}},
 		{"typo", landscapeSpec(good, 0, "  treshold: 1\n"), []string{`unknown key "treshold" in params (did you mean threshold?)`}},
@@ -661,8 +703,24 @@ func TestPlanLandscapeErrors(t *testing.T) {
 					t.Errorf("error %q lacks %q", err, w)
 				}
 			}
-			if tc.name == "too large" && !errors.Is(err, ph.ErrTooLarge) {
-				t.Errorf("error %v does not wrap ph.ErrTooLarge", err)
+			if tc.name == "too large" {
+				if !errors.Is(err, ph.ErrTooLarge) {
+					t.Errorf("error %v does not wrap ph.ErrTooLarge", err)
+				}
+				// The plan's estimate is ph's: ph refuses the same cloud with the same figures.
+				c, rerr := transforms.CloudReader{}.Read(context.Background(), big)
+				if rerr != nil {
+					t.Fatal(rerr)
+				}
+				_, pherr := ph.VietorisRips(c.Points, c.N, c.Dim, ph.Options{MaxDim: 1, Threshold: 3, MaxBytes: 100000})
+				if pherr == nil {
+					t.Fatal("ph accepted the cloud the plan refused")
+				}
+				_, figures, _ := strings.Cut(pherr.Error(), " give ")
+				figures, _, _ = strings.Cut(figures, " of memory")
+				if figures == "" || !strings.Contains(err.Error(), figures) {
+					t.Errorf("plan: %v\nph:   %v", err, pherr)
+				}
 			}
 		})
 	}
@@ -700,7 +758,7 @@ func TestLandscapeTorusExample(t *testing.T) {
 		peaks[k] = slices.Max(v)
 	}
 	t.Logf("torus mean H1 landscape peaks by level: %.3f", peaks)
-	if len(peaks) != 5 || peaks[1] < 2*peaks[2] || peaks[1] < 0.15 {
+	if len(peaks) != 5 || peaks[1] < 1.5*peaks[2] || peaks[1] < 0.4 {
 		t.Errorf("torus H1 peaks %v: want two long classes (λ₂ ≫ λ₃)", peaks)
 	}
 

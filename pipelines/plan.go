@@ -32,6 +32,8 @@ func NewPlan(ctx context.Context, spec *experiments.Spec, out, runID string) (Pl
 		return PlanSpectrum(ctx, spec, out, runID)
 	case "phase_transition":
 		return PlanPhase(ctx, spec, out, runID)
+	case "intrinsic_dim":
+		return PlanIntrinsic(ctx, spec, out, runID)
 	case "rank_dynamics":
 		return PlanRankDynamics(ctx, spec, out, runID)
 	case "landscape":

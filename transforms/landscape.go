@@ -166,6 +166,19 @@ func (s Sampling) Indices(points []float64, n, dim int, seed uint64) ([]int, err
 	return idx, nil
 }
 
+// identity reports whether idx is 0, 1, …, n−1.
+func identity(idx []int, n int) bool {
+	if len(idx) != n {
+		return false
+	}
+	for i, j := range idx {
+		if i != j {
+			return false
+		}
+	}
+	return true
+}
+
 // Gather returns the rows idx of the row-major n×dim points.
 func Gather(points []float64, dim int, idx []int) []float64 {
 	out := make([]float64, 0, len(idx)*dim)
@@ -221,6 +234,7 @@ func MaxMinLandmarks(points []float64, n, dim, m, first int) []int {
 type LandscapeTask struct {
 	Cloud  string
 	Path   string
+	Format string // the file's format; "" picks it by extension
 	Sample int64
 }
 
@@ -301,7 +315,7 @@ func LandscapeKey(cloud string, dim int64) string {
 type LandscapeFn struct {
 	RunID      string
 	Seed       uint64
-	Read       CloudReader
+	Read       CloudReader // Format is replaced by each task's
 	Sampling   Sampling
 	MaxDim     int
 	Threshold  float64
@@ -315,7 +329,9 @@ type LandscapeFn struct {
 
 func (f *LandscapeFn) ProcessElement(ctx context.Context, t LandscapeTask, emitPair func(LandscapeDiagramRow), emitLand func(LandscapeRow), emitStats func(string, LandscapeStats)) error {
 	if f.cloud == nil || f.cloud.Path != t.Path {
-		c, err := f.Read.Read(ctx, t.Path)
+		r := f.Read
+		r.Format = t.Format
+		c, err := r.Read(ctx, t.Path)
 		if err != nil {
 			return err
 		}
@@ -378,7 +394,7 @@ func (f *LandscapeFn) Diagram(c Cloud, name string, s int64) (ph.Diagram, int, e
 		return ph.Diagram{}, 0, fmt.Errorf("cloud %s (%s): %w", name, c.Path, err)
 	}
 	pts := c.Points
-	if len(idx) != c.N {
+	if !identity(idx, c.N) {
 		pts = Gather(c.Points, c.Dim, idx)
 	}
 	diag, err := ph.VietorisRips(pts, len(idx), c.Dim, ph.Options{MaxDim: f.MaxDim, Threshold: f.Threshold, MaxBytes: f.MaxBytes})

@@ -213,8 +213,10 @@ const TwoNNDiscard = 0.1
 // neighborhood information", Sci. Rep. 7:12140, eq. (3)): with μ sorted
 // ascending and the empirical F(μ₍ᵢ₎) = i/N, it fits −log(1 − F(μ)) = d·log μ
 // by least squares through the origin on the smallest (1 − discard)·N
-// ratios. The spread is the standard error of the slope,
-// √(Σ residual²/(m−1) / Σ (log μ)²). It returns NaNs with fewer than 2
+// ratios. The spread is d/√m, the asymptotic standard error of the index of
+// a Pareto law estimated from m ratios (μ is Pareto with index d under the
+// TwoNN model; the least-squares residuals are correlated, so their own
+// standard error would be far too small). It returns NaNs with fewer than 2
 // usable ratios.
 func TwoNNFit(mu []float64, discard float64) Estimate {
 	s := slices.Clone(mu)
@@ -238,12 +240,7 @@ func TwoNNFit(mu []float64, discard float64) Estimate {
 		return Estimate{Value: math.NaN(), Spread: math.NaN(), N: n}
 	}
 	d := sxy / sxx
-	var rss float64
-	for i := range xs {
-		r := ys[i] - d*xs[i]
-		rss += r * r
-	}
-	return Estimate{Value: d, Spread: math.Sqrt(rss / float64(len(xs)-1) / sxx), N: n}
+	return Estimate{Value: d, Spread: d / math.Sqrt(float64(len(xs))), N: n}
 }
 
 // TwoNN is TwoNNFit(TwoNNRatios(x), TwoNNDiscard).

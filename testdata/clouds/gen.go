@@ -8,9 +8,9 @@
 // Every draw comes from a PCG generator with a fixed seed, so the files are
 // the same on every run and machine (math/rand/v2 streams are stable).
 //
-//   - torus.npy: 400 points of the torus ((R + r cos φ) cos θ, (R + r cos φ) sin θ, r sin φ),
-//     R = 2, r = 0.8, uniform in area (φ by rejection with density ∝ R + r cos φ),
-//     plus N(0, 0.02²) noise per coordinate; float64, 400×3. Betti numbers 1, 2, 1.
+//   - torus.npy: 1000 points of the torus ((R + r cos φ) cos θ, (R + r cos φ) sin θ, r sin φ),
+//     R = 2, r = 1, uniform in area (φ by rejection with density ∝ R + r cos φ),
+//     plus N(0, 0.02²) noise per coordinate; float64, 1000×3. Betti numbers 1, 2, 1.
 //   - circle.csv: 100 points of the circle of radius 1 at uniform angles plus N(0, 0.03²)
 //     noise, header "x,y", %.17g. One H1 class born near 0, dying near √3 ≈ 1.732.
 package main
@@ -27,7 +27,7 @@ import (
 )
 
 func main() {
-	if err := torus("testdata/clouds/torus.npy", 400, 2, 0.8, 0.02, 1); err != nil {
+	if err := torus("testdata/clouds/torus.npy", 1000, 2, 1, 0.02, 1); err != nil {
 		log.Fatal(err)
 	}
 	if err := circle("testdata/clouds/circle.csv", 100, 1, 0.03, 2); err != nil {

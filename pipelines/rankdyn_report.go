@@ -1,0 +1,229 @@
+package pipelines
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/plotutil"
+	"gonum.org/v1/plot/vg"
+
+	"github.com/lowdim/lowdim/io/tables"
+	"github.com/lowdim/lowdim/transforms"
+)
+
+// reportLegendMax is the most tensors a plot names in its legend.
+const reportLegendMax = 12
+
+// readRankDynRun reads every part of one committed table of one run.
+func readRankDynRun[T any](ctx context.Context, out, table, runID string) ([]T, error) {
+	files, err := tables.List(ctx, tables.Join(tables.RunFolder(out, table, runID), "*.parquet"))
+	if err != nil {
+		return nil, err
+	}
+	var all []T
+	for _, f := range files {
+		rows, err := tables.ReadFile[T](ctx, f)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, rows...)
+	}
+	return all, nil
+}
+
+// RankDynamicsReport reads the committed rank_dynamics and rank_drift
+// tables of run runID under out, draws into the folder dir (created if
+// needed) one PNG per metric over steps with one line per tensor
+// (rank-dynamics-<metric>.png, rank-drift-<metric>.png), and returns the
+// Markdown section that shows them, with a table of each tensor's first
+// and last step. It returns an error when the run has no rank_dynamics rows.
+func RankDynamicsReport(ctx context.Context, out, runID, dir string) (markdown string, err error) {
+	rows, err := readRankDynRun[transforms.RankDynamicsRow](ctx, out, RankDynamicsTable, runID)
+	if err != nil {
+		return "", err
+	}
+	if len(rows) == 0 {
+		return "", fmt.Errorf("%s: no %s rows for run %q", out, RankDynamicsTable, runID)
+	}
+	drift, err := readRankDynRun[transforms.RankDriftRow](ctx, out, RankDriftTable, runID)
+	if err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	slices.SortFunc(rows, func(a, b transforms.RankDynamicsRow) int {
+		if c := strings.Compare(a.Tensor, b.Tensor); c != 0 {
+			return c
+		}
+		return cmpInt64(a.Step, b.Step)
+	})
+	slices.SortFunc(drift, func(a, b transforms.RankDriftRow) int {
+		if c := strings.Compare(a.Tensor, b.Tensor); c != 0 {
+			return c
+		}
+		return cmpInt64(a.StepTo, b.StepTo)
+	})
+	var tensors []string
+	for _, r := range rows {
+		if len(tensors) == 0 || tensors[len(tensors)-1] != r.Tensor {
+			tensors = append(tensors, r.Tensor)
+		}
+	}
+	var md strings.Builder
+	fmt.Fprintf(&md, "## Rank dynamics: %d matrices over %d rows\n\n", len(tensors), len(rows))
+	if len(tensors) > reportLegendMax {
+		fmt.Fprintf(&md, "Plots draw every tensor; legends name none beyond %d tensors — query the tables to pick some.\n\n", reportLegendMax)
+	}
+	opt := func(p *int64) (float64, bool) {
+		if p == nil {
+			return 0, false
+		}
+		return float64(*p), true
+	}
+	optF := func(p *float64) (float64, bool) {
+		if p == nil {
+			return 0, false
+		}
+		return *p, true
+	}
+	type metric struct {
+		col, label string
+		val        func(transforms.RankDynamicsRow) (float64, bool)
+	}
+	metrics := []metric{
+		{"stable_rank", "stable rank = Frobenius² / spectral norm²", func(r transforms.RankDynamicsRow) (float64, bool) { return r.StableRank, true }},
+		{"rankme", "RankMe = exp(entropy of σ/Σσ)", func(r transforms.RankDynamicsRow) (float64, bool) { return r.RankMe, true }},
+		{"energy_rank_90", "energy rank r₀.₉₀", func(r transforms.RankDynamicsRow) (float64, bool) { return opt(r.EnergyRank90) }},
+		{"energy_rank_99", "energy rank r₀.₉₉", func(r transforms.RankDynamicsRow) (float64, bool) { return opt(r.EnergyRank99) }},
+		{"alpha_req", "α-ReQ (eigenvalue decay)", func(r transforms.RankDynamicsRow) (float64, bool) { return optF(r.AlphaReQ) }},
+		{"spectral_norm", "spectral norm σ₁", func(r transforms.RankDynamicsRow) (float64, bool) { return r.SpectralNorm, true }},
+		{"frobenius_norm", "Frobenius norm", func(r transforms.RankDynamicsRow) (float64, bool) { return r.FrobeniusNorm, true }},
+		{"welore_rank_reduction", "WeLore rank reduction 1 − r_τ/min(m, n)", func(r transforms.RankDynamicsRow) (float64, bool) { return optF(r.WeloreRankReduction) }},
+	}
+	md.WriteString("### Spectral measures over training\n\n")
+	for _, m := range metrics {
+		series := map[string]plotter.XYs{}
+		for _, r := range rows {
+			if v, ok := m.val(r); ok {
+				series[r.Tensor] = append(series[r.Tensor], plotter.XY{X: float64(r.Step), Y: v})
+			}
+		}
+		if len(series) == 0 {
+			continue
+		}
+		name := "rank-dynamics-" + m.col + ".png"
+		if err := linesPlot(filepath.Join(dir, name), m.label+" per tensor", m.label, tensors, series); err != nil {
+			return "", err
+		}
+		fmt.Fprintf(&md, "![%s](%s)\n\n", m.col, name)
+	}
+	if len(drift) > 0 {
+		md.WriteString("### Drift of the top-k right singular subspaces between consecutive steps\n\n")
+		for _, m := range []struct {
+			col, label string
+			val        func(transforms.RankDriftRow) float64
+		}{
+			{"mean_principal_angle", "mean principal angle (radians)", func(r transforms.RankDriftRow) float64 { return r.MeanPrincipalAngle }},
+			{"subspace_overlap", "subspace overlap = mean cos² θ", func(r transforms.RankDriftRow) float64 { return r.SubspaceOverlap }},
+		} {
+			series := map[string]plotter.XYs{}
+			for _, r := range drift {
+				series[r.Tensor] = append(series[r.Tensor], plotter.XY{X: float64(r.StepTo), Y: m.val(r)})
+			}
+			name := "rank-drift-" + m.col + ".png"
+			if err := linesPlot(filepath.Join(dir, name), m.label+" from the previous step", m.label, tensors, series); err != nil {
+				return "", err
+			}
+			fmt.Fprintf(&md, "![%s](%s)\n\n", m.col, name)
+		}
+	}
+	md.WriteString("### First and last step of each tensor\n\n")
+	md.WriteString("| tensor | shape | step | stable rank | RankMe | energy rank 90 / 99 % | α-ReQ | WeLore rank (LRC) | σ₁ |\n|---|---|---|---|---|---|---|---|---|\n")
+	for i, r := range rows {
+		first := i == 0 || rows[i-1].Tensor != r.Tensor
+		last := i == len(rows)-1 || rows[i+1].Tensor != r.Tensor
+		if !first && !last {
+			continue
+		}
+		welore := "–"
+		if r.WeloreRank != nil {
+			welore = fmt.Sprint(*r.WeloreRank)
+			if *r.WeloreLowRank {
+				welore += " (LRC)"
+			}
+		}
+		alpha := "–"
+		if r.AlphaReQ != nil {
+			alpha = fmt.Sprintf("%.3f", *r.AlphaReQ)
+		}
+		fmt.Fprintf(&md, "| %s | %d × %d | %d | %.3f | %.3f | %s / %s | %s | %s | %.4g |\n",
+			r.Tensor, r.Rows, r.Cols, r.Step, r.StableRank, r.RankMe, reportInt(r.EnergyRank90), reportInt(r.EnergyRank99), alpha, welore, r.SpectralNorm)
+	}
+	md.WriteString("\n")
+	fmt.Fprintf(&md, "Per-tensor change of stable rank from the first to the last step:\n\n```sql\nSELECT tensor, arg_min(stable_rank, step) AS first, arg_max(stable_rank, step) AS last\nFROM read_parquet('%s/%s/**/*.parquet', hive_partitioning=1)\nWHERE run_id = '%s' GROUP BY tensor ORDER BY last / first;\n```\n\n", out, RankDynamicsTable, runID)
+	return md.String(), nil
+}
+
+func cmpInt64(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func reportInt(p *int64) string {
+	if p == nil {
+		return "> k"
+	}
+	return fmt.Sprint(*p)
+}
+
+// linesPlot draws one line with points per tensor, in the order of
+// tensors, and saves it as a PNG.
+func linesPlot(file, title, ylabel string, tensors []string, series map[string]plotter.XYs) error {
+	p := plot.New()
+	p.Title.Text = title
+	p.X.Label.Text = "training step"
+	p.Y.Label.Text = ylabel
+	p.Add(plotter.NewGrid())
+	legend := len(tensors) <= reportLegendMax
+	for i, t := range tensors {
+		xys, ok := series[t]
+		if !ok {
+			continue
+		}
+		l, s, err := plotter.NewLinePoints(xys)
+		if err != nil {
+			return fmt.Errorf("%s: %s: %w", file, t, err)
+		}
+		l.Color = plotutil.Color(i)
+		l.Dashes = plotutil.Dashes(i / len(plotutil.DefaultColors))
+		s.Color = l.Color
+		s.Shape = plotutil.Shape(i)
+		p.Add(l, s)
+		if legend {
+			p.Legend.Add(t, l, s)
+		}
+	}
+	p.Legend.Top = true
+	p.Legend.Left = true
+	if legend {
+		// Room above the lines for the legend, about one text line per tensor.
+		span := p.Y.Max - p.Y.Min
+		if span == 0 {
+			span = max(1, p.Y.Max)
+		}
+		p.Y.Max += span * 0.075 * float64(len(series))
+	}
+	return p.Save(8*vg.Inch, 5*vg.Inch, file)
+}
