@@ -264,7 +264,7 @@ func TestCLIHelpAndVersion(t *testing.T) {
 // rows, and every row carries the run_id.
 func TestEveryStudyTablesReadByDuckDB(t *testing.T) {
 	specs := []string{"experiments/quickstart.yaml", "experiments/phase-quick.yaml"}
-	for _, extra := range []string{"experiments/landscape-quick.yaml", "experiments/rank-dynamics-example.yaml", "experiments/intrinsic-digits.yaml"} {
+	for _, extra := range []string{"experiments/landscape-torus.yaml", "experiments/rank-dynamics-example.yaml", "experiments/intrinsic-digits.yaml"} {
 		if _, err := os.Stat(extra); err == nil {
 			specs = append(specs, extra)
 		}

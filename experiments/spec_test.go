@@ -70,7 +70,7 @@ func TestParseDefaults(t *testing.T) {
 
 	// A data set instead of a path; no format to infer; a study without
 	// registered params keeps them raw.
-	s = mustParse(t, "study: intrinsic_dim\nname: x\ninput: {dataset: swiss_roll}\nparams: {anything: [1, 2]}\n", "d.yaml")
+	s = mustParse(t, "study: rank_dynamics\nname: x\ninput: {dataset: swiss_roll}\nparams: {anything: [1, 2]}\n", "d.yaml")
 	if s.Input.Dataset != "swiss_roll" || s.Input.Path != "" || s.Input.Format != "" || s.Name != "x" {
 		t.Errorf("got %+v", s)
 	}

@@ -137,14 +137,12 @@ func fmtOpt(p *float64) string {
 	return fmt.Sprintf("%.4g", *p)
 }
 
-// accuracyPlot draws validation accuracy against d on a log axis.
+// accuracyPlot draws validation accuracy against d.
 func accuracyPlot(file string, runs []transforms.SubspaceRunRow, dims []transforms.IntrinsicDimRow) error {
 	p := plot.New()
 	p.Title.Text = fmt.Sprintf("%s, %s: validation accuracy in random subspaces", runs[0].Dataset, runs[0].Model)
-	p.X.Label.Text = "subspace dimension d (log scale)"
+	p.X.Label.Text = "subspace dimension d"
 	p.Y.Label.Text = "validation accuracy"
-	p.X.Scale = plot.LogScale{}
-	p.X.Tick.Marker = plot.LogTicks{Prec: -1}
 	byProj := map[string]map[int64][]float64{}
 	var projs []string
 	var base []float64

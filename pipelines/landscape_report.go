@@ -262,8 +262,7 @@ func diagramPlot(file, cloud string, threshold float64, rows []transforms.Landsc
 			}
 		}
 	}
-	p.Legend.Top = true
-	p.Legend.Left = false
+	p.Legend.Top, p.Legend.Left = false, false // below the diagonal, where no pair lies
 	p.X.Min, p.Y.Min = 0, 0
 	p.X.Max, p.Y.Max = math.Max(hi, 1e-9)*1.02, math.Max(hi, 1e-9)*1.02
 	return p.Save(5*vg.Inch, 5*vg.Inch, file)

@@ -480,9 +480,9 @@ type DataIDRow struct {
 	Method  string `parquet:"method"` // mle | twonn | pca
 	// K is the MLE neighbour count (NULL for twonn and pca); the MLE
 	// normaliser is in Convention ("k-1" or "k-2", empty otherwise).
-	K          *int64 `parquet:"k,optional"`
-	Convention string `parquet:"convention"`
-	Shard      *int64 `parquet:"shard,optional"`
+	K          *int64  `parquet:"k,optional"`
+	Convention string  `parquet:"convention"`
+	Shard      *int64  `parquet:"shard,optional"`
 	Estimate   float64 `parquet:"estimate"`
 	// Spread is the standard error of the estimate: sd/√n of the per-point
 	// MLEs, d/√m for TwoNN fitted on m ratios; NULL for pca.
