@@ -14,7 +14,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 )
@@ -82,7 +84,11 @@ func main() {
 		flag.Parse()
 		beam.Init() // serves the worker harness and exits
 	}
-	os.Exit(runCLI(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
+	// Ctrl-C cancels the run; the launcher then removes what it staged.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := runCLI(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
 }
 
 // isWorker reports whether a runner started this binary as an SDK worker.

@@ -12,9 +12,8 @@ import (
 // of total, the rows per second and an estimate of the time left. It reads
 // the counters of workers in this process (local runs); it prints nothing
 // while they stay at zero.
-func showProgress(w io.Writer, total int, interval time.Duration, stop <-chan struct{}) {
+func showProgress(w io.Writer, total int, shards0, rows0 int64, interval time.Duration, stop <-chan struct{}) {
 	start := time.Now()
-	shards0, rows0 := blocks.Progress()
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	printed := false

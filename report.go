@@ -57,6 +57,9 @@ func cmdReport(ctx context.Context, args []string, stdout io.Writer) error {
 	if len(pos) != 1 {
 		return usageError{"want exactly one OUT directory"}
 	}
+	if strings.Contains(pos[0], "://") {
+		return usageError{"reports are written next to local tables: copy the tables first (gsutil -m cp -r " + pos[0] + " DIR) and run lowdim report DIR"}
+	}
 	runID := *runIDFlag
 	if runID == "" {
 		run, err := latestRun(ctx, pos[0])

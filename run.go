@@ -15,6 +15,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/x/beamx"
 
 	"github.com/lowdim/lowdim/experiments"
+	"github.com/lowdim/lowdim/io/blocks"
 	"github.com/lowdim/lowdim/io/tables"
 	"github.com/lowdim/lowdim/pipelines"
 )
@@ -31,7 +32,7 @@ func loadSpec(file string) (*experiments.Spec, error) {
 }
 
 func newRunID(now time.Time) string {
-	var b [2]byte
+	var b [4]byte
 	rand.Read(b[:])
 	return now.UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:])
 }
@@ -74,6 +75,14 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if !validRunID.MatchString(runID) {
 		return usageError{fmt.Sprintf("--run_id %q: use letters, digits, '-', '_' and '.' only", runID)}
 	}
+	if strings.ContainsAny(out, "*?[\\") {
+		return usageError{fmt.Sprintf("output %q: glob characters (* ? [ \\) are not allowed in an output path", out)}
+	}
+	for _, name := range []string{"async", "execute_async", "template_location"} {
+		if f := flag.Lookup(name); f != nil && f.Value.String() != f.DefValue {
+			return usageError{fmt.Sprintf("--%s is not supported: lowdim waits for the job to commit its tables", name)}
+		}
+	}
 	runner := runnerName()
 
 	plan, err := pipelines.NewPlan(ctx, spec, out, runID)
@@ -94,6 +103,12 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		}
 	}
 
+	if !dryRun {
+		// Files staged by an earlier, interrupted run with this id must not be committed with this one.
+		if err := tables.Abort(ctx, out, runID); err != nil {
+			return err
+		}
+	}
 	beam.Init()
 	captureBeamLogs()
 	failureLog.reset()
@@ -105,10 +120,11 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	started := time.Now().UTC()
 	stopProgress := make(chan struct{})
 	progressDone := make(chan struct{})
+	shards0, rows0 := blocks.Progress()
 	go func() {
 		defer close(progressDone)
 		if sh, ok := plan.(interface{ Shards() int }); ok && !*quietFlag {
-			showProgress(stderr, sh.Shards(), 2*time.Second, stopProgress)
+			showProgress(stderr, sh.Shards(), shards0, rows0, 2*time.Second, stopProgress)
 		}
 	}()
 	res, err := beamx.RunWithMetrics(ctx, p)
@@ -137,12 +153,24 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			}
 		}
 	}
+	staged := 0
+	for _, t := range plan.Tables() {
+		files, err := tables.List(ctx, tables.Join(tables.StagingFolder(out, t, runID), "*.parquet"))
+		if err != nil {
+			return err
+		}
+		staged += len(files)
+	}
+	if staged == 0 {
+		tables.Abort(ctx, out, runID)
+		return fmt.Errorf("run %s finished but no table reached %s: workers on another machine need an output they share with the launcher (gs://…)", runID, out)
+	}
 	specJSON, err := spec.JSON()
 	if err != nil {
 		return err
 	}
 	run := pipelines.RunRow{
-		RunID: runID, Study: spec.Study, Name: spec.Name, Spec: string(specJSON), Seed: int64(spec.Seed),
+		RunID: runID, Study: spec.Study, Name: spec.Name, Spec: string(specJSON), Seed: spec.Seed,
 		Runner: runner, LowdimVersion: version, StartedAt: started, FinishedAt: finished,
 		RowsRead: counters["rows_read"], Shards: counters["shards"], BadRows: counters["bad_rows"],
 	}
@@ -151,7 +179,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		tables.Abort(ctx, out, runID)
 		return err
 	}
-	committed, err := tables.Commit(ctx, out, runID, *overwriteFlag)
+	committed, err := tables.Commit(ctx, out, runID, *overwriteFlag, append(plan.Tables(), pipelines.RunsTable))
 	if err != nil {
 		tables.Abort(ctx, out, runID)
 		return err
@@ -183,12 +211,17 @@ var validRunID = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
 // oneLine reduces an error to the line a user needs: the first line that names
 // one of our own failures, else the first line.
 func oneLine(err error) string {
-	msg := err.Error()
-	lines := strings.Split(msg, "\n")
-	for _, l := range lines {
-		if i := strings.Index(l, "lowdim-error: "); i >= 0 {
-			return strings.TrimSpace(l[i+len("lowdim-error: "):])
+	var lines []string
+	for _, l := range strings.Split(err.Error(), "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			lines = append(lines, l)
 		}
 	}
-	return strings.TrimSpace(lines[0])
+	if len(lines) == 0 {
+		return "unknown error"
+	}
+	if len(lines) == 1 {
+		return lines[0]
+	}
+	return lines[0] + " " + lines[len(lines)-1]
 }

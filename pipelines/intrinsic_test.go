@@ -242,7 +242,7 @@ params:
     subspace_dim: [5, 50]
 `)
 	out, _ := runIntrinsic(t, spec)
-	if _, err := tables.Commit(context.Background(), out, "r1", false); err != nil {
+	if _, err := tables.Commit(context.Background(), out, "r1", false, nil); err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()

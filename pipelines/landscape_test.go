@@ -763,7 +763,7 @@ func TestLandscapeTorusExample(t *testing.T) {
 	}
 
 	// The report reads the committed tables.
-	if _, err := tables.Commit(context.Background(), out, "r1", false); err != nil {
+	if _, err := tables.Commit(context.Background(), out, "r1", false, nil); err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()

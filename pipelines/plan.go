@@ -118,7 +118,7 @@ type RunRow struct {
 	Study         string    `parquet:"study"`
 	Name          string    `parquet:"name"`
 	Spec          string    `parquet:"spec"` // the spec with defaults, as JSON
-	Seed          int64     `parquet:"seed"`
+	Seed          uint64    `parquet:"seed"`
 	Runner        string    `parquet:"runner"`
 	LowdimVersion string    `parquet:"lowdim_version"`
 	StartedAt     time.Time `parquet:"started_at,timestamp(millisecond)"`

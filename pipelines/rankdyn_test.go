@@ -504,7 +504,7 @@ func TestRankDynamicsReport(t *testing.T) {
 	out := t.TempDir()
 	runRankDynamics(t, out, rankdynFixtures+"/st", "  k: 4\n")
 	ctx := context.Background()
-	if _, err := tables.Commit(ctx, out, "r1", false); err != nil {
+	if _, err := tables.Commit(ctx, out, "r1", false, []string{RankDynamicsTable, RankDriftTable}); err != nil {
 		t.Fatal(err)
 	}
 	dir := filepath.Join(out, "report")

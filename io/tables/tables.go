@@ -154,10 +154,13 @@ func Exists(ctx context.Context, dir string) (bool, error) {
 	return len(files) > 0, nil
 }
 
-// Commit moves every staged table of runID into OUT/<table>/run=<runID>/.
-// It refuses to overwrite a run folder that already holds files unless
-// overwrite is set; then the old files of that run are removed first.
-func Commit(ctx context.Context, out, runID string, overwrite bool) ([]string, error) {
+// Commit moves the staged tables of runID named in want into
+// OUT/<table>/run=<runID>/, in the order given (put the runs table last: it
+// marks a complete run), and drops anything else staged. It refuses to
+// overwrite a run folder that already holds files unless overwrite is set;
+// then the old files of that run are removed first. A nil want commits every
+// staged table, in name order.
+func Commit(ctx context.Context, out, runID string, overwrite bool, want []string) ([]string, error) {
 	staging := Join(out, StagingDir, "run="+runID)
 	files, err := List(ctx, Join(staging, "*", "*.parquet"))
 	if err != nil {
@@ -168,11 +171,18 @@ func Commit(ctx context.Context, out, runID string, overwrite bool) ([]string, e
 		table := path.Base(path.Dir(filepath.ToSlash(f)))
 		byTable[table] = append(byTable[table], f)
 	}
-	var tableNames []string
-	for t := range byTable {
-		tableNames = append(tableNames, t)
+	if want == nil {
+		for t := range byTable {
+			want = append(want, t)
+		}
+		sort.Strings(want)
 	}
-	sort.Strings(tableNames)
+	var tableNames []string
+	for _, t := range want {
+		if len(byTable[t]) > 0 {
+			tableNames = append(tableNames, t)
+		}
+	}
 	for _, t := range tableNames {
 		dst := RunFolder(out, t, runID)
 		old, err := List(ctx, Join(dst, "*"))

@@ -50,7 +50,7 @@ func TestRetriedWriteNeitherLosesNorDuplicates(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := Commit(ctx, out, "r", false); err != nil {
+	if _, err := Commit(ctx, out, "r", false, []string{"t"}); err != nil {
 		t.Fatal(err)
 	}
 	got, err := ReadTable[row](ctx, out, "t")
@@ -84,11 +84,11 @@ func TestCommitRefusesExistingRunAndAbortCleans(t *testing.T) {
 		}
 	}
 	stage()
-	if _, err := Commit(ctx, out, "r", false); err != nil {
+	if _, err := Commit(ctx, out, "r", false, []string{"t"}); err != nil {
 		t.Fatal(err)
 	}
 	stage()
-	_, err := Commit(ctx, out, "r", false)
+	_, err := Commit(ctx, out, "r", false, []string{"t"})
 	if err == nil || !strings.Contains(err.Error(), "--overwrite") {
 		t.Fatalf("second commit of run r: %v, want a refusal naming --overwrite", err)
 	}
@@ -103,7 +103,7 @@ func TestCommitRefusesExistingRunAndAbortCleans(t *testing.T) {
 		t.Errorf("committed table after refused commit: %v rows, err %v", len(got), err)
 	}
 	stage()
-	if _, err := Commit(ctx, out, "r", true); err != nil {
+	if _, err := Commit(ctx, out, "r", true, []string{"t"}); err != nil {
 		t.Fatalf("overwrite: %v", err)
 	}
 	if got, _ := ReadTable[row](ctx, out, "t"); len(got) != 1 {

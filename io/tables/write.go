@@ -2,6 +2,7 @@ package tables
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"hash/fnv"
 
@@ -38,8 +39,14 @@ func (f *keyByShardFn) ProcessElement(row beam.T) (int, beam.T) {
 	if f.Shards == 1 {
 		return 0, row
 	}
+	// JSON follows pointers (nullable columns), so the hash depends on the
+	// row's values only, never on addresses.
+	b, err := json.Marshal(row)
+	if err != nil {
+		panic(fmt.Sprintf("tables: row of %T: %v", row, err))
+	}
 	h := fnv.New64a()
-	fmt.Fprintf(h, "%+v", row)
+	h.Write(b)
 	return int(h.Sum64() % uint64(f.Shards)), row
 }
 
