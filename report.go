@@ -20,22 +20,6 @@ import (
 	"github.com/lowdim/lowdim/transforms"
 )
 
-func readRun[T any](ctx context.Context, out, table, runID string) ([]T, error) {
-	files, err := tables.List(ctx, tables.Join(tables.RunFolder(out, table, runID), "*.parquet"))
-	if err != nil {
-		return nil, err
-	}
-	var all []T
-	for _, f := range files {
-		rows, err := tables.ReadFile[T](ctx, f)
-		if err != nil {
-			return nil, err
-		}
-		all = append(all, rows...)
-	}
-	return all, nil
-}
-
 // latestRun is the run of out that started last.
 func latestRun(ctx context.Context, out string) (pipelines.RunRow, error) {
 	runs, err := tables.ReadTable[pipelines.RunRow](ctx, out, pipelines.RunsTable)
@@ -86,11 +70,11 @@ func printSummary(ctx context.Context, w io.Writer, out, runID string, spec *exp
 	default:
 		return nil
 	}
-	sums, err := readRun[transforms.SpectrumSummaryRow](ctx, out, pipelines.SpectrumSummaryTable, runID)
+	sums, err := tables.ReadRun[transforms.SpectrumSummaryRow](ctx, out, pipelines.SpectrumSummaryTable, runID)
 	if err != nil {
 		return err
 	}
-	sigma, err := readRun[transforms.SpectrumRow](ctx, out, pipelines.SpectrumTable, runID)
+	sigma, err := tables.ReadRun[transforms.SpectrumRow](ctx, out, pipelines.SpectrumTable, runID)
 	if err != nil {
 		return err
 	}
@@ -135,7 +119,7 @@ func writeReport(ctx context.Context, out, runID string) (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}
-	runs, err := readRun[pipelines.RunRow](ctx, out, pipelines.RunsTable, runID)
+	runs, err := tables.ReadRun[pipelines.RunRow](ctx, out, pipelines.RunsTable, runID)
 	if err != nil {
 		return "", err
 	}
@@ -160,12 +144,12 @@ func writeReport(ctx context.Context, out, runID string) (string, error) {
 			return "", err
 		}
 	}
-	tables, err := tables.List(ctx, tables.Join(out, "*", "run="+runID))
+	runFolders, err := tables.List(ctx, tables.Join(out, "*", "run="+runID))
 	if err != nil {
 		return "", err
 	}
 	fmt.Fprintf(&md, "## Query the tables\n\n")
-	for _, t := range tables {
+	for _, t := range runFolders {
 		name := filepath.Base(filepath.Dir(t))
 		fmt.Fprintf(&md, "```sql\nSELECT * FROM read_parquet('%s/%s/**/*.parquet', hive_partitioning=1) WHERE run_id = '%s';\n```\n", out, name, runID)
 	}
@@ -184,11 +168,11 @@ func markdownReport(f func(ctx context.Context, out, runID, dir string) (string,
 }
 
 func spectrumReport(ctx context.Context, md *strings.Builder, dir, out, runID string) error {
-	sums, err := readRun[transforms.SpectrumSummaryRow](ctx, out, pipelines.SpectrumSummaryTable, runID)
+	sums, err := tables.ReadRun[transforms.SpectrumSummaryRow](ctx, out, pipelines.SpectrumSummaryTable, runID)
 	if err != nil {
 		return err
 	}
-	sigma, err := readRun[transforms.SpectrumRow](ctx, out, pipelines.SpectrumTable, runID)
+	sigma, err := tables.ReadRun[transforms.SpectrumRow](ctx, out, pipelines.SpectrumTable, runID)
 	if err != nil {
 		return err
 	}

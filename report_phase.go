@@ -15,6 +15,7 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 
+	"github.com/lowdim/lowdim/io/tables"
 	"github.com/lowdim/lowdim/pipelines"
 	"github.com/lowdim/lowdim/transforms"
 )
@@ -28,11 +29,11 @@ func (g heatGrid) X(c int) float64    { return float64(g.h.Samples[c]) }
 func (g heatGrid) Y(r int) float64    { return float64(g.h.Dims[r]) }
 
 func phaseReport(ctx context.Context, md *strings.Builder, dir, out, runID string) error {
-	sum, err := readRun[transforms.PhaseSummaryRow](ctx, out, pipelines.PhaseSummaryTable, runID)
+	sum, err := tables.ReadRun[transforms.PhaseSummaryRow](ctx, out, pipelines.PhaseSummaryTable, runID)
 	if err != nil {
 		return err
 	}
-	bounds, err := readRun[transforms.PhaseBoundaryRow](ctx, out, pipelines.PhaseBoundaryTable, runID)
+	bounds, err := tables.ReadRun[transforms.PhaseBoundaryRow](ctx, out, pipelines.PhaseBoundaryTable, runID)
 	if err != nil {
 		return err
 	}
@@ -102,11 +103,11 @@ func phaseHeatmap(file string, h pipelines.PhaseHeatmap, bounds []transforms.Pha
 }
 
 func printPhaseSummary(ctx context.Context, w io.Writer, out, runID string) error {
-	sum, err := readRun[transforms.PhaseSummaryRow](ctx, out, pipelines.PhaseSummaryTable, runID)
+	sum, err := tables.ReadRun[transforms.PhaseSummaryRow](ctx, out, pipelines.PhaseSummaryTable, runID)
 	if err != nil {
 		return err
 	}
-	bounds, err := readRun[transforms.PhaseBoundaryRow](ctx, out, pipelines.PhaseBoundaryTable, runID)
+	bounds, err := tables.ReadRun[transforms.PhaseBoundaryRow](ctx, out, pipelines.PhaseBoundaryTable, runID)
 	if err != nil {
 		return err
 	}

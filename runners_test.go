@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lowdim/lowdim/io/tables"
 	"github.com/lowdim/lowdim/pipelines"
 	"github.com/lowdim/lowdim/transforms"
 )
@@ -36,7 +37,7 @@ func goBuild(t *testing.T, out string, args ...string) {
 
 func readSigma(t *testing.T, out, runID string) []transforms.SpectrumRow {
 	t.Helper()
-	rows, err := readRun[transforms.SpectrumRow](context.Background(), out, pipelines.SpectrumTable, runID)
+	rows, err := tables.ReadRun[transforms.SpectrumRow](context.Background(), out, pipelines.SpectrumTable, runID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +91,7 @@ func TestUniversalRunnerMatchesInProcess(t *testing.T) {
 			t.Errorf("σ%d: in process %v, universal %v", i+1, local[i].Sigma, remote[i].Sigma)
 		}
 	}
-	runs, err := readRun[pipelines.RunRow](context.Background(), out, pipelines.RunsTable, "universal")
+	runs, err := tables.ReadRun[pipelines.RunRow](context.Background(), out, pipelines.RunsTable, "universal")
 	if err != nil || len(runs) != 1 {
 		t.Fatalf("runs table of the universal run: %v, %d rows", err, len(runs))
 	}

@@ -19,37 +19,21 @@ import (
 	"github.com/lowdim/lowdim/transforms"
 )
 
-func readRunRows[T any](ctx context.Context, out, table, runID string) ([]T, error) {
-	files, err := tables.List(ctx, tables.Join(tables.RunFolder(out, table, runID), "*.parquet"))
-	if err != nil {
-		return nil, err
-	}
-	var all []T
-	for _, f := range files {
-		rows, err := tables.ReadFile[T](ctx, f)
-		if err != nil {
-			return nil, err
-		}
-		all = append(all, rows...)
-	}
-	return all, nil
-}
-
 // IntrinsicDimReport writes the figures of an intrinsic_dim run of out into
 // dir and returns the markdown that shows them: for a subspace sweep, one
 // PNG per (dataset, model) of validation accuracy against d (per-seed points,
 // mean per projection, the baseline and the threshold·baseline line) and a
 // table of d_int90; for the data estimators, a table of the estimates.
 func IntrinsicDimReport(ctx context.Context, out, runID, dir string) (string, error) {
-	runs, err := readRunRows[transforms.SubspaceRunRow](ctx, out, SubspaceRunsTable, runID)
+	runs, err := tables.ReadRun[transforms.SubspaceRunRow](ctx, out, SubspaceRunsTable, runID)
 	if err != nil {
 		return "", err
 	}
-	dims, err := readRunRows[transforms.IntrinsicDimRow](ctx, out, IntrinsicDimTable, runID)
+	dims, err := tables.ReadRun[transforms.IntrinsicDimRow](ctx, out, IntrinsicDimTable, runID)
 	if err != nil {
 		return "", err
 	}
-	data, err := readRunRows[transforms.DataIDRow](ctx, out, DataIntrinsicDimTable, runID)
+	data, err := tables.ReadRun[transforms.DataIDRow](ctx, out, DataIntrinsicDimTable, runID)
 	if err != nil {
 		return "", err
 	}

@@ -19,23 +19,6 @@ import (
 	"github.com/lowdim/lowdim/transforms"
 )
 
-// readRunTable reads every part of one committed table of one run.
-func readRunTable[T any](ctx context.Context, out, table, runID string) ([]T, error) {
-	files, err := tables.List(ctx, tables.Join(tables.RunFolder(out, table, runID), "*.parquet"))
-	if err != nil {
-		return nil, err
-	}
-	var all []T
-	for _, f := range files {
-		rows, err := tables.ReadFile[T](ctx, f)
-		if err != nil {
-			return nil, err
-		}
-		all = append(all, rows...)
-	}
-	return all, nil
-}
-
 // MeanLandscape is the mean landscape of one (cloud, dim): Values[k][i] is
 // λ̄_{k+1}(T[i]).
 type MeanLandscape struct {
@@ -101,15 +84,15 @@ func MeanLandscapes(rows []transforms.LandscapeRow) []MeanLandscape {
 // diagrams of all its samples (diagram-<cloud>.png). It returns the
 // report's markdown: the plots and a table of the landscape_summary rows.
 func LandscapeReport(ctx context.Context, out, runID, dir string) (string, error) {
-	sums, err := readRunTable[transforms.LandscapeSummaryRow](ctx, out, LandscapeSummaryTable, runID)
+	sums, err := tables.ReadRun[transforms.LandscapeSummaryRow](ctx, out, LandscapeSummaryTable, runID)
 	if err != nil {
 		return "", err
 	}
-	lands, err := readRunTable[transforms.LandscapeRow](ctx, out, LandscapeTable, runID)
+	lands, err := tables.ReadRun[transforms.LandscapeRow](ctx, out, LandscapeTable, runID)
 	if err != nil {
 		return "", err
 	}
-	diags, err := readRunTable[transforms.LandscapeDiagramRow](ctx, out, DiagramTable, runID)
+	diags, err := tables.ReadRun[transforms.LandscapeDiagramRow](ctx, out, DiagramTable, runID)
 	if err != nil {
 		return "", err
 	}
@@ -162,7 +145,7 @@ func LandscapeReport(ctx context.Context, out, runID, dir string) (string, error
 // PrintLandscapeSummary prints one line per (cloud, dim) of run runID: the
 // mean number of features and the norms of the mean landscape.
 func PrintLandscapeSummary(ctx context.Context, w io.Writer, out, runID string) error {
-	sums, err := readRunTable[transforms.LandscapeSummaryRow](ctx, out, LandscapeSummaryTable, runID)
+	sums, err := tables.ReadRun[transforms.LandscapeSummaryRow](ctx, out, LandscapeSummaryTable, runID)
 	if err != nil {
 		return err
 	}

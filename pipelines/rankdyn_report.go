@@ -20,23 +20,6 @@ import (
 // reportLegendMax is the most tensors a plot names in its legend.
 const reportLegendMax = 12
 
-// readRankDynRun reads every part of one committed table of one run.
-func readRankDynRun[T any](ctx context.Context, out, table, runID string) ([]T, error) {
-	files, err := tables.List(ctx, tables.Join(tables.RunFolder(out, table, runID), "*.parquet"))
-	if err != nil {
-		return nil, err
-	}
-	var all []T
-	for _, f := range files {
-		rows, err := tables.ReadFile[T](ctx, f)
-		if err != nil {
-			return nil, err
-		}
-		all = append(all, rows...)
-	}
-	return all, nil
-}
-
 // RankDynamicsReport reads the committed rank_dynamics and rank_drift
 // tables of run runID under out, draws into the folder dir (created if
 // needed) one PNG per metric over steps with one line per tensor
@@ -44,14 +27,14 @@ func readRankDynRun[T any](ctx context.Context, out, table, runID string) ([]T, 
 // Markdown section that shows them, with a table of each tensor's first
 // and last step. It returns an error when the run has no rank_dynamics rows.
 func RankDynamicsReport(ctx context.Context, out, runID, dir string) (markdown string, err error) {
-	rows, err := readRankDynRun[transforms.RankDynamicsRow](ctx, out, RankDynamicsTable, runID)
+	rows, err := tables.ReadRun[transforms.RankDynamicsRow](ctx, out, RankDynamicsTable, runID)
 	if err != nil {
 		return "", err
 	}
 	if len(rows) == 0 {
 		return "", fmt.Errorf("%s: no %s rows for run %q", out, RankDynamicsTable, runID)
 	}
-	drift, err := readRankDynRun[transforms.RankDriftRow](ctx, out, RankDriftTable, runID)
+	drift, err := tables.ReadRun[transforms.RankDriftRow](ctx, out, RankDriftTable, runID)
 	if err != nil {
 		return "", err
 	}

@@ -113,6 +113,23 @@ func ReadFile[T any](ctx context.Context, name string) ([]T, error) {
 	return rows, nil
 }
 
+// ReadRun reads every part of one committed table of one run.
+func ReadRun[T any](ctx context.Context, out, table, runID string) ([]T, error) {
+	files, err := List(ctx, Join(RunFolder(out, table, runID), "*.parquet"))
+	if err != nil {
+		return nil, err
+	}
+	var all []T
+	for _, f := range files {
+		rows, err := ReadFile[T](ctx, f)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, rows...)
+	}
+	return all, nil
+}
+
 // ReadTable reads every part of every run of a table under out into []T.
 func ReadTable[T any](ctx context.Context, out, table string) ([]T, error) {
 	files, err := List(ctx, Join(out, table, "run=*", "*.parquet"))
