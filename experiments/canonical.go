@@ -115,6 +115,9 @@ func (s *Spec) filled() (*yaml.Node, error) {
 	if s.Input.Delimiter != "" {
 		appendPair(in, "delimiter", strNode(s.Input.Delimiter), "")
 	}
+	if s.Input.GroupBy != "" {
+		appendPair(in, "group_by", strNode(s.Input.GroupBy), "")
+	}
 	appendPair(root, "input", in, "")
 
 	var params *yaml.Node

@@ -12,8 +12,11 @@ import (
 // factor) sampled on one grid fixed before the run, averaged per
 // (cloud, dimension).
 //
-// One input file is one cloud: its rows are the points. The study has no
-// grid axes.
+// One input file is one cloud: its rows are the points. With
+// input.group_by, input.path is one table (csv with a header, or Parquet)
+// and each distinct value of that column is a cloud, named by the value,
+// whose points are its rows less the group column. The study has no grid
+// axes.
 type LandscapeParams struct {
 	// MaxDim is the largest homological dimension computed. Default 1.
 	MaxDim int `yaml:"max_dim" comment:"largest homology dimension"`

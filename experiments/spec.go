@@ -76,6 +76,11 @@ type Input struct {
 	Column      string   `yaml:"column"`       // single list/tensor column or tensor name
 	Delimiter   string   `yaml:"delimiter"`    // csv field delimiter, one character (default ",")
 	Dataset     string   `yaml:"dataset"`      // built-in data set used instead of path
+	// GroupBy names a column of the table at path (csv with a header, or
+	// Parquet) whose distinct values split its rows into point clouds, one
+	// cloud per value, named by it; the other numeric columns are the
+	// coordinates. Only the landscape study reads it.
+	GroupBy string `yaml:"group_by"`
 }
 
 // Params is the raw params mapping of a spec. Decode it with
@@ -299,7 +304,9 @@ func addYAMLError(e *errs, err error) {
 // input.shard_rows ≤ 0, input.on_bad_rows not "error" or "skip", an unknown
 // input.format, a delimiter that is not one character, and, for studies with
 // registered params (see RegisterParams), unknown params keys and params
-// values the study rejects. Parse calls Validate; call it again after
+// values the study rejects. input.group_by needs input.path (not
+// input.dataset), a csv or Parquet table (when input.format is known),
+// no input.column, and the landscape study. Parse calls Validate; call it again after
 // changing a Spec.
 func (s *Spec) Validate() error {
 	e := &errs{file: s.File}
@@ -332,6 +339,20 @@ func (s *Spec) Validate() error {
 	}
 	if in.Column != "" && len(in.Columns) > 0 {
 		e.add(s.at("input.column"), "input.column and input.columns are exclusive; set one")
+	}
+	if in.GroupBy != "" {
+		switch {
+		case s.Study != "" && s.Study != "landscape" && slices.Contains(studyNames, s.Study):
+			e.add(s.at("input.group_by"), "input.group_by splits a table into point clouds; only the landscape study reads it, not %s", s.Study)
+		case in.Dataset != "":
+			e.add(s.at("input.group_by"), "input.group_by splits the table at input.path; it does not apply to input.dataset")
+		case in.Format != "" && in.Format != "csv" && in.Format != "parquet":
+			e.add(s.at("input.group_by"), "input.group_by needs a table with named columns (csv with a header, or parquet), not %s", in.Format)
+		case in.Column != "":
+			e.add(s.at("input.group_by"), "input.group_by and input.column are exclusive: the coordinates of a grouped table are its numeric scalar columns")
+		case strings.TrimSpace(in.GroupBy) != in.GroupBy:
+			e.add(s.at("input.group_by"), "input.group_by %q has leading or trailing blanks", in.GroupBy)
+		}
 	}
 	if in.Delimiter != "" {
 		r, size := utf8.DecodeRuneInString(in.Delimiter)

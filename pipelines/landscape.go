@@ -38,10 +38,12 @@ const (
 	LandscapeSummaryTable = "landscape_summary"
 )
 
-// LandscapeCloud is one input cloud: a file, named by its base name.
+// LandscapeCloud is one input cloud: a file, named by its base name, or,
+// with input.group_by, the rows of the table at Path whose group value is
+// Name.
 type LandscapeCloud struct {
 	Name   string
-	Path   string
+	Path   string // the cloud's file, or the table holding it
 	Format string // by extension, else input.format
 	Points int    // after dropping bad rows
 	Dim    int
@@ -70,13 +72,20 @@ type LandscapePlan struct {
 // params.max_bytes (the same estimate ph.VietorisRips refuses with). When
 // params.threshold is null it resolves it to the largest enclosing radius of
 // the clouds' first samples.
+//
+// With input.group_by, input.path is one table (csv with a header, or
+// Parquet) and each distinct value of that column names a cloud: its rows,
+// less the group column, are the cloud's points (see
+// transforms.CloudReader.ReadGroups). The launcher reads the whole table
+// once here to find the groups, and every (cloud, sample) element reads it
+// again and keeps its group's rows: fine for point clouds, which are small.
 func PlanLandscape(ctx context.Context, spec *experiments.Spec, out, runID string) (*LandscapePlan, error) {
 	params, err := spec.LandscapeParams()
 	if err != nil {
 		return nil, err
 	}
 	if spec.Input.Path == "" {
-		return nil, fmt.Errorf("%s: the landscape study reads point clouds: set input.path (a file, directory or glob; one file per cloud)", spec.File)
+		return nil, fmt.Errorf("%s: the landscape study reads point clouds: set input.path (a file, directory or glob; one file per cloud; or one table split by input.group_by)", spec.File)
 	}
 	read := transforms.CloudReader{
 		Format: spec.Input.Format, Delimiter: spec.Input.Delimiter,
@@ -86,10 +95,6 @@ func PlanLandscape(ctx context.Context, spec *experiments.Spec, out, runID strin
 	if spec.Input.LabelColumn != "" {
 		read.Drop = []string{spec.Input.LabelColumn}
 	}
-	files, err := listClouds(ctx, spec.Input.Path, spec.Input.Format)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", spec.File, err)
-	}
 	plan := &LandscapePlan{RunID: runID, Out: out, Seed: spec.Seed, Params: params, Read: read}
 	sampling := transforms.Sampling{Size: params.SubsampleSize, Replace: params.Replace, Landmarks: params.Landmarks}
 	type first struct {
@@ -97,39 +102,75 @@ func PlanLandscape(ctx context.Context, spec *experiments.Spec, out, runID strin
 		m, dim    int
 		enclosing float64
 	}
-	firsts := make([]first, len(files))
-	names := map[string]string{}
-	for i, f := range files {
-		name := datasetName(f)
-		if prev, dup := names[name]; dup {
-			return nil, fmt.Errorf("%s: two clouds are named %q: %s and %s (a cloud is named by its file name)", spec.File, name, prev, f)
+	var firsts []first
+	// add checks cloud c, named name and read from file f in format, and
+	// adds it to the plan; where says where it is in error messages.
+	add := func(name, f, format, where string, c transforms.Cloud) error {
+		switch {
+		case c.N < 2 && c.BadRows > 0:
+			return fmt.Errorf("cloud %s (%s): %d point(s) left after dropping %d with non-finite coordinates; persistent homology needs at least 2", name, where, c.N, c.BadRows)
+		case c.N < 2:
+			return fmt.Errorf("cloud %s (%s): %d point(s); persistent homology needs at least 2", name, where, c.N)
+		case params.SubsampleSize > c.N && !params.Replace:
+			return fmt.Errorf("cloud %s (%s): params.subsample_size %d exceeds its %d points (lower it, or set replace: true)", name, where, params.SubsampleSize, c.N)
 		}
-		names[name] = f
-		format := experiments.InferFormat(f)
+		idx, err := sampling.Indices(c.Points, c.N, c.Dim, transforms.LandscapeSeed(spec.Seed, name, 0))
+		if err != nil {
+			return fmt.Errorf("cloud %s (%s): %w", name, where, err)
+		}
+		pts := transforms.Gather(c.Points, c.Dim, idx)
+		firsts = append(firsts, first{pts: pts, m: len(idx), dim: c.Dim, enclosing: enclosingRadius(pts, len(idx), c.Dim)})
+		plan.Clouds = append(plan.Clouds, LandscapeCloud{Name: name, Path: f, Format: format, Points: c.N, Dim: c.Dim})
+		return nil
+	}
+	if g := spec.Input.GroupBy; g != "" {
+		p := spec.Input.Path
+		if strings.ContainsAny(p, "*?[") || isLocalDir(p) || strings.HasSuffix(p, "/") {
+			return nil, fmt.Errorf("%s: input.group_by splits one table into clouds: input.path %s must be one file, not a directory or glob", spec.File, p)
+		}
+		format := experiments.InferFormat(p)
 		if format == "" {
 			format = spec.Input.Format
 		}
 		r := read
 		r.Format = format
-		c, err := r.Read(ctx, f)
+		r.GroupBy = g
+		clouds, err := r.ReadGroups(ctx, p)
 		if err != nil {
 			return nil, err
 		}
-		switch {
-		case c.N < 2 && c.BadRows > 0:
-			return nil, fmt.Errorf("cloud %s (%s): %d point(s) left after dropping %d with non-finite coordinates; persistent homology needs at least 2", name, f, c.N, c.BadRows)
-		case c.N < 2:
-			return nil, fmt.Errorf("cloud %s (%s): %d point(s); persistent homology needs at least 2", name, f, c.N)
-		case params.SubsampleSize > c.N && !params.Replace:
-			return nil, fmt.Errorf("cloud %s (%s): params.subsample_size %d exceeds its %d points (lower it, or set replace: true)", name, f, params.SubsampleSize, c.N)
+		for _, c := range clouds {
+			if err := add(c.Group, p, format, fmt.Sprintf("%s, %s = %s", p, g, c.Group), c); err != nil {
+				return nil, err
+			}
 		}
-		idx, err := sampling.Indices(c.Points, c.N, c.Dim, transforms.LandscapeSeed(spec.Seed, name, 0))
+		plan.Read.GroupBy = g
+	} else {
+		files, err := listClouds(ctx, spec.Input.Path, spec.Input.Format)
 		if err != nil {
-			return nil, fmt.Errorf("cloud %s (%s): %w", name, f, err)
+			return nil, fmt.Errorf("%s: %w", spec.File, err)
 		}
-		pts := transforms.Gather(c.Points, c.Dim, idx)
-		firsts[i] = first{pts: pts, m: len(idx), dim: c.Dim, enclosing: enclosingRadius(pts, len(idx), c.Dim)}
-		plan.Clouds = append(plan.Clouds, LandscapeCloud{Name: name, Path: f, Format: format, Points: c.N, Dim: c.Dim})
+		names := map[string]string{}
+		for _, f := range files {
+			name := datasetName(f)
+			if prev, dup := names[name]; dup {
+				return nil, fmt.Errorf("%s: two clouds are named %q: %s and %s (a cloud is named by its file name)", spec.File, name, prev, f)
+			}
+			names[name] = f
+			format := experiments.InferFormat(f)
+			if format == "" {
+				format = spec.Input.Format
+			}
+			r := read
+			r.Format = format
+			c, err := r.Read(ctx, f)
+			if err != nil {
+				return nil, err
+			}
+			if err := add(name, f, format, f, c); err != nil {
+				return nil, err
+			}
+		}
 	}
 	if params.Threshold != nil {
 		plan.Threshold = *params.Threshold

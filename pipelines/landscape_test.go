@@ -787,3 +787,196 @@ func TestLandscapeTorusExample(t *testing.T) {
 		t.Errorf("summary %q, %v", b.String(), err)
 	}
 }
+
+// groupedSpec is landscapeSpec with input.group_by set.
+func groupedSpec(path, groupBy string, seed int, params string) string {
+	return fmt.Sprintf("study: landscape\nname: t\nseed: %d\ninput:\n  path: %s\n  group_by: %s\nparams:\n%s", seed, path, groupBy, params)
+}
+
+// diagramsByCloud returns each cloud's diagram rows as pairs, sorted, keyed
+// by cloud and sample.
+func diagramsByCloud(rows []transforms.LandscapeDiagramRow) map[string][]ph.Pair {
+	out := map[string][]ph.Pair{}
+	for _, r := range rows {
+		k := fmt.Sprintf("%s/%d", r.Cloud, r.Sample)
+		out[k] = append(out[k], toPair(r))
+	}
+	for _, d := range out {
+		slices.SortFunc(d, comparePair)
+	}
+	return out
+}
+
+// TestLandscapeGroupBy: a csv table holding a circle and a noisy blob,
+// told apart by a string column "cloud" (between the coordinates, rows
+// interleaved), gives the two clouds with the diagrams, landscapes and
+// summary of running each cloud from its own file; so does a Parquet table
+// whose numeric column "id" names them 1 and 2.
+func TestLandscapeGroupBy(t *testing.T) {
+	const seed = 3
+	circle := noisyCircle(36, 1, 0.03, 7)
+	rng := rand.New(rand.NewPCG(8, 1))
+	blob := make([]float64, 2*28)
+	for i := range blob {
+		blob[i] = 0.3 * rng.NormFloat64()
+	}
+	params := "  subsamples: 2\n  subsample_size: 24\n  levels: 2\n  resolution: 30\n"
+
+	sep := t.TempDir()
+	writeCSVCloud(t, filepath.Join(sep, "circle.csv"), circle, 2)
+	writeCSVCloud(t, filepath.Join(sep, "blob.csv"), blob, 2)
+	want := runLandscape(t, landscapeSpec(sep, seed, params))
+
+	// Rows interleaved: blob first, so the clouds' order in the table differs from the files'.
+	var b strings.Builder
+	b.WriteString("x,cloud,y\n")
+	type row struct {
+		X  float64 `parquet:"x"`
+		ID int64   `parquet:"id"`
+		Y  float64 `parquet:"y"`
+	}
+	var prows []row
+	for i := 0; i < max(len(circle), len(blob))/2; i++ {
+		if 2*i < len(blob) {
+			fmt.Fprintf(&b, "%.17g, blob ,%.17g\n", blob[2*i], blob[2*i+1])
+			prows = append(prows, row{blob[2*i], 2, blob[2*i+1]})
+		}
+		if 2*i < len(circle) {
+			fmt.Fprintf(&b, "%.17g,circle,%.17g\n", circle[2*i], circle[2*i+1])
+			prows = append(prows, row{circle[2*i], 1, circle[2*i+1]})
+		}
+	}
+	dir := t.TempDir()
+	table := filepath.Join(dir, "two.csv")
+	if err := os.WriteFile(table, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got := runLandscape(t, groupedSpec(table, "cloud", seed, params))
+
+	if len(got.plan.Clouds) != 2 || got.plan.Clouds[0].Name != "blob" || got.plan.Clouds[1].Name != "circle" {
+		t.Fatalf("plan clouds %+v, want blob then circle", got.plan.Clouds)
+	}
+	if got.plan.Threshold != want.plan.Threshold {
+		t.Errorf("threshold %v, want %v from the separate files", got.plan.Threshold, want.plan.Threshold)
+	}
+	if len(got.summary) != 4 {
+		t.Fatalf("%d summary rows, want 2 clouds × 2 dims", len(got.summary))
+	}
+	points := map[string]int64{"circle": 36, "blob": 28}
+	for _, s := range got.summary {
+		if s.Points != points[s.Cloud] {
+			t.Errorf("cloud %q: %d points, want %d", s.Cloud, s.Points, points[s.Cloud])
+		}
+	}
+	gd, wd := diagramsByCloud(got.diagram), diagramsByCloud(want.diagram)
+	if len(gd) != 4 || len(wd) != 4 {
+		t.Fatalf("diagrams of %d and %d (cloud, sample)s, want 4", len(gd), len(wd))
+	}
+	for k, d := range wd {
+		if !slices.Equal(gd[k], d) {
+			t.Errorf("%s: grouped diagram %v, from its own file %v", k, gd[k], d)
+		}
+	}
+	if !slices.Equal(canonical(got.summary), canonical(want.summary)) {
+		t.Errorf("summaries differ:\ngrouped %v\nfiles   %v", canonical(got.summary), canonical(want.summary))
+	}
+	if !slices.Equal(canonical(got.land), canonical(want.land)) {
+		t.Error("landscape tables differ between the grouped table and the separate files")
+	}
+	// The circle's H1 class stands well above anything the blob has.
+	linf := map[string]float64{}
+	for _, s := range got.summary {
+		if s.Dim == 1 {
+			linf[s.Cloud] = s.Linf
+		}
+	}
+	t.Logf("H1 sup of the mean λ₁: circle %.3f, blob %.3f", linf["circle"], linf["blob"])
+	if !(linf["circle"] > 3*linf["blob"]) {
+		t.Errorf("H1 sup of the mean λ₁: circle %v, blob %v; want the circle's well above", linf["circle"], linf["blob"])
+	}
+
+	// Parquet, numeric group column: clouds "1" (circle) and "2" (blob).
+	pq := filepath.Join(dir, "two.parquet")
+	if err := parquet.WriteFile(pq, prows); err != nil {
+		t.Fatal(err)
+	}
+	sepNum := t.TempDir()
+	writeCSVCloud(t, filepath.Join(sepNum, "1.csv"), circle, 2)
+	writeCSVCloud(t, filepath.Join(sepNum, "2.csv"), blob, 2)
+	wantNum := runLandscape(t, landscapeSpec(sepNum, seed, params))
+	gotNum := runLandscape(t, groupedSpec(pq, "id", seed, params))
+	if len(gotNum.plan.Clouds) != 2 || gotNum.plan.Clouds[0].Name != "2" || gotNum.plan.Clouds[0].Dim != 2 {
+		t.Fatalf("parquet plan clouds %+v, want 2 then 1, in 2 dimensions", gotNum.plan.Clouds)
+	}
+	if !slices.Equal(canonical(gotNum.diagram), canonical(wantNum.diagram)) {
+		t.Error("parquet: diagrams differ from the separate files'")
+	}
+	if !slices.Equal(canonical(gotNum.summary), canonical(wantNum.summary)) {
+		t.Errorf("parquet: summaries differ:\ngrouped %v\nfiles   %v", canonical(gotNum.summary), canonical(wantNum.summary))
+	}
+}
+
+// TestPlanLandscapeGroupByErrors: a grouped table without its group column,
+// or a directory, or a study that does not read group_by, fails before any
+// pipeline with one line naming the file and the column.
+func TestPlanLandscapeGroupByErrors(t *testing.T) {
+	dir := t.TempDir()
+	table := filepath.Join(dir, "pts.csv")
+	os.WriteFile(table, []byte("x,y,label\n0,0,a\n1,0,a\n0,1,b\n1,1,b\n"), 0o644)
+	noHeader := writeCSVCloud(t, filepath.Join(dir, "plain.csv"), noisyCircle(5, 1, 0, 1), 2)
+	type xy struct {
+		X float64 `parquet:"x"`
+		Y float64 `parquet:"y"`
+	}
+	pq := filepath.Join(dir, "pts.parquet")
+	if err := parquet.WriteFile(pq, []xy{{0, 0}, {1, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	one := filepath.Join(dir, "one.csv")
+	os.WriteFile(one, []byte("x,y,g\n0,0,a\n1,0,a\n5,5,b\n"), 0o644)
+	nan := filepath.Join(dir, "nan.csv")
+	os.WriteFile(nan, []byte("g,x,y\na,0,0\nb,1,0\na,0,NaN\nb,1,1\na,1,1\nb,2,2\n"), 0o644)
+	for _, tc := range []struct {
+		name, yaml string
+		want       []string
+	}{
+		{"csv missing column", groupedSpec(table, "cloud", 0, "  threshold: 1\n"), []string{table + `: no column "cloud" to group the points by`, "x, y, label"}},
+		{"csv without header", groupedSpec(noHeader, "cloud", 0, "  threshold: 1\n"), []string{noHeader + `: no header row, so no column "cloud"`}},
+		{"parquet missing column", groupedSpec(pq, "cloud", 0, "  threshold: 1\n"), []string{`input.group_by "cloud"`, pq, `no column "cloud"`}},
+		{"directory", groupedSpec(dir, "label", 0, "  threshold: 1\n"), []string{"must be one file, not a directory or glob"}},
+		{"one point", groupedSpec(one, "g", 0, "  threshold: 1\n"), []string{"cloud b (" + one + ", g = b): 1 point(s)"}},
+		{"other study", "study: spectrum\ninput:\n  path: " + table + "\n  group_by: label\n", []string{"test.yaml:4:13: input.group_by", "only the landscape study"}},
+		{"npy", groupedSpec(filepath.Join(dir, "x.npy"), "label", 0, ""), []string{"input.group_by needs a table with named columns", "not npy"}},
+		{"nan", groupedSpec(nan, "g", 0, "  threshold: 1\n"), []string{nan + ": row 2, column 1: coordinate NaN is not finite"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			spec, err := experiments.Parse([]byte(tc.yaml), "test.yaml")
+			if err == nil {
+				_, err = NewPlan(context.Background(), spec, t.TempDir(), "r1")
+			}
+			if err == nil {
+				t.Fatal("no error")
+			}
+			t.Log(err)
+			if strings.Contains(err.Error(), "\n") {
+				t.Errorf("error of several lines: %q", err)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q lacks %q", err, w)
+				}
+			}
+		})
+	}
+
+	// on_bad_rows: skip drops the NaN point from its own cloud only.
+	spec := parseSpec(t, groupedSpec(nan, "g", 0, "  threshold: 1\n"))
+	spec.Input.OnBadRows = "skip"
+	plan, err := PlanLandscape(context.Background(), spec, t.TempDir(), "r1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plan.Clouds) != 2 || plan.Clouds[0].Name != "a" || plan.Clouds[0].Points != 2 || plan.Clouds[1].Points != 3 {
+		t.Errorf("skip: clouds %+v, want a with 2 points and b with 3", plan.Clouds)
+	}
+}

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # make bench: Go benchmarks, then side-by-side comparisons with peers on this
-# machine (scikit-learn, Ripser, GUDHI), then the scaling study. Each script
+# machine (scikit-learn, Ripser, GUDHI, NumPy), then the scaling study. Each script
 # installs what it needs with apt-get and rewrites its own section of
 # docs/BENCHMARKS.md (or docs/SCALING.md).
 set -euo pipefail
@@ -14,5 +14,7 @@ echo "== persistent homology vs Ripser and GUDHI =="
 bash scripts/bench_ph.sh
 echo "== reading matrices =="
 bash scripts/bench_io.sh
+echo "== rank dynamics at scale vs NumPy =="
+bash scripts/bench_rankdyn.sh
 echo "== scaling of the spectrum study =="
 bash scripts/bench_scaling.sh

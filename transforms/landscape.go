@@ -1,17 +1,24 @@
 package transforms
 
 import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
 	"context"
+	"encoding/csv"
 	"fmt"
 	"hash/fnv"
+	"io"
 	"math"
 	"math/rand/v2"
 	pathpkg "path"
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 
 	"github.com/lowdim/lowdim/io/matrix"
@@ -45,12 +52,16 @@ type CloudReader struct {
 	// SkipBadRows drops points with a NaN or ±Inf coordinate (counted);
 	// otherwise such a point is an error naming the file and row.
 	SkipBadRows bool
+	// GroupBy names the column whose values split a table into clouds
+	// (ReadGroups); "" reads one cloud per file (Read).
+	GroupBy string
 }
 
 // Cloud is a point cloud read by CloudReader.Read: N points of dimension
 // Dim, row-major in Points.
 type Cloud struct {
 	Path    string
+	Group   string // the cloud's value of CloudReader.GroupBy; "" for a whole file
 	Points  []float64
 	N, Dim  int
 	BadRows int // points dropped for a non-finite coordinate
@@ -78,21 +89,264 @@ func (r CloudReader) Read(ctx context.Context, path string) (Cloud, error) {
 	if err != nil {
 		return Cloud{}, err
 	}
-	c := Cloud{Path: path, Dim: dim}
-	for i := 0; i < n; i++ {
+	return r.finite(Cloud{Path: path, Dim: dim}, data, nil)
+}
+
+// finite fills c.Points with the rows of the row-major data (c.Dim
+// columns) listed in rows, or with every row when rows is nil, dropping
+// (and counting) rows with a non-finite coordinate when r.SkipBadRows is
+// set and refusing them otherwise. It reuses data.
+func (r CloudReader) finite(c Cloud, data []float64, rows []int) (Cloud, error) {
+	dim := c.Dim
+	n := len(data) / dim
+	if rows != nil {
+		n = len(rows)
+	}
+	out := data
+	if rows != nil {
+		out = make([]float64, 0, n*dim)
+	}
+	for k := 0; k < n; k++ {
+		i := k
+		if rows != nil {
+			i = rows[k]
+		}
 		row := data[i*dim : (i+1)*dim]
 		if j := slices.IndexFunc(row, func(v float64) bool { return math.IsNaN(v) || math.IsInf(v, 0) }); j >= 0 {
 			if !r.SkipBadRows {
-				return Cloud{}, fmt.Errorf("%s: row %d, column %d: coordinate %v is not finite (set input.on_bad_rows: skip to drop such points)", path, i, j, row[j])
+				return Cloud{}, fmt.Errorf("%s: row %d, column %d: coordinate %v is not finite (set input.on_bad_rows: skip to drop such points)", c.Path, i, j, row[j])
 			}
 			c.BadRows++
 			continue
 		}
-		copy(data[c.N*dim:], row)
+		if rows != nil {
+			out = append(out, row...)
+		} else {
+			copy(out[c.N*dim:], row)
+		}
 		c.N++
 	}
-	c.Points = data[:c.N*dim]
+	c.Points = out[:c.N*dim]
 	return c, nil
+}
+
+// ReadGroups reads the table at path, a csv file with a header row or a
+// Parquet file of numeric scalar columns, and splits its rows into one
+// cloud per distinct value of the column r.GroupBy, in the order the values
+// first appear; each Cloud has Group set to its value and Path to path. The
+// coordinates are the other columns: for csv every column but the group
+// column and r.Drop; for Parquet r.Columns (or every numeric scalar column)
+// less the group column and r.Drop. csv group values are compared as text
+// (after trimming blanks), so "1" and "1.0" are two clouds; a Parquet group
+// column must be numeric, and its values are named by
+// strconv.FormatFloat(v, 'g', -1, 64). Row numbers in errors are 0-based
+// data rows of the table. It returns an error for a missing group column,
+// an empty or NaN group value, or a format other than csv or Parquet; r.Column
+// must be empty.
+func (r CloudReader) ReadGroups(ctx context.Context, path string) ([]Cloud, error) {
+	if r.GroupBy == "" {
+		return nil, fmt.Errorf("%s: no group column to split the table by", path)
+	}
+	if r.Column != "" {
+		return nil, fmt.Errorf("%s: a grouped table has scalar coordinate columns; input.column %q does not apply", path, r.Column)
+	}
+	format, ext := tableFormat(path, r.Format)
+	var labels []string
+	opts := matrix.Options{Format: r.Format, Delimiter: r.Delimiter}
+	switch format {
+	case "csv":
+		delim := r.Delimiter
+		if delim == "" {
+			switch ext {
+			case ".tsv":
+				delim = "\t"
+			case ".txt":
+				delim = "whitespace"
+			}
+		}
+		var j int
+		var err error
+		labels, j, err = readCSVColumn(ctx, path, delim, r.GroupBy)
+		if err != nil {
+			return nil, err
+		}
+		// By index: a header name that parses as an integer would be taken as one.
+		opts.DropColumns = append(slices.Clone(r.Drop), strconv.Itoa(j))
+	case "parquet":
+		src, err := matrix.Open(ctx, path, matrix.Options{Format: "parquet", Columns: []string{r.GroupBy}})
+		if err != nil {
+			return nil, fmt.Errorf("input.group_by %q: %w", r.GroupBy, err)
+		}
+		vals, err := src.ReadRows(ctx, 0, src.Rows())
+		if err != nil {
+			return nil, err
+		}
+		labels = make([]string, len(vals))
+		for i, v := range vals {
+			if math.IsNaN(v) {
+				return nil, fmt.Errorf("%s: row %d: group column %q is NaN", path, i, r.GroupBy)
+			}
+			labels[i] = strconv.FormatFloat(v, 'g', -1, 64)
+		}
+		opts.Format = "parquet"
+		opts.Columns = r.Columns
+		opts.DropColumns = slices.Clone(r.Drop)
+		if len(r.Columns) == 0 || slices.Contains(r.Columns, r.GroupBy) {
+			opts.DropColumns = append(opts.DropColumns, r.GroupBy)
+		}
+	default:
+		return nil, fmt.Errorf("%s: input.group_by %q needs a table with named columns: csv with a header row, or parquet (format %q)", path, r.GroupBy, format)
+	}
+	src, err := matrix.Open(ctx, path, opts)
+	if err != nil {
+		return nil, err
+	}
+	n, dim := src.Rows(), src.Cols()
+	if n != len(labels) {
+		return nil, fmt.Errorf("%s: %d values of group column %q for %d rows of coordinates (file changed while read?)", path, len(labels), r.GroupBy, n)
+	}
+	data, err := src.ReadRows(ctx, 0, n)
+	if err != nil {
+		return nil, err
+	}
+	var order []string
+	rows := map[string][]int{}
+	for i, g := range labels {
+		if _, ok := rows[g]; !ok {
+			order = append(order, g)
+		}
+		rows[g] = append(rows[g], i)
+	}
+	clouds := make([]Cloud, len(order))
+	for k, g := range order {
+		c, err := r.finite(Cloud{Path: path, Group: g, Dim: dim}, data, rows[g])
+		if err != nil {
+			return nil, err
+		}
+		clouds[k] = c
+	}
+	return clouds, nil
+}
+
+// tableFormat returns "csv" or "parquet" (or format as given when it is
+// another) and the extension of path after any .gz.
+func tableFormat(path, format string) (string, string) {
+	base := strings.ToLower(pathpkg.Base(path))
+	ext := pathpkg.Ext(strings.TrimSuffix(base, ".gz"))
+	if format != "" {
+		return strings.ToLower(format), ext
+	}
+	switch ext {
+	case ".csv", ".tsv", ".txt":
+		return "csv", ext
+	case ".parquet":
+		return "parquet", ext
+	}
+	return strings.TrimPrefix(ext, "."), ext
+}
+
+// readCSVColumn returns the values (blanks trimmed) of the column named
+// name of the delimited text at path, one per data row as csvmat counts
+// them (lines starting with '#' and empty lines skipped, optional gzip and
+// byte order mark), and the column's 0-based index. The first row must be
+// a header naming the column.
+func readCSVColumn(ctx context.Context, path, delim, name string) ([]string, int, error) {
+	fsys, err := filesystem.New(ctx, path)
+	if err != nil {
+		return nil, 0, fmt.Errorf("open %s: %v", path, err)
+	}
+	defer fsys.Close()
+	rc, err := fsys.OpenRead(ctx, path)
+	if err != nil {
+		return nil, 0, fmt.Errorf("open %s: %v", path, err)
+	}
+	defer rc.Close()
+	br := bufio.NewReaderSize(rc, 1<<16)
+	if magic, _ := br.Peek(2); bytes.Equal(magic, []byte{0x1f, 0x8b}) {
+		gz, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, 0, fmt.Errorf("%s: gzip: %v", path, err)
+		}
+		defer gz.Close()
+		br = bufio.NewReaderSize(gz, 1<<16)
+	}
+	if bom, _ := br.Peek(3); string(bom) == "\ufeff" {
+		br.Discard(3)
+	}
+	var next func() ([]string, error)
+	switch delim {
+	case " ", "space", "whitespace":
+		next = func() ([]string, error) {
+			for {
+				s, err := br.ReadString('\n')
+				if s == "" && err != nil {
+					return nil, err
+				}
+				if f := strings.Fields(s); len(f) > 0 && !strings.HasPrefix(f[0], "#") {
+					return f, nil
+				}
+				if err != nil {
+					return nil, err
+				}
+			}
+		}
+	default:
+		c := csv.NewReader(br)
+		switch delim {
+		case "", ",":
+			c.Comma = ','
+		case `\t`, "tab", "\t":
+			c.Comma = '\t'
+		default:
+			c.Comma, _ = utf8.DecodeRuneInString(delim)
+		}
+		c.Comment = '#'
+		c.FieldsPerRecord = -1
+		c.TrimLeadingSpace = c.Comma != '\t'
+		next = c.Read
+	}
+	header, err := next()
+	if err == io.EOF {
+		return nil, 0, fmt.Errorf("%s: no rows", path)
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("%s: %v", path, err)
+	}
+	j := slices.IndexFunc(header, func(h string) bool { return strings.TrimSpace(h) == name })
+	numeric := !slices.ContainsFunc(header, func(h string) bool {
+		_, err := strconv.ParseFloat(strings.TrimSpace(h), 64)
+		return err != nil
+	})
+	switch {
+	case j < 0 && numeric:
+		return nil, 0, fmt.Errorf("%s: no header row, so no column %q to group the points by (input.group_by names a column of the header)", path, name)
+	case j < 0:
+		return nil, 0, fmt.Errorf("%s: no column %q to group the points by (input.group_by); the first row has %s", path, name, strings.Join(header, ", "))
+	}
+	var vals []string
+	for {
+		if len(vals)%4096 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, 0, fmt.Errorf("%s: %w", path, err)
+			}
+		}
+		rec, err := next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, 0, fmt.Errorf("%s: %v", path, err)
+		}
+		if j >= len(rec) {
+			return nil, 0, fmt.Errorf("%s: row %d has %d fields, want %d", path, len(vals), len(rec), len(header))
+		}
+		v := strings.TrimSpace(rec[j])
+		if v == "" {
+			return nil, 0, fmt.Errorf("%s: row %d: empty value of group column %q", path, len(vals), name)
+		}
+		vals = append(vals, v)
+	}
+	return vals, j, nil
 }
 
 // LandscapeSeed is the seed of sample s of the cloud named cloud:
@@ -230,7 +484,9 @@ func MaxMinLandmarks(points []float64, n, dim, m, first int) []int {
 }
 
 // LandscapeTask is one Beam element of the landscape study: sample Sample
-// (0-based) of the cloud named Cloud, read from Path.
+// (0-based) of the cloud named Cloud, read from Path; when the
+// LandscapeFn's CloudReader has GroupBy set, Path is a table and the cloud
+// is its rows whose group value is Cloud.
 type LandscapeTask struct {
 	Cloud  string
 	Path   string
@@ -311,7 +567,8 @@ func LandscapeKey(cloud string, dim int64) string {
 // landscapes of dimensions 0…MaxDim on the grid [Lo, Hi] of Resolution
 // points, and emits the diagram rows, the per-sample landscape rows and the
 // keyed LandscapeStats for LandscapeMeanFn. The cloud is read inside the
-// DoFn (the last cloud read is kept for the next sample of it).
+// DoFn (the last cloud read is kept for the next sample of it; with
+// Read.GroupBy, every cloud of the last table read).
 type LandscapeFn struct {
 	RunID      string
 	Seed       uint64
@@ -324,20 +581,15 @@ type LandscapeFn struct {
 	Lo, Hi     float64
 	MaxBytes   int64
 
-	cloud *Cloud // last cloud read
+	cloud  *Cloud           // last cloud read
+	groups map[string]Cloud // clouds of the last table read, by group value, when Read.GroupBy is set
 }
 
 func (f *LandscapeFn) ProcessElement(ctx context.Context, t LandscapeTask, emitPair func(LandscapeDiagramRow), emitLand func(LandscapeRow), emitStats func(string, LandscapeStats)) error {
-	if f.cloud == nil || f.cloud.Path != t.Path {
-		r := f.Read
-		r.Format = t.Format
-		c, err := r.Read(ctx, t.Path)
-		if err != nil {
-			return err
-		}
-		f.cloud = &c
+	c, err := f.read(ctx, t)
+	if err != nil {
+		return err
 	}
-	c := f.cloud
 	if t.Sample == 0 {
 		beam.NewCounter("lowdim", "rows_read").Inc(ctx, int64(c.N+c.BadRows))
 		beam.NewCounter("lowdim", "bad_rows").Inc(ctx, int64(c.BadRows))
@@ -383,6 +635,40 @@ func (f *LandscapeFn) ProcessElement(ctx context.Context, t LandscapeTask, emitP
 		emitStats(LandscapeKey(t.Cloud, int64(dim)), st)
 	}
 	return nil
+}
+
+// read returns the cloud of t: the file t.Path, or, when Read.GroupBy is
+// set, the rows of the table t.Path whose group value is t.Cloud. The last
+// file, or every group of the last table, is kept for the next task.
+func (f *LandscapeFn) read(ctx context.Context, t LandscapeTask) (*Cloud, error) {
+	r := f.Read
+	r.Format = t.Format
+	if r.GroupBy == "" {
+		if f.cloud == nil || f.cloud.Path != t.Path {
+			c, err := r.Read(ctx, t.Path)
+			if err != nil {
+				return nil, err
+			}
+			f.cloud = &c
+		}
+		return f.cloud, nil
+	}
+	if f.cloud == nil || f.cloud.Path != t.Path {
+		clouds, err := r.ReadGroups(ctx, t.Path)
+		if err != nil {
+			return nil, err
+		}
+		f.groups = make(map[string]Cloud, len(clouds))
+		for _, c := range clouds {
+			f.groups[c.Group] = c
+		}
+		f.cloud = &Cloud{Path: t.Path} // marks the table read
+	}
+	c, ok := f.groups[t.Cloud]
+	if !ok {
+		return nil, fmt.Errorf("%s: no rows with %s = %s (the table changed since the run was planned?)", t.Path, r.GroupBy, t.Cloud)
+	}
+	return &c, nil
 }
 
 // Diagram draws sample s of cloud c (named name) and returns its
