@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"math"
+
+	"github.com/lowdim/lowdim/io/internal/half"
 )
 
 // chunkBytes is the size of the buffer ReadRows decodes through.
@@ -165,7 +167,7 @@ func decodeInto(dst []float64, stride int, b []byte, size int, o binary.ByteOrde
 		}
 	case 2:
 		for k := 0; k < m; k++ {
-			dst[k*stride] = halfToFloat64(o.Uint16(b[2*k:]))
+			dst[k*stride] = half.ToFloat64(o.Uint16(b[2*k:]))
 		}
 	}
 }
@@ -191,27 +193,7 @@ func decodeLE(dst []float64, stride int, b []byte, size int) {
 		}
 	case size == 2:
 		for k := 0; k < m; k++ {
-			dst[k*stride] = halfToFloat64(le.Uint16(b[2*k:]))
+			dst[k*stride] = half.ToFloat64(le.Uint16(b[2*k:]))
 		}
 	}
-}
-
-// halfToFloat64 converts an IEEE 754 binary16 value to float64 exactly.
-func halfToFloat64(h uint16) float64 {
-	sign := 1.0
-	if h&0x8000 != 0 {
-		sign = -1
-	}
-	exp := int(h>>10) & 0x1f
-	frac := float64(h & 0x3ff)
-	switch exp {
-	case 0: // zero or subnormal: frac · 2^-24
-		return sign * math.Ldexp(frac, -24)
-	case 0x1f:
-		if frac != 0 {
-			return math.NaN()
-		}
-		return sign * math.Inf(1)
-	}
-	return sign * math.Ldexp(1024+frac, exp-25)
 }

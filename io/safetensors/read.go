@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"math"
+
+	"github.com/lowdim/lowdim/io/internal/half"
 )
 
 // chunkBytes is the size of the buffer ReadRows decodes through.
@@ -75,7 +77,7 @@ func decode(dst []float64, b []byte, dtype string) {
 		}
 	case "F16":
 		for k := range dst {
-			dst[k] = HalfToFloat64(le.Uint16(b[2*k:]))
+			dst[k] = half.ToFloat64(le.Uint16(b[2*k:]))
 		}
 	case "BF16":
 		// bfloat16 is the upper half of a float32.
@@ -83,24 +85,4 @@ func decode(dst []float64, b []byte, dtype string) {
 			dst[k] = float64(math.Float32frombits(uint32(le.Uint16(b[2*k:])) << 16))
 		}
 	}
-}
-
-// HalfToFloat64 converts an IEEE 754 binary16 value to float64 exactly.
-func HalfToFloat64(h uint16) float64 {
-	sign := 1.0
-	if h&0x8000 != 0 {
-		sign = -1
-	}
-	exp := int(h>>10) & 0x1f
-	frac := float64(h & 0x3ff)
-	switch exp {
-	case 0: // zero or subnormal: frac · 2^-24
-		return sign * math.Ldexp(frac, -24)
-	case 0x1f:
-		if frac != 0 {
-			return math.NaN()
-		}
-		return sign * math.Inf(1)
-	}
-	return sign * math.Ldexp(1024+frac, exp-25)
 }
