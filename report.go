@@ -89,8 +89,8 @@ func printSummary(ctx context.Context, w io.Writer, out, runID string, spec *exp
 			}
 		}
 		fmt.Fprintf(w, "  top singular values  %s\n", strings.Join(top, "  "))
-		fmt.Fprintf(w, "  RankMe %.2f   stable rank %.2f   α-ReQ %.2f (R² %.2f)   spectral entropy %.3f\n",
-			s.RankMe, s.StableRank, s.AlphaReQ, s.AlphaReQR2, s.SpectralEntropy)
+		fmt.Fprintf(w, "  RankMe %.2f   stable rank %.2f   α-ReQ %s (R² %s)   spectral entropy %.3f\n",
+			s.RankMe, s.StableRank, optFloat(s.AlphaReQ), optFloat(s.AlphaReQR2), s.SpectralEntropy)
 		fmt.Fprintf(w, "  energy ranks  90%%: %s   95%%: %s   99%%: %s   (of top k = %d)\n",
 			optInt(s.EnergyRank90), optInt(s.EnergyRank95), optInt(s.EnergyRank99), s.K)
 		fmt.Fprintf(w, "  coding rate R(Z, ε=%.2g) %.2f nats   error bound on σ² %.3g (relative %.2g)\n\n",
@@ -191,7 +191,7 @@ func spectrumReport(ctx context.Context, md *strings.Builder, dir, out, runID st
 		fmt.Fprintf(md, "## %s\n\n![scree plot](%s)\n\n", s.Dataset, png)
 		fmt.Fprintf(md, "| metric | value |\n|---|---|\n")
 		fmt.Fprintf(md, "| shape | %d × %d (%s), %d shards |\n| k | %d |\n", s.Rows, s.Cols, centredWord(s.Centered), s.Shards, s.K)
-		fmt.Fprintf(md, "| RankMe | %.3f |\n| stable rank | %.3f |\n| α-ReQ (R²) | %.3f (%.3f) |\n", s.RankMe, s.StableRank, s.AlphaReQ, s.AlphaReQR2)
+		fmt.Fprintf(md, "| RankMe | %.3f |\n| stable rank | %.3f |\n| α-ReQ (R²) | %s (%s) |\n", s.RankMe, s.StableRank, optFloat(s.AlphaReQ), optFloat(s.AlphaReQR2))
 		fmt.Fprintf(md, "| energy rank 90 / 95 / 99 %% | %s / %s / %s |\n", optInt(s.EnergyRank90), optInt(s.EnergyRank95), optInt(s.EnergyRank99))
 		fmt.Fprintf(md, "| nuclear norm (top k) | %.4g |\n| spectral norm | %.4g |\n| Frobenius norm | %.4g |\n", s.NuclearNorm, s.SpectralNorm, s.FrobeniusNorm)
 		fmt.Fprintf(md, "| coding rate R(Z, ε=%.2g) | %.3f nats |\n| spectral entropy | %.3f |\n", s.CodingRateEps, s.CodingRate, s.SpectralEntropy)

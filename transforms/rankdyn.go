@@ -472,25 +472,12 @@ func (f *TensorSpectrumFn) Analyze(t TensorTask, dtype string, a *mat.Dense) (Ra
 	row := RankDynamicsRow{
 		RunID: f.RunID, Step: t.Step, Tensor: t.Name, Path: t.Path, Rows: int64(m), Cols: int64(n),
 		Shape: slices.Clone(t.Shape), DType: dtype, ExactSpectrum: sp.Exact, NSigma: int64(len(sigma)),
-		SigmaTopK: slices.Clone(sigma[:k]), RankMe: linalg.RankMe(sigma), NuclearNorm: linalg.NuclearNorm(sigma),
-		FrobeniusNorm: math.Sqrt(sp.FrobSq), SpectralEntropy: linalg.SpectralEntropy(sigma), WeloreTau: f.WeloreTau,
+		SigmaTopK: slices.Clone(sigma[:k]), FrobeniusNorm: math.Sqrt(sp.FrobSq), WeloreTau: f.WeloreTau,
 	}
-	if len(sigma) > 0 {
-		row.SpectralNorm = sigma[0]
-		row.StableRank = linalg.StableRank(sp.FrobSq, sigma[0])
-	}
-	if alpha, r2 := linalg.AlphaReQ(sigma, f.AlphaFirst, f.AlphaLast); !math.IsNaN(alpha) {
-		row.AlphaReQ, row.AlphaReQR2 = &alpha, &r2
-	}
-	for _, e := range []struct {
-		x   float64
-		dst **int64
-	}{{0.90, &row.EnergyRank90}, {0.95, &row.EnergyRank95}, {0.99, &row.EnergyRank99}} {
-		if r, ok := linalg.EnergyRank(sigma, sp.FrobSq, e.x); ok {
-			v := int64(r)
-			*e.dst = &v
-		}
-	}
+	mt := ComputeSpectralMetrics(sigma, sp.FrobSq, f.AlphaFirst, f.AlphaLast)
+	row.RankMe, row.StableRank, row.SpectralNorm, row.NuclearNorm, row.SpectralEntropy = mt.RankMe, mt.StableRank, mt.SpectralNorm, mt.NuclearNorm, mt.SpectralEntropy
+	row.AlphaReQ, row.AlphaReQR2 = mt.AlphaReQ, mt.AlphaReQR2
+	row.EnergyRank90, row.EnergyRank95, row.EnergyRank99 = mt.EnergyRank90, mt.EnergyRank95, mt.EnergyRank99
 	if sp.Exact {
 		r, red, low := WeLore(sigma, m, n, f.WeloreTau)
 		r64 := int64(r)

@@ -100,8 +100,9 @@ type SpectrumSummaryRow struct {
 	Centered   bool    `parquet:"centered"`
 	RankMe     float64 `parquet:"rankme"`
 	StableRank float64 `parquet:"stable_rank"`
-	AlphaReQ   float64 `parquet:"alpha_req"`
-	AlphaReQR2 float64 `parquet:"alpha_req_r2"`
+	// AlphaReQ and its fit's R² are NULL when fewer than two non-zero σ fall in alpha_range.
+	AlphaReQ   *float64 `parquet:"alpha_req,optional"`
+	AlphaReQR2 *float64 `parquet:"alpha_req_r2,optional"`
 	// Energy ranks are NULL when the top-k spectrum does not reach the energy fraction.
 	EnergyRank90    *int64  `parquet:"energy_rank_90,optional"`
 	EnergyRank95    *int64  `parquet:"energy_rank_95,optional"`
@@ -149,31 +150,17 @@ func SummarizeSpectrum(f *SpectrumMetricsFn, sk linalg.RowSketch, sigma []float6
 	row := SpectrumSummaryRow{
 		RunID: f.RunID, Dataset: f.Dataset, Rows: sk.Rows, Cols: int64(sk.Cols), K: int64(len(sigma)),
 		Shards: int64(f.Shards), Centered: sk.Centered,
-		NuclearNorm: linalg.NuclearNorm(sigma), FrobeniusNorm: math.Sqrt(sk.FrobSq),
+		FrobeniusNorm: math.Sqrt(sk.FrobSq),
 		CodingRateEps: f.CodingRateEps, ErrorEstimate: sk.TailSq, RelativeError: math.Sqrt(safeDiv(sk.TailSq, sk.FrobSq)),
 	}
 	if len(sigma) == 0 {
 		return row
 	}
-	row.RankMe = linalg.RankMe(sigma)
-	row.SpectralNorm = sigma[0]
-	row.StableRank = linalg.StableRank(sk.FrobSq, sigma[0])
-	last := f.AlphaLast
-	if last <= 0 || last > len(sigma) { // 0 means k
-		last = len(sigma)
-	}
-	row.AlphaReQ, row.AlphaReQR2 = linalg.AlphaReQ(sigma, f.AlphaFirst, last)
+	m := ComputeSpectralMetrics(sigma, sk.FrobSq, f.AlphaFirst, f.AlphaLast)
+	row.RankMe, row.StableRank, row.SpectralNorm, row.NuclearNorm, row.SpectralEntropy = m.RankMe, m.StableRank, m.SpectralNorm, m.NuclearNorm, m.SpectralEntropy
+	row.AlphaReQ, row.AlphaReQR2 = m.AlphaReQ, m.AlphaReQR2
+	row.EnergyRank90, row.EnergyRank95, row.EnergyRank99 = m.EnergyRank90, m.EnergyRank95, m.EnergyRank99
 	row.CodingRate = linalg.CodingRate(sigma, int(sk.Rows), sk.Cols, f.CodingRateEps)
-	row.SpectralEntropy = linalg.SpectralEntropy(sigma)
-	for _, e := range []struct {
-		x   float64
-		dst **int64
-	}{{0.90, &row.EnergyRank90}, {0.95, &row.EnergyRank95}, {0.99, &row.EnergyRank99}} {
-		if r, ok := linalg.EnergyRank(sigma, sk.FrobSq, e.x); ok {
-			v := int64(r)
-			*e.dst = &v
-		}
-	}
 	return row
 }
 
