@@ -247,7 +247,6 @@ func TestWriteErrors(t *testing.T) {
 	}
 }
 
-
 // npyBytes builds a version-1.0 file with the given dict and data length.
 func npyBytes(dict string, data int) []byte {
 	b := []byte(Magic + "\x01\x00")
