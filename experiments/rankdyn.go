@@ -46,11 +46,18 @@ type RankDynamicsParams struct {
 	// "From GaLore to WeLore"); see transforms.WeLore for the exact rule.
 	// Default 0.1.
 	WeloreTau float64 `yaml:"welore_tau" comment:"τ on min-max normalised σ; σ̃ ≥ τ are kept"`
+	// StepsPerElement is how many consecutive steps of one matrix one Beam
+	// element analyses. The step before each element's first is analysed
+	// again for the drift, so the SVD work is (n+1)/n of the minimum and a
+	// worker holds two matrices at most; smaller values spread a long
+	// series over more workers. Default 8.
+	StepsPerElement int `yaml:"steps_per_element" comment:"consecutive steps of one matrix per element; SVD work is (n+1)/n"`
 }
 
 // DefaultRankDynamicsParams returns the defaults of the rank_dynamics
 // study: k 20, include [] (all), exclude [], exact_max_dim 512,
-// oversample 10, power_iters -1 (auto), alpha_range [1, 0], welore_tau 0.1.
+// oversample 10, power_iters -1 (auto), alpha_range [1, 0], welore_tau 0.1,
+// steps_per_element 8.
 func DefaultRankDynamicsParams() RankDynamicsParams {
 	return RankDynamicsParams{
 		K:           20,
@@ -59,12 +66,15 @@ func DefaultRankDynamicsParams() RankDynamicsParams {
 		PowerIters:  -1,
 		AlphaRange:  [2]int{1, 0},
 		WeloreTau:   0.1,
+
+		StepsPerElement: 8,
 	}
 }
 
 // Validate checks k > 0, include and exclude patterns well formed,
 // exact_max_dim ≥ 0, oversample ≥ 0, power_iters ≥ -1, alpha_range[0] ≥ 1
-// with alpha_range[1] = 0 or > alpha_range[0], and 0 < welore_tau < 1.
+// with alpha_range[1] = 0 or > alpha_range[0], 0 < welore_tau < 1 and
+// steps_per_element ≥ 1.
 // The error is FieldErrors.
 func (p RankDynamicsParams) Validate() error {
 	var fe FieldErrors
@@ -106,6 +116,9 @@ func (p RankDynamicsParams) Validate() error {
 	}
 	if !(p.WeloreTau > 0 && p.WeloreTau < 1) {
 		bad("welore_tau", "must be in (0, 1), got %v", p.WeloreTau)
+	}
+	if p.StepsPerElement < 1 {
+		bad("steps_per_element", "must be ≥ 1, got %d", p.StepsPerElement)
 	}
 	return fe.Err()
 }

@@ -89,21 +89,24 @@ func (p *RankDynamicsPlan) Build(s beam.Scope) { RankDynamics(s, *p) }
 func (p *RankDynamicsPlan) Tables() []string { return []string{RankDynamicsTable, RankDriftTable} }
 
 // RankDynamics lists the matrices of every checkpoint (one element per
-// file), analyses each (checkpoint, tensor) in its own element, which reads
-// that tensor only, groups the small top-k subspaces Vₖᵀ (k × cols) by
-// tensor to measure their drift between consecutive steps, and stages the
-// rank_dynamics and rank_drift tables. It returns the two PCollections of
-// rows. rank_drift has no file when no tensor was read at two steps.
+// file, reading headers only), groups the small TensorTasks by matrix name,
+// cuts each matrix's steps into series of params.steps_per_element
+// consecutive steps, and analyses each series in its own element, which
+// reads one tensor of one checkpoint at a time and keeps only the previous
+// step's top-k subspace for the drift. No matrix or subspace passes through a
+// GroupByKey, so the runner's memory does not grow with the series. It
+// stages the rank_dynamics and rank_drift tables and returns their rows.
+// rank_drift has no file when no tensor was read at two steps.
 func RankDynamics(s beam.Scope, plan RankDynamicsPlan) (rows, drift beam.PCollection) {
 	s = s.Scope("RankDynamics")
 	p := plan.Params
 	cks := beam.Reshuffle(s, beam.CreateList(s, plan.Checkpoints))
-	tasks := beam.Reshuffle(s, beam.ParDo(s, &transforms.ListTensorsFn{Include: p.Include, Exclude: p.Exclude}, cks))
-	rows, subs := beam.ParDo2(s, &transforms.TensorSpectrumFn{
+	tasks := beam.ParDo(s, &transforms.ListTensorsFn{Include: p.Include, Exclude: p.Exclude}, cks)
+	series := beam.Reshuffle(s, beam.ParDo(s, &transforms.SplitSeriesFn{StepsPerElement: p.StepsPerElement}, beam.GroupByKey(s, tasks)))
+	rows, drift = beam.ParDo2(s, &transforms.SeriesSpectrumFn{
 		RunID: plan.RunID, K: p.K, ExactMaxDim: p.ExactMaxDim, Oversample: p.Oversample, PowerIters: p.PowerIters,
 		Seed: plan.Seed, AlphaFirst: p.AlphaRange[0], AlphaLast: p.AlphaRange[1], WeloreTau: p.WeloreTau,
-	}, tasks)
-	drift = beam.ParDo(s, &transforms.DriftFn{RunID: plan.RunID}, beam.GroupByKey(s, subs))
+	}, series)
 	tables.Write(s, plan.Out, plan.RunID, RankDynamicsTable, 1, rows)
 	tables.Write(s, plan.Out, plan.RunID, RankDriftTable, 1, drift)
 	return rows, drift

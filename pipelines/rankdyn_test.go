@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -310,6 +311,12 @@ func TestRankDynamicsPlantedFall(t *testing.T) {
 			f64("small", small), f64("big", big), f64("control", control))
 	}
 	rows, drift := runRankDynamics(t, t.TempDir(), dir, "  k: 16\n  exact_max_dim: 64\n")
+	// Cutting the series into elements of 2 steps (the step before each cut
+	// analysed again) changes no row and no drift, bit for bit.
+	rows2, drift2 := runRankDynamics(t, t.TempDir(), dir, "  k: 16\n  exact_max_dim: 64\n  steps_per_element: 2\n")
+	if !reflect.DeepEqual(rows, rows2) || !reflect.DeepEqual(drift, drift2) {
+		t.Errorf("steps_per_element 2 changed the tables: %d rows and %d drift rows, against %d and %d with the default", len(rows2), len(drift2), len(rows), len(drift))
+	}
 	by := map[string][]transforms.RankDynamicsRow{}
 	for _, r := range rows {
 		by[r.Tensor] = append(by[r.Tensor], r)
@@ -476,7 +483,7 @@ func TestListCheckpointsErrors(t *testing.T) {
 		t.Errorf("manifest: %+v, %v", cks, err)
 	}
 	// Duplicate tensors at one step.
-	_, err = transforms.Drift("r", "w", []transforms.Subspace{{Step: 1, Path: "x", Cols: 1, K: 1, VT: []float64{1}}, {Step: 1, Path: "y", Cols: 1, K: 1, VT: []float64{1}}})
+	_, err = transforms.SplitSeries("w", []transforms.TensorTask{{Step: 1, Path: "x", Name: "w"}, {Step: 1, Path: "y", Name: "w"}}, 8)
 	if err == nil || !strings.Contains(err.Error(), `tensor "w" appears twice at step 1`) {
 		t.Errorf("duplicate tensor: %v", err)
 	}

@@ -23,17 +23,17 @@ import (
 )
 
 func init() {
-	register.DoFn3x1[context.Context, Checkpoint, func(TensorTask), error](&ListTensorsFn{})
-	register.DoFn4x1[context.Context, TensorTask, func(RankDynamicsRow), func(string, Subspace), error](&TensorSpectrumFn{})
-	register.DoFn4x1[context.Context, string, func(*Subspace) bool, func(RankDriftRow), error](&DriftFn{})
-	register.Emitter1[TensorTask]()
+	register.DoFn3x1[context.Context, Checkpoint, func(string, TensorTask), error](&ListTensorsFn{})
+	register.DoFn3x1[string, func(*TensorTask) bool, func(TensorSeries), error](&SplitSeriesFn{})
+	register.DoFn4x1[context.Context, TensorSeries, func(RankDynamicsRow), func(RankDriftRow), error](&SeriesSpectrumFn{})
+	register.Emitter2[string, TensorTask]()
+	register.Emitter1[TensorSeries]()
 	register.Emitter1[RankDynamicsRow]()
 	register.Emitter1[RankDriftRow]()
-	register.Emitter2[string, Subspace]()
-	register.Iter1[Subspace]()
+	register.Iter1[TensorTask]()
 	beam.RegisterType(typeOf[Checkpoint]())
 	beam.RegisterType(typeOf[TensorTask]())
-	beam.RegisterType(typeOf[Subspace]())
+	beam.RegisterType(typeOf[TensorSeries]())
 	beam.RegisterType(typeOf[RankDynamicsRow]())
 	beam.RegisterType(typeOf[RankDriftRow]())
 }
@@ -157,15 +157,15 @@ func included(name string, include, exclude []string) bool {
 }
 
 // ListTensorsFn lists the matrices of one checkpoint file, reading only its
-// header, and emits a TensorTask for each tensor of rank ≥ 2 and a float
-// dtype (F64, F32, F16, BF16) whose name is included. Skipped tensors are
+// header, and emits a TensorTask, keyed by its Name, for each tensor of rank
+// ≥ 2 and a float dtype (F64, F32, F16, BF16) whose name is included. Skipped tensors are
 // counted (rankdyn_skipped_rank, rankdyn_skipped_dtype,
 // rankdyn_skipped_name).
 type ListTensorsFn struct {
 	Include, Exclude []string
 }
 
-func (f *ListTensorsFn) ProcessElement(ctx context.Context, ck Checkpoint, emit func(TensorTask)) error {
+func (f *ListTensorsFn) ProcessElement(ctx context.Context, ck Checkpoint, emit func(string, TensorTask)) error {
 	tasks, skipped, err := ListTensors(ctx, ck, f.Include, f.Exclude)
 	if err != nil {
 		return err
@@ -174,7 +174,7 @@ func (f *ListTensorsFn) ProcessElement(ctx context.Context, ck Checkpoint, emit 
 		beam.NewCounter("lowdim", "rankdyn_skipped_"+reason).Inc(ctx, int64(n))
 	}
 	for _, t := range tasks {
-		emit(t)
+		emit(t.Name, t)
 	}
 	return nil
 }
@@ -242,15 +242,19 @@ func npyHeader(ctx context.Context, p string) (npy.Header, error) {
 	return h, nil
 }
 
-// Subspace is the top-k right singular subspace of one matrix at one step,
-// sent from TensorSpectrumFn to DriftFn keyed by the matrix name.
-type Subspace struct {
-	Step int64
-	Path string
-	Cols int64
-	K    int64
-	// VT holds Vₖᵀ row-major (K × Cols): row i is the i-th right singular vector.
-	VT []float64
+// TensorSeries is a run of consecutive steps of one matrix, the unit of
+// work of the rank_dynamics study after ListTensorsFn: the DoFn that
+// receives it reads one tensor of one checkpoint at a time and holds at most
+// two top-k subspaces, so its memory does not grow with the series.
+type TensorSeries struct {
+	Name string
+	// Tasks are the matrix at consecutive steps, sorted by step.
+	Tasks []TensorTask
+	// Continues is true when Tasks[0] is the last step of the previous
+	// series of the same matrix: it is analysed again, with the same seed,
+	// only for its subspace, the start of the first drift; its row belongs
+	// to the previous series.
+	Continues bool
 }
 
 // RankDynamicsRow is one row of the `rank_dynamics` table: one matrix at one
@@ -403,11 +407,69 @@ func frobSq(a *mat.Dense) float64 {
 	return s
 }
 
-// TensorSpectrumFn reads one tensor of one checkpoint as a matrix, computes
-// its spectrum (ComputeMatrixSpectrum; the randomized SVD is seeded with
-// DeriveSeed(Seed, TensorStepKey(name, step))), emits its rank_dynamics row
-// and its top-k right singular subspace keyed by the tensor name.
-type TensorSpectrumFn struct {
+// SplitSeriesFn sorts the tasks of one matrix by step and cuts them into
+// TensorSeries of StepsPerElement steps each; every series but the first
+// also carries the step before it (Continues), so that the drift between
+// consecutive steps is measured across the cut. The same matrix twice at
+// one step is an error.
+type SplitSeriesFn struct {
+	StepsPerElement int
+}
+
+func (f *SplitSeriesFn) ProcessElement(name string, iter func(*TensorTask) bool, emit func(TensorSeries)) error {
+	var tasks []TensorTask
+	var t TensorTask
+	for iter(&t) {
+		tasks = append(tasks, t)
+	}
+	series, err := SplitSeries(name, tasks, f.StepsPerElement)
+	if err != nil {
+		return err
+	}
+	for _, s := range series {
+		emit(s)
+	}
+	return nil
+}
+
+// SplitSeries is SplitSeriesFn outside a pipeline. It sorts tasks by step
+// (then path) in place; n < 1 is taken as 1.
+func SplitSeries(name string, tasks []TensorTask, n int) ([]TensorSeries, error) {
+	slices.SortFunc(tasks, func(a, b TensorTask) int {
+		switch {
+		case a.Step < b.Step:
+			return -1
+		case a.Step > b.Step:
+			return 1
+		}
+		return strings.Compare(a.Path, b.Path)
+	})
+	for i := 1; i < len(tasks); i++ {
+		if a, b := tasks[i-1], tasks[i]; a.Step == b.Step {
+			return nil, fmt.Errorf("tensor %q appears twice at step %d (in %s and %s); checkpoint files of one step must hold distinct tensors", name, a.Step, a.Path, b.Path)
+		}
+	}
+	n = max(n, 1)
+	var out []TensorSeries
+	for lo := 0; lo < len(tasks); lo += n {
+		hi := min(lo+n, len(tasks))
+		if lo == 0 {
+			out = append(out, TensorSeries{Name: name, Tasks: slices.Clone(tasks[lo:hi])})
+		} else {
+			out = append(out, TensorSeries{Name: name, Tasks: slices.Clone(tasks[lo-1 : hi]), Continues: true})
+		}
+	}
+	return out, nil
+}
+
+// SeriesSpectrumFn reads the matrix of a TensorSeries step by step,
+// computes its spectrum (ComputeMatrixSpectrum; the randomized SVD is seeded
+// with DeriveSeed(Seed, TensorStepKey(name, step)), so a step analysed in two
+// series gives the same subspace twice), emits a rank_dynamics row per step
+// and a rank_drift row per pair of consecutive steps whose shapes agree
+// (pairs whose shapes differ, the matrix was resized, are counted as
+// rankdyn_drift_shape_changed).
+type SeriesSpectrumFn struct {
 	RunID       string
 	K           int
 	ExactMaxDim int
@@ -419,29 +481,41 @@ type TensorSpectrumFn struct {
 	WeloreTau   float64
 }
 
-func (f *TensorSpectrumFn) ProcessElement(ctx context.Context, t TensorTask, emitRow func(RankDynamicsRow), emitSub func(string, Subspace)) error {
-	src, err := matrix.Open(ctx, t.Path, matrix.Options{Format: t.Format, Tensor: t.Tensor})
-	if err != nil {
-		return err
-	}
-	m, n := src.Rows(), src.Cols()
-	data, err := src.ReadRows(ctx, 0, m)
-	if err != nil {
-		return err
-	}
-	for i, x := range data {
-		if math.IsNaN(x) || math.IsInf(x, 0) {
-			return fmt.Errorf("%s: tensor %q (step %d): element %d is %v; the spectrum needs finite weights", t.Path, t.Name, t.Step, i, x)
+func (f *SeriesSpectrumFn) ProcessElement(ctx context.Context, s TensorSeries, emitRow func(RankDynamicsRow), emitDrift func(RankDriftRow)) error {
+	var prev Subspace
+	for i, t := range s.Tasks {
+		src, err := matrix.Open(ctx, t.Path, matrix.Options{Format: t.Format, Tensor: t.Tensor})
+		if err != nil {
+			return err
 		}
+		m, n := src.Rows(), src.Cols()
+		data, err := src.ReadRows(ctx, 0, m)
+		if err != nil {
+			return err
+		}
+		for j, x := range data {
+			if math.IsNaN(x) || math.IsInf(x, 0) {
+				return fmt.Errorf("%s: tensor %q (step %d): element %d is %v; the spectrum needs finite weights", t.Path, t.Name, t.Step, j, x)
+			}
+		}
+		row, sub, err := f.Analyze(t, src.DType(), mat.NewDense(m, n, data))
+		if err != nil {
+			return fmt.Errorf("%s: tensor %q (step %d): %w", t.Path, t.Name, t.Step, err)
+		}
+		if i > 0 || !s.Continues {
+			beam.NewCounter("lowdim", "rows_read").Inc(ctx, int64(m))
+			beam.NewCounter("lowdim", "shards").Inc(ctx, 1)
+			emitRow(row)
+		}
+		if i > 0 {
+			if d, ok := Drift(f.RunID, s.Name, prev, sub); ok {
+				emitDrift(d)
+			} else {
+				beam.NewCounter("lowdim", "rankdyn_drift_shape_changed").Inc(ctx, 1)
+			}
+		}
+		prev = sub
 	}
-	beam.NewCounter("lowdim", "rows_read").Inc(ctx, int64(m))
-	beam.NewCounter("lowdim", "shards").Inc(ctx, 1)
-	row, sub, err := f.Analyze(t, src.DType(), mat.NewDense(m, n, data))
-	if err != nil {
-		return fmt.Errorf("%s: tensor %q (step %d): %w", t.Path, t.Name, t.Step, err)
-	}
-	emitRow(row)
-	emitSub(t.Name, sub)
 	return nil
 }
 
@@ -456,9 +530,17 @@ func TensorStepKey(name string, step int64) uint64 {
 	return h.Sum64()
 }
 
+// Subspace is the top-k right singular subspace of one matrix at one step.
+type Subspace struct {
+	Step int64
+	Cols int
+	// VT holds Vₖᵀ (k × Cols): row i is the i-th right singular vector.
+	VT *mat.Dense
+}
+
 // Analyze computes the rank_dynamics row and the subspace of matrix a, read
 // from task t with stored dtype dtype.
-func (f *TensorSpectrumFn) Analyze(t TensorTask, dtype string, a *mat.Dense) (RankDynamicsRow, Subspace, error) {
+func (f *SeriesSpectrumFn) Analyze(t TensorTask, dtype string, a *mat.Dense) (RankDynamicsRow, Subspace, error) {
 	m, n := a.Dims()
 	sp, err := ComputeMatrixSpectrum(a, MatrixSpectrumOptions{
 		K: f.K, ExactMaxDim: f.ExactMaxDim, Oversample: f.Oversample, PowerIters: f.PowerIters,
@@ -483,70 +565,28 @@ func (f *TensorSpectrumFn) Analyze(t TensorTask, dtype string, a *mat.Dense) (Ra
 		r64 := int64(r)
 		row.WeloreRank, row.WeloreRankReduction, row.WeloreLowRank = &r64, &red, &low
 	}
-	sub := Subspace{Step: t.Step, Path: t.Path, Cols: int64(n), K: int64(k), VT: slices.Clone(sp.VT.RawMatrix().Data)}
-	return row, sub, nil
+	return row, Subspace{Step: t.Step, Cols: n, VT: sp.VT}, nil
 }
 
-// DriftFn sorts the subspaces of one matrix by step and emits a rank_drift
-// row for each pair of consecutive steps: the principal angles between
-// their top-k right singular subspaces. A pair whose shapes differ (the
-// matrix was resized) is skipped and counted (rankdyn_drift_shape_changed).
-// The same matrix twice at one step is an error.
-type DriftFn struct {
-	RunID string
-}
-
-func (f *DriftFn) ProcessElement(ctx context.Context, tensor string, iter func(*Subspace) bool, emit func(RankDriftRow)) error {
-	var subs []Subspace
-	var s Subspace
-	for iter(&s) {
-		subs = append(subs, s)
+// Drift is the rank_drift row of the motion span(V_a) → span(V_b) of a
+// matrix's top-k right singular subspace between two steps: the principal
+// angles and the overlap ‖V_aᵀV_b‖_F²/k. ok is false, and there is no row,
+// when the matrix changed shape or k between the steps, or k is 0.
+func Drift(runID, tensor string, a, b Subspace) (row RankDriftRow, ok bool) {
+	ka, _ := a.VT.Dims()
+	kb, _ := b.VT.Dims()
+	if a.Cols != b.Cols || ka != kb || ka == 0 {
+		return RankDriftRow{}, false
 	}
-	rows, err := Drift(f.RunID, tensor, subs)
-	if err != nil {
-		return err
+	va, vb := a.VT.T(), b.VT.T()
+	theta := linalg.PrincipalAngles(nil, va, vb)
+	var mean float64
+	for _, th := range theta {
+		mean += th
 	}
-	if skipped := len(subs) - 1 - len(rows); skipped > 0 {
-		beam.NewCounter("lowdim", "rankdyn_drift_shape_changed").Inc(ctx, int64(skipped))
-	}
-	for _, r := range rows {
-		emit(r)
-	}
-	return nil
-}
-
-// Drift is DriftFn outside a pipeline. It sorts subs by step in place.
-func Drift(runID, tensor string, subs []Subspace) ([]RankDriftRow, error) {
-	slices.SortFunc(subs, func(a, b Subspace) int {
-		switch {
-		case a.Step < b.Step:
-			return -1
-		case a.Step > b.Step:
-			return 1
-		}
-		return strings.Compare(a.Path, b.Path)
-	})
-	var rows []RankDriftRow
-	for i := 1; i < len(subs); i++ {
-		a, b := subs[i-1], subs[i]
-		if a.Step == b.Step {
-			return nil, fmt.Errorf("tensor %q appears twice at step %d (in %s and %s); checkpoint files of one step must hold distinct tensors", tensor, a.Step, a.Path, b.Path)
-		}
-		if a.Cols != b.Cols || a.K != b.K || a.K == 0 {
-			continue
-		}
-		va := mat.NewDense(int(a.K), int(a.Cols), a.VT).T()
-		vb := mat.NewDense(int(b.K), int(b.Cols), b.VT).T()
-		theta := linalg.PrincipalAngles(nil, va, vb)
-		var mean float64
-		for _, th := range theta {
-			mean += th
-		}
-		rows = append(rows, RankDriftRow{
-			RunID: runID, Tensor: tensor, StepFrom: a.Step, StepTo: b.Step, K: a.K,
-			PrincipalAngles: theta, MeanPrincipalAngle: mean / float64(len(theta)), MaxPrincipalAngle: theta[len(theta)-1],
-			SubspaceOverlap: linalg.SubspaceOverlap(va, vb),
-		})
-	}
-	return rows, nil
+	return RankDriftRow{
+		RunID: runID, Tensor: tensor, StepFrom: a.Step, StepTo: b.Step, K: int64(ka),
+		PrincipalAngles: theta, MeanPrincipalAngle: mean / float64(len(theta)), MaxPrincipalAngle: theta[len(theta)-1],
+		SubspaceOverlap: linalg.SubspaceOverlap(va, vb),
+	}, true
 }
