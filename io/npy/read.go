@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 
+	"github.com/lowdim/lowdim/io/internal/decode"
 	"github.com/lowdim/lowdim/io/internal/half"
 )
 
@@ -94,6 +95,7 @@ type cursor struct {
 	s   io.Seeker // nil when r cannot seek
 	pos int64     // file offset of the next byte r yields; -1 if unknown
 	buf []byte
+	tmp []float64 // a chunk of decoded elements on their way to a strided dst
 }
 
 // moveTo positions the cursor at file offset off.
@@ -142,58 +144,48 @@ func (c *cursor) decode(off int64, count int, h Header, dst []float64, stride in
 				noEOF(err), shapeString(h.Shape), h.Descr, h.DataOffset+h.DataSize())}
 		}
 		c.pos += int64(got)
-		decodeInto(dst[k*stride:], stride, b, size, h.order)
+		if stride == 1 {
+			decodeInto(dst[k:k+m], b, size, h.order)
+		} else {
+			if c.tmp == nil {
+				c.tmp = make([]float64, len(c.buf)/size)
+			}
+			decodeInto(c.tmp[:m], b, size, h.order)
+			for i, v := range c.tmp[:m] {
+				dst[(k+i)*stride] = v
+			}
+		}
 		k += m
 	}
 	return nil
 }
 
-// decodeInto converts the elements in b, each size bytes in byte order o, to
-// float64 and stores element k at dst[k*stride].
-func decodeInto(dst []float64, stride int, b []byte, size int, o binary.ByteOrder) {
+// decodeInto converts the len(dst) elements in b, each size bytes in byte
+// order o, to float64.
+func decodeInto(dst []float64, b []byte, size int, o binary.ByteOrder) {
 	if o == binary.ByteOrder(binary.LittleEndian) {
-		decodeLE(dst, stride, b, size)
+		switch size {
+		case 8:
+			decode.Float64LE(dst, b)
+		case 4:
+			decode.Float32LE(dst, b)
+		case 2:
+			decode.Float16LE(dst, b)
+		}
 		return
 	}
-	m := len(b) / size
 	switch size {
 	case 8:
-		for k := 0; k < m; k++ {
-			dst[k*stride] = math.Float64frombits(o.Uint64(b[8*k:]))
+		for k := range dst {
+			dst[k] = math.Float64frombits(o.Uint64(b[8*k:]))
 		}
 	case 4:
-		for k := 0; k < m; k++ {
-			dst[k*stride] = float64(math.Float32frombits(o.Uint32(b[4*k:])))
+		for k := range dst {
+			dst[k] = float64(math.Float32frombits(o.Uint32(b[4*k:])))
 		}
 	case 2:
-		for k := 0; k < m; k++ {
-			dst[k*stride] = half.ToFloat64(o.Uint16(b[2*k:]))
-		}
-	}
-}
-
-// decodeLE is decodeInto for little-endian data, the common case, with the
-// byte order known at compile time so the loads inline.
-func decodeLE(dst []float64, stride int, b []byte, size int) {
-	le := binary.LittleEndian
-	m := len(b) / size
-	switch {
-	case size == 8 && stride == 1:
-		dst = dst[:m]
 		for k := range dst {
-			dst[k] = math.Float64frombits(le.Uint64(b[8*k:]))
-		}
-	case size == 8:
-		for k := 0; k < m; k++ {
-			dst[k*stride] = math.Float64frombits(le.Uint64(b[8*k:]))
-		}
-	case size == 4:
-		for k := 0; k < m; k++ {
-			dst[k*stride] = float64(math.Float32frombits(le.Uint32(b[4*k:])))
-		}
-	case size == 2:
-		for k := 0; k < m; k++ {
-			dst[k*stride] = half.ToFloat64(le.Uint16(b[2*k:]))
+			dst[k] = half.ToFloat64(o.Uint16(b[2*k:]))
 		}
 	}
 }

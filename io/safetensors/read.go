@@ -1,12 +1,10 @@
 package safetensors
 
 import (
-	"encoding/binary"
 	"fmt"
 	"io"
-	"math"
 
-	"github.com/lowdim/lowdim/io/internal/half"
+	"github.com/lowdim/lowdim/io/internal/decode"
 )
 
 // chunkBytes is the size of the buffer ReadRows decodes through.
@@ -57,32 +55,22 @@ func ReadRows(r io.Reader, pos int64, t Tensor, start, end int, dst []float64) e
 			return errAt(off+int64(got), "%v: tensor %q needs data up to byte %d (file truncated?)", noEOF(err), t.Name, t.End)
 		}
 		off += int64(got)
-		decode(dst[k:k+m], b, t.DType)
+		convert(dst[k:k+m], b, t.DType)
 		k += m
 	}
 	return nil
 }
 
-// decode converts the little-endian elements of b to dst.
-func decode(dst []float64, b []byte, dtype string) {
-	le := binary.LittleEndian
+// convert converts the little-endian elements of b to dst.
+func convert(dst []float64, b []byte, dtype string) {
 	switch dtype {
 	case "F64":
-		for k := range dst {
-			dst[k] = math.Float64frombits(le.Uint64(b[8*k:]))
-		}
+		decode.Float64LE(dst, b)
 	case "F32":
-		for k := range dst {
-			dst[k] = float64(math.Float32frombits(le.Uint32(b[4*k:])))
-		}
+		decode.Float32LE(dst, b)
 	case "F16":
-		for k := range dst {
-			dst[k] = half.ToFloat64(le.Uint16(b[2*k:]))
-		}
+		decode.Float16LE(dst, b)
 	case "BF16":
-		// bfloat16 is the upper half of a float32.
-		for k := range dst {
-			dst[k] = float64(math.Float32frombits(uint32(le.Uint16(b[2*k:])) << 16))
-		}
+		decode.BFloat16LE(dst, b)
 	}
 }
