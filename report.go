@@ -151,6 +151,10 @@ func writeReport(ctx context.Context, out, runID string) (string, error) {
 	fmt.Fprintf(&md, "## Query the tables\n\n")
 	for _, t := range runFolders {
 		name := filepath.Base(filepath.Dir(t))
+		if name == pipelines.CheckpointsFolder {
+			fmt.Fprintf(&md, "Checkpoints (safetensors, one folder per trained model) are in `%s`; a rank_dynamics spec reads them.\n\n", t)
+			continue
+		}
 		fmt.Fprintf(&md, "```sql\nSELECT * FROM read_parquet('%s/%s/**/*.parquet', hive_partitioning=1) WHERE run_id = '%s';\n```\n", out, name, runID)
 	}
 	return dir, os.WriteFile(filepath.Join(dir, "report.md"), []byte(md.String()), 0o644)

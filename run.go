@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -188,6 +189,10 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		if err := printSummary(ctx, stdout, out, runID, spec, run, finished.Sub(started)); err != nil {
 			return err
 		}
+	}
+	if i := slices.Index(committed, pipelines.CheckpointsFolder); i >= 0 {
+		committed = slices.Delete(committed, i, i+1)
+		fmt.Fprintf(stdout, "checkpoints: %s\n", tables.Join(out, pipelines.CheckpointsFolder, "run="+runID))
 	}
 	fmt.Fprintf(stdout, "tables (%s): %s\n", strings.Join(committed, ", "), tables.Join(out, "<table>", "run="+runID))
 	if *reportFlag && !strings.Contains(out, "://") {

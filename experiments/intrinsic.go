@@ -61,6 +61,15 @@ type IntrinsicParams struct {
 	// Threshold is the fraction of the baseline accuracy d_int must reach.
 	// Default 0.9 (d_int90).
 	Threshold float64 `yaml:"threshold" comment:"d_int reaches threshold × baseline accuracy"`
+	// CheckpointEvery > 0 saves the weights of every trained model (the
+	// materialised θ = θ₀ + Pθ_d of a subspace run) as a safetensors file
+	// at step 0, every CheckpointEvery steps and after the last step, where
+	// a step is one optimizer update on one mini-batch (an epoch is
+	// ⌈training rows / batch_size⌉ steps). The files are published with
+	// the tables, as OUT/checkpoints/run=<run_id>/<model folder>/
+	// step-NNNNNNNN.safetensors, ready for a rank_dynamics spec. 0 (the
+	// default) saves nothing. Method subspace only.
+	CheckpointEvery int `yaml:"checkpoint_every" comment:"save weights every N optimizer steps (+ first and last); 0 = off"`
 
 	// K is the neighbour count of mle. Default 20.
 	K int `yaml:"k" comment:"neighbours of the MLE"`
@@ -144,6 +153,12 @@ func (p IntrinsicParams) Validate() error {
 	}
 	if !(p.Threshold > 0 && p.Threshold <= 1) {
 		bad("threshold", "must be in (0, 1], got %v", p.Threshold)
+	}
+	if p.CheckpointEvery < 0 {
+		bad("checkpoint_every", "must be ≥ 0 (optimizer steps between checkpoints; 0 = none), got %d", p.CheckpointEvery)
+	}
+	if p.CheckpointEvery > 0 && p.Method != "subspace" {
+		bad("checkpoint_every", "saves trained weights, so it needs method subspace, not %s", p.Method)
 	}
 	if p.K < 3 {
 		bad("k", "must be ≥ 3, got %d", p.K)

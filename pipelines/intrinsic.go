@@ -34,10 +34,24 @@ import (
 //   - data_intrinsic_dim: one row per (method setting, shard) and one with
 //     shard NULL over all shards (methods mle, twonn, pca): run_id, dataset,
 //     method, k, convention, shard, estimate, spread, points.
+//
+// With params.checkpoint_every > 0 a subspace sweep also publishes the
+// weights of every trained model, committed with the tables (not a table:
+// safetensors files):
+//
+//	OUT/checkpoints/run=<run_id>/<model folder>/step-NNNNNNNN.safetensors
+//
+// one folder per trained model (transforms.CheckpointFolder: mlp-full-seed0,
+// mlp-sparse-d300-seed0, …), one file at step 0, every checkpoint_every
+// optimizer steps and at the last step (transforms.EncodeCheckpoint). A
+// model folder is the input.path of a rank_dynamics spec.
 const (
 	SubspaceRunsTable     = "subspace_runs"
 	IntrinsicDimTable     = "intrinsic_dim"
 	DataIntrinsicDimTable = "data_intrinsic_dim"
+	// CheckpointsFolder is the output folder of the checkpoints, staged and
+	// committed like a table (it is listed by IntrinsicPlan.Tables).
+	CheckpointsFolder = "checkpoints"
 )
 
 // Built-in data sets of the intrinsic_dim study (input.dataset).
@@ -291,9 +305,14 @@ func planDataID(ctx context.Context, spec *experiments.Spec, plan *IntrinsicPlan
 // Build implements Plan.
 func (p *IntrinsicPlan) Build(s beam.Scope) { IntrinsicDim(s, *p) }
 
-// Tables implements Plan.
+// Tables implements Plan. A subspace sweep with checkpoints lists
+// CheckpointsFolder too, so that the launcher commits the checkpoints with
+// the tables.
 func (p *IntrinsicPlan) Tables() []string {
 	if p.Params.Method == "subspace" {
+		if p.Params.CheckpointEvery > 0 {
+			return []string{SubspaceRunsTable, IntrinsicDimTable, CheckpointsFolder}
+		}
 		return []string{SubspaceRunsTable, IntrinsicDimTable}
 	}
 	return []string{DataIntrinsicDimTable}
@@ -304,7 +323,9 @@ func (p *IntrinsicPlan) Shards() int { return len(p.Ranges) }
 
 // IntrinsicDim builds the intrinsic_dim pipeline. Method subspace: every
 // task is one Beam element (Reshuffle spreads them over workers), the runs
-// are grouped by (dataset, model) and reduced to d_int90 per projection.
+// are grouped by (dataset, model) and reduced to d_int90 per projection;
+// with checkpoint_every the training DoFn stages each model's checkpoints
+// under OUT/_staging/run=<run_id>/checkpoints/.
 // Data estimators: row shards are read in blocks, each estimated on its
 // own, and the shards' statistics pooled per setting (CombinePerKey) into
 // the overall row.
@@ -316,6 +337,7 @@ func IntrinsicDim(s beam.Scope, plan IntrinsicPlan) {
 		runs := beam.ParDo(s, &transforms.SubspaceRunFn{
 			RunID: plan.RunID, Dataset: plan.Dataset, Data: plan.Data, SpecSeed: plan.Seed, Hidden: p.Hidden,
 			Optimizer: p.Optimizer, LR: p.LR, BaselineLR: p.BaselineLR, Momentum: p.Momentum, Epochs: p.Epochs, BatchSize: p.BatchSize,
+			CheckpointEvery: p.CheckpointEvery, CheckpointDir: tables.StagingFolder(plan.Out, CheckpointsFolder, plan.RunID),
 		}, tasks)
 		dims := beam.ParDo(s, &transforms.IntrinsicDimFn{RunID: plan.RunID, Threshold: p.Threshold},
 			beam.GroupByKey(s, beam.ParDo(s, transforms.KeyRunByModel, runs)))

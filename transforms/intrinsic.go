@@ -1,22 +1,32 @@
 package transforms
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"hash/fnv"
+	"io"
 	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem"
+	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem/gcs" // checkpoints to gs://
+	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem/local"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/lowdim/lowdim/io/blocks"
 	"github.com/lowdim/lowdim/io/matrix"
+	"github.com/lowdim/lowdim/io/safetensors"
 	"github.com/lowdim/lowdim/linalg/idest"
 	"github.com/lowdim/lowdim/linalg/nn"
 )
@@ -274,7 +284,11 @@ func BuildModel(kind string, features int, hidden []int, classes int) *nn.MLP {
 	return nn.NewMLP(features, hidden, classes)
 }
 
-// SubspaceRunFn trains one task.
+// SubspaceRunFn trains one task. With CheckpointEvery > 0 it also saves the
+// model's weights at step 0, every CheckpointEvery optimizer steps and after
+// the last step, as CheckpointDir/CheckpointFolder(task)/CheckpointName(step)
+// (see EncodeCheckpoint), through Beam's file systems (local or gs://).
+// Training is deterministic, so a retried element rewrites the same bytes.
 type SubspaceRunFn struct {
 	RunID      string
 	Dataset    string
@@ -287,6 +301,9 @@ type SubspaceRunFn struct {
 	Momentum   float64
 	Epochs     int
 	BatchSize  int
+
+	CheckpointEvery int
+	CheckpointDir   string
 }
 
 func (f *SubspaceRunFn) ProcessElement(ctx context.Context, t SubspaceTask) (SubspaceRunRow, error) {
@@ -316,6 +333,32 @@ func (f *SubspaceRunFn) ProcessElement(ctx context.Context, t SubspaceTask) (Sub
 		p = nn.NewSubspace(theta0, nn.NewProjection(t.Projection, D, int(t.SubspaceDim), projSeed))
 		row.Projection, row.SubspaceDim = t.Projection, t.SubspaceDim
 	}
+	if f.CheckpointEvery > 0 {
+		if f.CheckpointDir == "" {
+			return row, fmt.Errorf("checkpoint every %d steps: no checkpoint folder", f.CheckpointEvery)
+		}
+		dir := joinPath(f.CheckpointDir, CheckpointFolder(t))
+		meta := map[string]string{
+			"format": "lowdim", "run_id": f.RunID, "dataset": f.Dataset, "model": m.Name(),
+			"params_total": strconv.Itoa(D), "projection": row.Projection, "subspace_dim": strconv.FormatInt(row.SubspaceDim, 10),
+			"seed": strconv.FormatInt(t.Seed, 10), "optimizer": cfg.Optimizer, "lr": strconv.FormatFloat(cfg.LR, 'g', -1, 64),
+			"batch_size": strconv.Itoa(cfg.BatchSize), "epochs": strconv.Itoa(cfg.Epochs),
+			"steps": strconv.Itoa(cfg.Steps(data.Train.Len())),
+		}
+		cfg.CheckpointEvery = f.CheckpointEvery
+		cfg.Checkpoint = func(step int, theta []float64) error {
+			meta["step"] = strconv.Itoa(step)
+			var buf bytes.Buffer
+			if err := EncodeCheckpoint(&buf, m, theta, meta); err != nil {
+				return err
+			}
+			if err := writeBytes(ctx, joinPath(dir, CheckpointName(step)), buf.Bytes()); err != nil {
+				return err
+			}
+			beam.NewCounter("lowdim", "checkpoints_written").Inc(ctx, 1)
+			return nil
+		}
+	}
 	res, err := nn.Train(m, p, data.Train, data.Val, cfg)
 	if err != nil {
 		return row, err
@@ -324,6 +367,67 @@ func (f *SubspaceRunFn) ProcessElement(ctx context.Context, t SubspaceTask) (Sub
 	row.TrainSeconds = time.Since(start).Seconds()
 	beam.NewCounter("lowdim", "training_runs").Inc(ctx, 1)
 	return row, nil
+}
+
+// CheckpointFolder names the folder of the checkpoints of one trained model:
+// "<model>-full-seed<seed>" for a full-space baseline,
+// "<model>-<projection>-d<d>-seed<seed>" for a subspace run (e.g.
+// "mlp-full-seed0", "mlp-sparse-d300-seed0"). Tasks of one spec have
+// distinct folders, because grid values are distinct and there is one
+// baseline per (model, seed).
+func CheckpointFolder(t SubspaceTask) string {
+	if t.Baseline {
+		return fmt.Sprintf("%s-full-seed%d", t.Model, t.Seed)
+	}
+	return fmt.Sprintf("%s-%s-d%d-seed%d", t.Model, t.Projection, t.SubspaceDim, t.Seed)
+}
+
+// CheckpointName is the file name of the checkpoint at an optimizer step,
+// "step-00000100.safetensors": eight digits (more past 99 999 999), so that
+// names sort by step and rank_dynamics reads the step from the name.
+func CheckpointName(step int) string { return fmt.Sprintf("step-%08d.safetensors", step) }
+
+// EncodeCheckpoint writes the weights θ of m to w as a safetensors file: the
+// tensors of m.Tensors(theta) in order ("layers.0.weight" out × in,
+// "layers.0.bias" of rank 1, …), rounded to F32, with metadata as the
+// file's __metadata__. It panics if len(theta) ≠ m.NumParams().
+func EncodeCheckpoint(w io.Writer, m *nn.MLP, theta []float64, metadata map[string]string) error {
+	ts := m.Tensors(theta)
+	ms := make([]safetensors.Matrix, len(ts))
+	for i, t := range ts {
+		rows, cols := t.Shape[0], 1
+		if len(t.Shape) == 2 {
+			cols = t.Shape[1]
+		}
+		ms[i] = safetensors.Matrix{Name: t.Name, Rows: rows, Cols: cols, Data: t.Data, DType: "F32", Shape: t.Shape}
+	}
+	return safetensors.Write(w, metadata, ms...)
+}
+
+// joinPath joins a local path or a URL-style path such as gs://b/p.
+func joinPath(base, elem string) string {
+	if strings.Contains(base, "://") {
+		return strings.TrimRight(base, "/") + "/" + elem
+	}
+	return filepath.Join(base, elem)
+}
+
+// writeBytes writes data to the file name (local or gs://), replacing it.
+func writeBytes(ctx context.Context, name string, data []byte) error {
+	fsys, err := filesystem.New(ctx, name)
+	if err != nil {
+		return err
+	}
+	defer fsys.Close()
+	if !strings.Contains(name, "://") {
+		if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+			return err
+		}
+	}
+	if err := filesystem.Write(ctx, fsys, name, data); err != nil {
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	return nil
 }
 
 // KeyRunByModel keys a run by its (dataset, model).

@@ -12,6 +12,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 
+	"github.com/lowdim/lowdim/io/internal/decode"
 	"github.com/lowdim/lowdim/io/matrix"
 )
 
@@ -74,18 +75,15 @@ type readFn struct {
 	Path        string
 	Options     matrix.Options
 	SkipBadRows bool
+
+	reader *ShardReader
 }
 
 func (f *readFn) ProcessElement(ctx context.Context, r Range, emit func(Block)) error {
-	src, err := matrix.Open(ctx, f.Path, f.Options)
-	if err != nil {
-		return err
+	if f.reader == nil {
+		f.reader = &ShardReader{Config: Config{Path: f.Path, Options: f.Options, SkipBadRows: f.SkipBadRows}}
 	}
-	data, err := src.ReadRows(ctx, r.Start, r.End)
-	if err != nil {
-		return err
-	}
-	b, err := keepFiniteRows(f.Path, r, src.Cols(), data, f.SkipBadRows)
+	b, err := f.reader.Read(ctx, r)
 	if err != nil {
 		return err
 	}
@@ -98,12 +96,47 @@ func (f *readFn) ProcessElement(ctx context.Context, r Range, emit func(Block)) 
 	return nil
 }
 
+// ShardReader reads row ranges of one matrix as Blocks, as the workers of
+// Read do: the file is opened (its header parsed) once, and every Block
+// decodes into the same buffer, so a Block's Data is valid only until the
+// next Read. Read's consumers (fused into the reading stage, or encoding
+// the Block as it is emitted) are done with it by then.
+type ShardReader struct {
+	Config Config
+
+	src matrix.Source
+	buf []float64
+}
+
+// Read returns the Block of rows r.Start to r.End.
+func (sr *ShardReader) Read(ctx context.Context, r Range) (Block, error) {
+	if sr.src == nil {
+		src, err := matrix.Open(ctx, sr.Config.Path, sr.Config.Options)
+		if err != nil {
+			return Block{}, err
+		}
+		sr.src = src
+	}
+	data, err := sr.src.ReadRowsInto(ctx, r.Start, r.End, sr.buf)
+	if err != nil {
+		return Block{}, err
+	}
+	if cap(data) > cap(sr.buf) {
+		sr.buf = data
+	}
+	return keepFiniteRows(sr.Config.Path, r, sr.src.Cols(), data, sr.Config.SkipBadRows)
+}
+
 // keepFiniteRows checks every value; a row with NaN or ±Inf is dropped when
 // skip is set and is an error naming the file, row (0-based, as in NumPy) and
 // column otherwise.
 func keepFiniteRows(path string, r Range, cols int, data []float64, skip bool) (Block, error) {
 	rows := r.End - r.Start
 	b := Block{Path: path, Index: r.Index, Start: r.Start, Cols: cols, RowsInput: rows}
+	if decode.AllFinite(data[:rows*cols]) {
+		b.Rows, b.Data = rows, data[:rows*cols]
+		return b, nil
+	}
 	kept := 0
 	for i := 0; i < rows; i++ {
 		row := data[i*cols : (i+1)*cols]

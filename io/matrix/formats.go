@@ -230,6 +230,11 @@ func keepNamed(p string, n int, names, drop []string) ([]int, error) {
 
 // ReadRows implements Source.
 func (s *other) ReadRows(ctx context.Context, start, end int) ([]float64, error) {
+	return s.ReadRowsInto(ctx, start, end, nil)
+}
+
+// ReadRowsInto implements Source.
+func (s *other) ReadRowsInto(ctx context.Context, start, end int, dst []float64) ([]float64, error) {
 	if err := checkRange(s.path, s.rows, start, end); err != nil {
 		return nil, err
 	}
@@ -241,7 +246,7 @@ func (s *other) ReadRows(ctx context.Context, start, end int) ([]float64, error)
 		return nil, err
 	}
 	defer f.Close()
-	data := make([]float64, (end-start)*s.cols)
+	data := resize(dst, (end-start)*s.cols)
 	switch s.format {
 	case "safetensors":
 		// A stream (gzip, or a filesystem that cannot seek) is at byte 0.

@@ -82,6 +82,18 @@ type Source interface {
 	DType() string
 	// ReadRows returns rows [start, end) as row-major float64 (len (end-start)*Cols).
 	ReadRows(ctx context.Context, start, end int) ([]float64, error)
+	// ReadRowsInto is ReadRows decoding into dst's memory when its capacity
+	// suffices (the result then aliases dst) and into a new slice
+	// otherwise, so a reader of many shards allocates once.
+	ReadRowsInto(ctx context.Context, start, end int, dst []float64) ([]float64, error)
+}
+
+// resize returns dst[:n] when dst has the capacity, else a new slice.
+func resize(dst []float64, n int) []float64 {
+	if cap(dst) >= n {
+		return dst[:n]
+	}
+	return make([]float64, n)
 }
 
 // Open opens the matrix at path and checks its header (npy) or all of its
@@ -265,9 +277,14 @@ func (s *npySource) Cols() int {
 	return s.h.Cols
 }
 
-// ReadRows implements Source. It seeks when the filesystem's reader can
-// (local files) and otherwise reads and discards the bytes before the rows.
+// ReadRows implements Source.
 func (s *npySource) ReadRows(ctx context.Context, start, end int) ([]float64, error) {
+	return s.ReadRowsInto(ctx, start, end, nil)
+}
+
+// ReadRowsInto implements Source. It seeks when the filesystem's reader can
+// (local files) and otherwise reads and discards the bytes before the rows.
+func (s *npySource) ReadRowsInto(ctx context.Context, start, end int, dst []float64) ([]float64, error) {
 	if err := checkRange(s.path, s.h.Rows, start, end); err != nil {
 		return nil, err
 	}
@@ -291,7 +308,7 @@ func (s *npySource) ReadRows(ctx context.Context, start, end int) ([]float64, er
 		}
 	}
 	n := s.h.Cols
-	data := make([]float64, (end-start)*n)
+	data := resize(dst, (end-start)*n)
 	if err := npy.ReadRows(r, s.h, start, end, data); err != nil {
 		return nil, fmt.Errorf("%s: %w", s.path, err)
 	}
@@ -380,9 +397,14 @@ func (s *csvSource) Rows() int     { return s.rows }
 func (s *csvSource) Cols() int     { return s.cols }
 func (s *csvSource) DType() string { return "float64" }
 
-// ReadRows implements Source. It parses the file from its start, skipping
-// the rows before start without converting their values.
+// ReadRows implements Source.
 func (s *csvSource) ReadRows(ctx context.Context, start, end int) ([]float64, error) {
+	return s.ReadRowsInto(ctx, start, end, nil)
+}
+
+// ReadRowsInto implements Source. It parses the file from its start,
+// skipping the rows before start without converting their values.
+func (s *csvSource) ReadRowsInto(ctx context.Context, start, end int, dst []float64) ([]float64, error) {
 	if err := checkRange(s.path, s.rows, start, end); err != nil {
 		return nil, err
 	}
@@ -404,7 +426,7 @@ func (s *csvSource) ReadRows(ctx context.Context, start, end int) ([]float64, er
 	if cr.Cols() != s.cols {
 		return nil, fmt.Errorf("%s: file changed since it was opened: %d columns, was %d", s.path, cr.Cols(), s.cols)
 	}
-	data := make([]float64, (end-start)*s.cols)
+	data := resize(dst, (end-start)*s.cols)
 	for i := 0; i < end; i++ {
 		if i%4096 == 0 {
 			if err := ctx.Err(); err != nil {

@@ -10,12 +10,15 @@ import (
 )
 
 // Matrix is a rows×cols matrix to write, row-major, stored with DType "F64",
-// "F32" or "BF16".
+// "F32" or "BF16". Shape, when not nil, is the shape stored in the header
+// instead of [Rows, Cols], for tensors of another rank holding the same
+// Rows·Cols elements in the same order: [n] for a vector, [] for a scalar.
 type Matrix struct {
 	Name       string
 	Rows, Cols int
 	Data       []float64
 	DType      string
+	Shape      []int
 }
 
 // Write writes the matrices to w as a safetensors file, in the given order,
@@ -24,8 +27,9 @@ type Matrix struct {
 // float32 value to the nearest bfloat16, ties to even (NaN stays NaN).
 //
 // Write returns an error, writing nothing, when a name repeats or is
-// "__metadata__", a matrix's data does not have Rows·Cols values, or a dtype
-// is not one of those above.
+// "__metadata__", a matrix's data does not have Rows·Cols values, a Shape
+// has a negative dimension or does not multiply to Rows·Cols, or a dtype is
+// not one of those above.
 func Write(w io.Writer, metadata map[string]string, ms ...Matrix) error {
 	header := map[string]any{}
 	if metadata != nil {
@@ -44,8 +48,33 @@ func Write(w io.Writer, metadata map[string]string, ms ...Matrix) error {
 		if size == 0 || m.DType == "F16" {
 			return fmt.Errorf("safetensors: cannot write dtype %q; want F64, F32 or BF16", m.DType)
 		}
+		shape := []int64{int64(m.Rows), int64(m.Cols)}
+		if m.Shape != nil {
+			shape = make([]int64, len(m.Shape))
+			count, ok := int64(1), true
+			for i, d := range m.Shape {
+				shape[i] = int64(d)
+				ok = ok && d >= 0
+				if d == 0 {
+					count = 0
+				}
+			}
+			for _, d := range shape {
+				if count == 0 {
+					break
+				}
+				if d > int64(len(m.Data))/count {
+					count = -1 // the product exceeds len(Data); stop before it can overflow
+					break
+				}
+				count *= d
+			}
+			if !ok || count != int64(len(m.Data)) {
+				return fmt.Errorf("safetensors: tensor %q has shape %v for %d values", m.Name, m.Shape, len(m.Data))
+			}
+		}
 		n := int64(len(m.Data)) * size
-		header[m.Name] = entry{DType: m.DType, Shape: []int64{int64(m.Rows), int64(m.Cols)}, DataOffsets: []int64{off, off + n}}
+		header[m.Name] = entry{DType: m.DType, Shape: shape, DataOffsets: []int64{off, off + n}}
 		off += n
 	}
 	text, err := json.Marshal(header)

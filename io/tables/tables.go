@@ -9,13 +9,19 @@
 //
 // Rows are Go structs tagged for github.com/parquet-go/parquet-go; a pointer
 // field tagged `parquet:",optional"` is a nullable column.
+//
+// Any other output of a run staged as OUT/_staging/run=<run_id>/<name>/…, at
+// any depth (model checkpoints, say), is committed to
+// OUT/<name>/run=<run_id>/… the same way, keeping its relative paths.
 package tables
 
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -162,30 +168,72 @@ func List(ctx context.Context, glob string) ([]string, error) {
 	return files, nil
 }
 
-// Exists reports whether any file lies under the folder dir.
+// Exists reports whether any file lies under the folder dir, at any depth.
 func Exists(ctx context.Context, dir string) (bool, error) {
-	files, err := List(ctx, Join(dir, "*"))
+	files, err := listTree(ctx, dir, true)
 	if err != nil {
 		return false, err
 	}
 	return len(files) > 0, nil
 }
 
-// Commit moves the staged tables of runID named in want into
-// OUT/<table>/run=<runID>/, in the order given (put the runs table last: it
-// marks a complete run), and drops anything else staged. It refuses to
-// overwrite a run folder that already holds files unless overwrite is set;
-// then the old files of that run are removed first. A nil want commits every
-// staged table, in name order.
-func Commit(ctx context.Context, out, runID string, overwrite bool, want []string) ([]string, error) {
-	staging := Join(out, StagingDir, "run="+runID)
-	files, err := List(ctx, Join(staging, "*", "*.parquet"))
+// ListTree returns the files under the folder dir at any depth (local or
+// gs://), sorted; none when dir does not exist. On an object store it lists
+// the glob dir/** (every object whose name starts with dir/).
+func ListTree(ctx context.Context, dir string) ([]string, error) {
+	return listTree(ctx, dir, false)
+}
+
+func listTree(ctx context.Context, dir string, first bool) ([]string, error) {
+	if strings.Contains(dir, "://") {
+		return List(ctx, strings.TrimRight(dir, "/")+"/**")
+	}
+	var files []string
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if p == dir && errors.Is(err, fs.ErrNotExist) {
+				return fs.SkipAll
+			}
+			return err
+		}
+		if !d.IsDir() {
+			files = append(files, p)
+			if first {
+				return fs.SkipAll
+			}
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
+	sort.Strings(files)
+	return files, nil
+}
+
+// Commit moves the staged tables of runID named in want into
+// OUT/<table>/run=<runID>/, in the order given (put the runs table last: it
+// marks a complete run), and drops anything else staged. A staged table is
+// a folder OUT/_staging/run=<runID>/<table>/ holding at least one file;
+// every file in it moves, at any depth, keeping its path below the folder
+// (locally the folder is renamed as a whole). It refuses to overwrite a run
+// folder that already holds files unless overwrite is set; then the old
+// files of that run are removed first. A nil want commits every staged
+// table, in name order.
+func Commit(ctx context.Context, out, runID string, overwrite bool, want []string) ([]string, error) {
+	staging := Join(out, StagingDir, "run="+runID)
+	files, err := ListTree(ctx, staging)
+	if err != nil {
+		return nil, err
+	}
+	prefix := filepath.ToSlash(staging) + "/"
 	byTable := map[string][]string{}
 	for _, f := range files {
-		table := path.Base(path.Dir(filepath.ToSlash(f)))
+		rel, ok := strings.CutPrefix(filepath.ToSlash(f), prefix)
+		table, _, nested := strings.Cut(rel, "/")
+		if !ok || !nested {
+			continue // a file beside the table folders belongs to no table
+		}
 		byTable[table] = append(byTable[table], f)
 	}
 	if want == nil {
@@ -202,14 +250,18 @@ func Commit(ctx context.Context, out, runID string, overwrite bool, want []strin
 	}
 	for _, t := range tableNames {
 		dst := RunFolder(out, t, runID)
-		old, err := List(ctx, Join(dst, "*"))
+		old, err := ListTree(ctx, dst)
 		if err != nil {
 			return nil, err
 		}
 		if len(old) > 0 && !overwrite {
 			return nil, fmt.Errorf("%s already holds a run %q: pass --overwrite to replace it, or pick another --run_id", dst, runID)
 		}
-		if err := removeAll(ctx, old); err != nil {
+		if !strings.Contains(out, "://") {
+			if err := os.RemoveAll(dst); err != nil { // files and their folders
+				return nil, err
+			}
+		} else if err := removeAll(ctx, old); err != nil {
 			return nil, err
 		}
 	}
@@ -229,8 +281,9 @@ func Commit(ctx context.Context, out, runID string, overwrite bool, want []strin
 		if err != nil {
 			return nil, err
 		}
+		src := prefix + t + "/"
 		for _, f := range byTable[t] {
-			if err := filesystem.Rename(ctx, fs, f, Join(dst, path.Base(f))); err != nil {
+			if err := filesystem.Rename(ctx, fs, f, Join(dst, strings.TrimPrefix(f, src))); err != nil {
 				fs.Close()
 				return nil, err
 			}

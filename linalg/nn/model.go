@@ -62,6 +62,34 @@ func (m *MLP) NumParams() int {
 	return n
 }
 
+// Tensor is one named parameter array of a model: Shape lists its
+// dimensions and Data holds its elements row-major.
+type Tensor struct {
+	Name  string
+	Shape []int
+	Data  []float64
+}
+
+// Tensors returns θ as named tensors, in the order θ lists them: for each
+// affine map l = 0, …, len(Sizes)−2 (layer l+1 of the formula above),
+// "layers.l.weight" of shape [Sizes[l+1], Sizes[l]] (out × in, as a
+// PyTorch nn.Linear stores it) and "layers.l.bias" of shape [Sizes[l+1]].
+// Data aliases theta. It panics if len(theta) ≠ NumParams().
+func (m *MLP) Tensors(theta []float64) []Tensor {
+	if len(theta) != m.NumParams() {
+		panic(fmt.Sprintf("nn: Tensors: len(theta) = %d, want %d", len(theta), m.NumParams()))
+	}
+	ts := make([]Tensor, 0, 2*(len(m.Sizes)-1))
+	for l := 1; l < len(m.Sizes); l++ {
+		w, b := m.layer(theta, l)
+		out, in := m.Sizes[l], m.Sizes[l-1]
+		ts = append(ts,
+			Tensor{Name: fmt.Sprintf("layers.%d.weight", l-1), Shape: []int{out, in}, Data: w.RawMatrix().Data},
+			Tensor{Name: fmt.Sprintf("layers.%d.bias", l-1), Shape: []int{out}, Data: b})
+	}
+	return ts
+}
+
 // layer returns views of Wₗ and bₗ (l ≥ 1) in theta.
 func (m *MLP) layer(theta []float64, l int) (*mat.Dense, []float64) {
 	off := 0

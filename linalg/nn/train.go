@@ -162,6 +162,28 @@ type TrainConfig struct {
 	LR        float64
 	Momentum  float64 // sgd only
 	Seed      uint64  // order of examples in each epoch
+
+	// CheckpointEvery > 0 calls Checkpoint with the weights at step 0 (θ₀,
+	// before the first update), after every step that is a multiple of
+	// CheckpointEvery, and after the last step (once, also when the last
+	// step is a multiple). A step is one optimizer update on one
+	// mini-batch; Steps gives their number. 0 (the default) never calls it.
+	CheckpointEvery int
+	// Checkpoint receives the step and θ ∈ R^D (for a Subspace, the
+	// materialised θ₀ + Pθ_d). theta belongs to the Params and changes
+	// with the next step: copy it to keep it. An error stops training and
+	// Train returns it.
+	Checkpoint func(step int, theta []float64) error
+}
+
+// Steps returns the number of optimizer steps Train takes on n examples:
+// Epochs·⌈n / min(BatchSize, n)⌉.
+func (c TrainConfig) Steps(n int) int {
+	if n < 1 || c.BatchSize < 1 || c.Epochs < 1 {
+		return 0
+	}
+	bs := min(c.BatchSize, n)
+	return c.Epochs * ((n + bs - 1) / bs)
 }
 
 // Result is the outcome of Train.
@@ -176,11 +198,25 @@ type Result struct {
 // epoch a fresh permutation of the training set (drawn from cfg.Seed) cut
 // into batches of cfg.BatchSize (the last may be smaller), and evaluates
 // the final θ. A diverged run is not an error: its losses are NaN or +Inf.
-// It returns an error on a bad configuration.
+// With cfg.CheckpointEvery > 0 it hands θ to cfg.Checkpoint at step 0,
+// every CheckpointEvery steps and at the last step. It returns an error on
+// a bad configuration or when Checkpoint fails.
 func Train(m *MLP, p Params, train, val Data, cfg TrainConfig) (Result, error) {
 	n := train.Len()
 	if n == 0 || cfg.Epochs < 1 || cfg.BatchSize < 1 || !(cfg.LR > 0) {
 		return Result{}, fmt.Errorf("nn: Train: %d examples, %d epochs, batch %d, lr %v", n, cfg.Epochs, cfg.BatchSize, cfg.LR)
+	}
+	if cfg.CheckpointEvery < 0 || cfg.CheckpointEvery > 0 && cfg.Checkpoint == nil {
+		return Result{}, fmt.Errorf("nn: Train: checkpoint every %d steps needs CheckpointEvery ≥ 0 and, when > 0, a Checkpoint func", cfg.CheckpointEvery)
+	}
+	checkpoint := func(step int) error {
+		if cfg.CheckpointEvery == 0 {
+			return nil
+		}
+		if err := cfg.Checkpoint(step, p.Theta()); err != nil {
+			return fmt.Errorf("nn: checkpoint at step %d: %w", step, err)
+		}
+		return nil
 	}
 	if cfg.Optimizer != "sgd" && cfg.Optimizer != "adam" {
 		return Result{}, fmt.Errorf("nn: Train: unknown optimizer %q (want sgd or adam)", cfg.Optimizer)
@@ -197,6 +233,9 @@ func Train(m *MLP, p Params, train, val Data, cfg TrainConfig) (Result, error) {
 	yb := make([]int, bs)
 	var ws *Workspace
 	res := Result{}
+	if err := checkpoint(0); err != nil {
+		return res, err
+	}
 	for range cfg.Epochs {
 		rng.Shuffle(n, func(i, j int) { order[i], order[j] = order[j], order[i] })
 		for lo := 0; lo < n; lo += bs {
@@ -216,6 +255,16 @@ func Train(m *MLP, p Params, train, val Data, cfg TrainConfig) (Result, error) {
 				return loss
 			})
 			res.Steps++
+			if cfg.CheckpointEvery > 0 && res.Steps%cfg.CheckpointEvery == 0 {
+				if err := checkpoint(res.Steps); err != nil {
+					return res, err
+				}
+			}
+		}
+	}
+	if cfg.CheckpointEvery > 0 && res.Steps%cfg.CheckpointEvery != 0 {
+		if err := checkpoint(res.Steps); err != nil {
+			return res, err
 		}
 	}
 	theta := p.Theta()

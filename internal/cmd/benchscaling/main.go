@@ -21,6 +21,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"time"
 
 	"gonum.org/v1/gonum/mat"
@@ -117,15 +118,13 @@ func loop(args []string) error {
 	cols := src.Cols()
 	keep := max(*k+linalg.DefaultOversample, cols)
 	total := linalg.NewRowSketch(cols, false, keep)
+	reader := blocks.ShardReader{Config: blocks.Config{Path: *in}}
 	for _, r := range blocks.Plan(src.Rows(), *shardRows) {
-		s, err := matrix.Open(ctx, *in, matrix.Options{})
+		b, err := reader.Read(ctx, r)
 		if err != nil {
 			return err
 		}
-		data, err := s.ReadRows(ctx, r.Start, r.End)
-		if err != nil {
-			return err
-		}
+		data := b.Data
 		sk := linalg.NewRowSketch(cols, false, keep)
 		opts := linalg.RSVDOptions{K: min(*k, r.End-r.Start), PowerIters: -1, Seed: transforms.DeriveSeed(*seed, uint64(r.Start))}
 		if err := sk.AddBlock(mat.NewDense(r.End-r.Start, cols, data), opts); err != nil {
@@ -181,8 +180,20 @@ func read(args []string) error {
 	in := fs.String("in", "", "input matrix file")
 	column := fs.String("column", "", "Parquet list column")
 	shardRows := fs.Int("shard_rows", 4096, "rows per shard")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the read to this file")
 	fs.Parse(args)
 	ctx := context.Background()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	info, err := os.Stat(*in)
 	if err != nil {
 		return err
@@ -194,16 +205,13 @@ func read(args []string) error {
 		return err
 	}
 	var sum float64
+	reader := blocks.ShardReader{Config: blocks.Config{Path: *in, Options: opts}}
 	for _, r := range blocks.Plan(src.Rows(), *shardRows) {
-		s, err := matrix.Open(ctx, *in, opts)
+		b, err := reader.Read(ctx, r)
 		if err != nil {
 			return err
 		}
-		data, err := s.ReadRows(ctx, r.Start, r.End)
-		if err != nil {
-			return err
-		}
-		sum += data[0]
+		sum += b.Data[0]
 	}
 	sec := time.Since(start).Seconds()
 	return json.NewEncoder(os.Stdout).Encode(map[string]any{

@@ -32,3 +32,9 @@ func float16F16C(dst *float64, src *byte, n int)
 //
 //go:noescape
 func bfloat16AVX2(dst *float64, src *byte, n int)
+
+// allFiniteAVX2 reports whether the n float64 at x (n a multiple of 16) are
+// all finite.
+//
+//go:noescape
+func allFiniteAVX2(x *float64, n int) bool

@@ -118,3 +118,38 @@ f16loop:
 f16done:
 	VZEROUPPER
 	RET
+
+// func allFiniteAVX2(x *float64, n int) bool
+// 16 elements an iteration. x − x is +0 for every finite x and NaN for ±Inf
+// and NaN; the OR of all differences is zero exactly when every x is finite.
+TEXT ·allFiniteAVX2(SB), NOSPLIT, $0-17
+	MOVQ   x+0(FP), SI
+	MOVQ   n+8(FP), CX
+	VXORPD Y8, Y8, Y8
+	VXORPD Y9, Y9, Y9
+	SHRQ   $4, CX
+	JZ     afdone
+
+afloop:
+	VMOVUPD 0(SI), Y0
+	VMOVUPD 32(SI), Y1
+	VMOVUPD 64(SI), Y2
+	VMOVUPD 96(SI), Y3
+	VSUBPD  Y0, Y0, Y0
+	VSUBPD  Y1, Y1, Y1
+	VSUBPD  Y2, Y2, Y2
+	VSUBPD  Y3, Y3, Y3
+	VORPD   Y0, Y8, Y8
+	VORPD   Y1, Y9, Y9
+	VORPD   Y2, Y8, Y8
+	VORPD   Y3, Y9, Y9
+	ADDQ    $128, SI
+	DECQ    CX
+	JNZ     afloop
+
+afdone:
+	VORPD   Y8, Y9, Y8
+	VPTEST  Y8, Y8
+	SETEQ   ret+16(FP)
+	VZEROUPPER
+	RET

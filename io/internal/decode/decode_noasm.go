@@ -11,3 +11,5 @@ const (
 func float32AVX2(dst *float64, src *byte, n int)  { panic("decode: no assembly kernel") }
 func float16F16C(dst *float64, src *byte, n int)  { panic("decode: no assembly kernel") }
 func bfloat16AVX2(dst *float64, src *byte, n int) { panic("decode: no assembly kernel") }
+
+func allFiniteAVX2(x *float64, n int) bool { panic("decode: no assembly kernel") }

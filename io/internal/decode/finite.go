@@ -1,0 +1,29 @@
+package decode
+
+// finiteWidth is the width, in elements, of allFiniteAVX2's main loop.
+const finiteWidth = 16
+
+// AllFinite reports whether no element of x is NaN or ±Inf. It rests on
+// x − x being +0 for every finite x and NaN otherwise, so it reads x once
+// without branches, at memory speed on amd64 with AVX2.
+func AllFinite(x []float64) bool {
+	head := true
+	if useAsm && len(x) >= finiteWidth {
+		n := len(x) &^ (finiteWidth - 1)
+		head = allFiniteAVX2(&x[0], n)
+		x = x[n:]
+	}
+	var s0, s1, s2, s3 float64
+	for len(x) >= 4 {
+		v := x[:4:4]
+		s0 += v[0] - v[0]
+		s1 += v[1] - v[1]
+		s2 += v[2] - v[2]
+		s3 += v[3] - v[3]
+		x = x[4:]
+	}
+	for _, v := range x {
+		s0 += v - v
+	}
+	return head && s0+s1+s2+s3 == 0
+}
