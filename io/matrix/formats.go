@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"strings"
 
@@ -249,8 +250,7 @@ func (s *other) ReadRowsInto(ctx context.Context, start, end int, dst []float64)
 	data := resize(dst, (end-start)*s.cols)
 	switch s.format {
 	case "safetensors":
-		// A stream (gzip, or a filesystem that cannot seek) is at byte 0.
-		err = safetensors.ReadRows(f.r, 0, s.tensor, start, end, data)
+		err = s.readSafetensors(f, start, end, data)
 	case "idx":
 		err = idx.ReadRows(f.r, 0, s.idx, start, end, data)
 	case "npz":
@@ -272,6 +272,24 @@ func (s *other) ReadRowsInto(ctx context.Context, start, end int, dst []float64)
 		}
 	}
 	return data[:(end-start)*k], nil
+}
+
+// readSafetensors decodes the rows straight from the page cache when the
+// file is local and not compressed, and otherwise reads them through f.
+func (s *other) readSafetensors(f *file, start, end int, data []float64) error {
+	if osf, ok := f.rc.(*os.File); ok && !f.gz {
+		t := s.tensor
+		rowBytes := int64(t.Cols()) * int64(t.ItemSize())
+		mapped, err := withMapped(osf, t.Begin+int64(start)*rowBytes, int64(end-start)*rowBytes, func(b []byte) error {
+			safetensors.DecodeRows(t, b, data)
+			return nil
+		})
+		if mapped || err != nil {
+			return err
+		}
+	}
+	// A stream (gzip, or a filesystem that cannot seek) is at byte 0.
+	return safetensors.ReadRows(f.r, 0, s.tensor, start, end, data)
 }
 
 func (s *other) readNpz(f *file, start, end int, data []float64) error {

@@ -28,6 +28,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
 	"path"
 	"regexp"
 	"strconv"
@@ -301,16 +302,28 @@ func (s *npySource) ReadRowsInto(ctx context.Context, start, end int, dst []floa
 		return nil, openErr(s.path, err)
 	}
 	defer rc.Close()
-	var r io.Reader = rc
-	if _, ok := rc.(io.Seeker); !ok {
-		if _, err := io.CopyN(io.Discard, rc, s.h.DataOffset); err != nil {
-			return nil, fmt.Errorf("%s: npy: data at byte 0: skipping the header: %v", s.path, err)
-		}
-	}
 	n := s.h.Cols
 	data := resize(dst, (end-start)*n)
-	if err := npy.ReadRows(r, s.h, start, end, data); err != nil {
-		return nil, fmt.Errorf("%s: %w", s.path, err)
+	mapped := false
+	if f, ok := rc.(*os.File); ok && (!s.h.Fortran || n == 1) {
+		rowBytes := int64(n) * int64(s.h.ItemSize)
+		mapped, err = withMapped(f, s.h.DataOffset+int64(start)*rowBytes, int64(end-start)*rowBytes, func(b []byte) error {
+			return npy.DecodeRows(s.h, b, data)
+		})
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", s.path, err)
+		}
+	}
+	if !mapped {
+		var r io.Reader = rc
+		if _, ok := rc.(io.Seeker); !ok {
+			if _, err := io.CopyN(io.Discard, rc, s.h.DataOffset); err != nil {
+				return nil, fmt.Errorf("%s: npy: data at byte 0: skipping the header: %v", s.path, err)
+			}
+		}
+		if err := npy.ReadRows(r, s.h, start, end, data); err != nil {
+			return nil, fmt.Errorf("%s: %w", s.path, err)
+		}
 	}
 	if s.keep == nil {
 		return data, nil

@@ -69,6 +69,25 @@ func ReadRows(r io.Reader, h Header, start, end int, dst []float64) error {
 	return nil
 }
 
+// DecodeRows converts b, the bytes of rows [start, end) of a C-order array
+// described by h (len(b) = (end-start)·h.Cols·h.ItemSize), to float64 in
+// dst, as ReadRows does when it reads those bytes from a file: it lets a
+// caller that holds the bytes already (a memory-mapped file) skip the copy.
+// It returns an error for a Fortran-order h and panics if dst or b is too short.
+func DecodeRows(h Header, b []byte, dst []float64) error {
+	if h.Fortran && h.Cols > 1 {
+		return fmt.Errorf("npy: DecodeRows needs C order")
+	}
+	if h.order == nil {
+		if err := h.setDType(); err != nil {
+			return fmt.Errorf("npy: %v", err)
+		}
+	}
+	n := len(b) / h.ItemSize
+	decodeInto(dst[:n], b[:n*h.ItemSize], h.ItemSize, h.order)
+	return nil
+}
+
 // fortranColumn returns the index, in Fortran storage order, of the column
 // segment holding matrix column j, where j indexes the trailing axes
 // shape[1:] flattened in C order. For a 2-D shape it is j.

@@ -74,3 +74,12 @@ func convert(dst []float64, b []byte, dtype string) {
 		decode.BFloat16LE(dst, b)
 	}
 }
+
+// DecodeRows converts b, the bytes of consecutive rows of t (a multiple of
+// t.ItemSize() bytes), to float64 in dst, as ReadRows does when it reads
+// those bytes from a file: it lets a caller that holds the bytes already (a
+// memory-mapped file) skip the copy. It panics if dst is too short.
+func DecodeRows(t Tensor, b []byte, dst []float64) {
+	n := len(b) / t.ItemSize()
+	convert(dst[:n], b[:n*t.ItemSize()], t.DType)
+}

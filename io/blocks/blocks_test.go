@@ -1,0 +1,86 @@
+package blocks
+
+import (
+	"context"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/lowdim/lowdim/io/npy"
+)
+
+// writeNpy writes a rows×cols float32 .npy whose element (i, j) is i·cols+j,
+// except that row bad (if ≥ 0) holds a NaN in column 1.
+func writeNpy(t *testing.T, rows, cols, bad int) (string, []float64) {
+	t.Helper()
+	data := make([]float64, rows*cols)
+	for i := range data {
+		data[i] = float64(i)
+	}
+	if bad >= 0 {
+		data[bad*cols+1] = math.NaN()
+	}
+	p := filepath.Join(t.TempDir(), "m.npy")
+	f, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := npy.Write(f, rows, cols, data, "<f4", false); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return p, data
+}
+
+// TestShardReaderReusesOneBuffer: every Block of a plan (the last one
+// shorter) holds exactly its rows, although all decode into one buffer.
+func TestShardReaderReusesOneBuffer(t *testing.T) {
+	const rows, cols = 103, 7
+	p, want := writeNpy(t, rows, cols, -1)
+	sr := ShardReader{Config: Config{Path: p}}
+	var first *float64
+	for _, r := range Plan(rows, 25) {
+		b, err := sr.Read(context.Background(), r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b.Rows != r.End-r.Start || b.RowsInput != b.Rows || b.Cols != cols || b.Start != r.Start {
+			t.Fatalf("shard %d: %+v", r.Index, b)
+		}
+		if !slices.Equal(b.Data, want[r.Start*cols:r.End*cols]) {
+			t.Fatalf("shard %d: rows differ from the file", r.Index)
+		}
+		if first == nil {
+			first = &b.Data[0]
+		} else if &b.Data[0] != first {
+			t.Errorf("shard %d decoded into a new buffer", r.Index)
+		}
+	}
+}
+
+// TestShardReaderBadRows: a NaN is an error naming the file, row and column,
+// or, with SkipBadRows, drops its row and only its row.
+func TestShardReaderBadRows(t *testing.T) {
+	const rows, cols, bad = 40, 3, 27
+	p, want := writeNpy(t, rows, cols, bad)
+	ctx := context.Background()
+	sr := ShardReader{Config: Config{Path: p}}
+	_, err := sr.Read(ctx, Range{Start: 20, End: 40})
+	if err == nil || !strings.Contains(err.Error(), p+": row 27, column 1: value NaN is not finite") {
+		t.Fatalf("error %v", err)
+	}
+	sr = ShardReader{Config: Config{Path: p, SkipBadRows: true}}
+	b, err := sr.Read(ctx, Range{Start: 20, End: 40})
+	if err != nil {
+		t.Fatal(err)
+	}
+	keep := slices.Concat(want[20*cols:bad*cols], want[(bad+1)*cols:40*cols])
+	if b.Rows != 19 || b.BadRows != 1 || b.RowsInput != 20 || !slices.Equal(b.Data, keep) {
+		t.Fatalf("skip: rows %d, bad %d, input %d, data equal %v", b.Rows, b.BadRows, b.RowsInput, slices.Equal(b.Data, keep))
+	}
+}
