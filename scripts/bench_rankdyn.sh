@@ -124,19 +124,15 @@ lines = ["## Rank dynamics at scale", "",
  f"| NumPy svd, σ and U, Vᵀ | {npj['n']} | {npj['svd_s']:.1f} | {svd_rate:.2f} | {ld_rate/svd_rate:.2f} | ″ |", "",
  f"- Peak RSS of `lowdim run`: {ld_mb:,.0f} MB against the 1 GB (1,024 MB) target — "
  + ("**within** it" if ld_mb <= 1024 else "**over** it") + f", for {size/1e9:.2f} GB of checkpoints."
- + ("" if ld_mb <= 1024 else
-    f" Reading is bounded (one tensor per element, {rows*cols*8/2**20:.0f} MB as float64); what grows with the series is the "
-    f"drift's input: every matrix's top-20 right singular subspace (20 × {cols:,} float64 = {20*cols*8/1e6:.2f} MB, "
-    f"{nmat*20*cols*8/1e9:.2f} GB for {nmat:,} matrices), which the local Prism runner keeps in memory, in several "
-    "copies, for the GroupByKey by tensor, with a Go heap goal of twice the live heap on top (GOGC = 100). Measured once when this benchmark was written: with k = 2 the "
-    "same 2-step series peaks at 262 MB instead of 723 MB. On Dataflow the GroupByKey spills to shuffle and workers "
-    "stay bounded; locally, a smaller k, float32 subspaces or a per-tensor drift stage would be needed to meet 1 GB."),
+ + (" Each Beam element reads one tensor of one checkpoint at a time (a series of `steps_per_element` steps "
+    f"of one matrix), so a worker holds one {rows*cols*8/2**20:.0f} MB float64 matrix and two top-k subspaces; no matrix or "
+    "subspace passes through a GroupByKey (the drift's start, the step before each series, is analysed again)."),
  f"- At lowdim's rate the full series takes {nmat/ld_rate:.0f} s; NumPy's full SVD of all {nmat:,} matrices would take "
  f"about {nmat/sv_rate:.0f} s (σ only) or {nmat/svd_rate:.0f} s (with vectors), plus reading "
  f"(NumPy read + decode: {load_rate:.1f} matrices/s).",
  f"- Generating the series took {gen_s:.0f} s (peak {gen_kb/1024:.0f} MB).",
  f"- Load average (1, 5, 15 min) before lowdim: {loads[0]}; after lowdim: {loads[1]}; after NumPy: {loads[2]} "
- "(a niced background job shared the machine)."]
+ "(2 cores: above 2, other work shared the machine)."]
 section = "\n".join(lines) + "\n"
 try:
     doc = open(out).read()
