@@ -22,8 +22,14 @@ import (
 // per matrix and pair of consecutive steps.
 func TestCheckpointsToRankDynamics(t *testing.T) {
 	ckOut := t.TempDir()
-	if code, o, e := runLowdim(t, "run", "experiments/mnist-mlp-checkpoints.yaml", "--out", ckOut, "--run_id", "ckpt", "--quiet", "--report=false"); code != 0 {
+	code, o, e := runLowdim(t, "run", "experiments/mnist-mlp-checkpoints.yaml", "--out", ckOut, "--run_id", "ckpt", "--report=false")
+	if code != 0 {
 		t.Fatalf("checkpoints run: exit %d\n%s%s", code, o, e)
+	}
+	for _, want := range []string{"mnist, mlp 784-100-100-10, sparse projection: d_int90 ", "(baseline accuracy 0.", "checkpoints: " + filepath.Join(ckOut, "checkpoints", "run=ckpt")} {
+		if !strings.Contains(o, want) {
+			t.Errorf("intrinsic_dim summary lacks %q:\n%s", want, o)
+		}
 	}
 	steps := []int64{0, 20, 40, 60, 80, 100, 120, 140, 160, 180, 188}
 	root := filepath.Join(ckOut, "checkpoints", "run=ckpt")
@@ -58,8 +64,14 @@ func TestCheckpointsToRankDynamics(t *testing.T) {
 	folder := filepath.Join(root, "mlp-full-seed0")
 	spec := writeSpec(t, t.TempDir(), strings.Replace(string(src), published, folder, 1))
 	rdOut := t.TempDir()
-	if code, o, e := runLowdim(t, "run", spec, "--out", rdOut, "--run_id", "rd", "--quiet", "--report=false"); code != 0 {
+	code, o, e = runLowdim(t, "run", spec, "--out", rdOut, "--run_id", "rd", "--report=false")
+	if code != 0 {
 		t.Fatalf("rank_dynamics run: exit %d\n%s%s", code, o, e)
+	}
+	for _, want := range []string{"33 matrices, 3 tensors", "layers.0.weight", "100×784", "steps 0 … 188"} {
+		if !strings.Contains(o, want) {
+			t.Errorf("rank_dynamics summary lacks %q:\n%s", want, o)
+		}
 	}
 
 	db := duck(t)

@@ -66,6 +66,10 @@ func printSummary(ctx context.Context, w io.Writer, out, runID string, spec *exp
 		return printPhaseSummary(ctx, w, out, runID)
 	case "landscape":
 		return pipelines.PrintLandscapeSummary(ctx, w, out, runID)
+	case "rank_dynamics":
+		return printRankDynamicsSummary(ctx, w, out, runID)
+	case "intrinsic_dim":
+		return printIntrinsicSummary(ctx, w, out, runID)
 	case "spectrum":
 	default:
 		return nil

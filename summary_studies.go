@@ -1,0 +1,112 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"slices"
+
+	"github.com/lowdim/lowdim/io/tables"
+	"github.com/lowdim/lowdim/pipelines"
+	"github.com/lowdim/lowdim/transforms"
+)
+
+// printRankDynamicsSummary prints, per tensor, its first and last step with
+// stable rank, RankMe and 90 % energy rank at both, and the mean principal
+// angle of its subspace drift over the series.
+func printRankDynamicsSummary(ctx context.Context, w io.Writer, out, runID string) error {
+	rows, err := tables.ReadRun[transforms.RankDynamicsRow](ctx, out, pipelines.RankDynamicsTable, runID)
+	if err != nil {
+		return err
+	}
+	drift, err := tables.ReadRun[transforms.RankDriftRow](ctx, out, pipelines.RankDriftTable, runID)
+	if err != nil {
+		return err
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	byTensor := map[string][]transforms.RankDynamicsRow{}
+	for _, r := range rows {
+		byTensor[r.Tensor] = append(byTensor[r.Tensor], r)
+	}
+	angle := map[string][]float64{}
+	for _, d := range drift {
+		angle[d.Tensor] = append(angle[d.Tensor], d.MeanPrincipalAngle)
+	}
+	names := make([]string, 0, len(byTensor))
+	for n := range byTensor {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	fmt.Fprintf(w, "\n%d matrices, %d tensors (first step → last step)\n", len(rows), len(names))
+	fmt.Fprintf(w, "  %-32s %-13s %-17s %-17s %-11s %s\n", "tensor", "shape", "stable rank", "RankMe", "energy r90", "mean drift")
+	for _, n := range names {
+		rs := byTensor[n]
+		slices.SortFunc(rs, func(a, b transforms.RankDynamicsRow) int { return int(a.Step - b.Step) })
+		a, b := rs[0], rs[len(rs)-1]
+		drift := "–"
+		if as := angle[n]; len(as) > 0 {
+			var s float64
+			for _, x := range as {
+				s += x
+			}
+			drift = fmt.Sprintf("%.1f°", s/float64(len(as))*180/math.Pi)
+		}
+		fmt.Fprintf(w, "  %-32s %-13s %-17s %-17s %-11s %s\n", n, fmt.Sprintf("%d×%d", a.Rows, a.Cols),
+			fmt.Sprintf("%.2f → %.2f", a.StableRank, b.StableRank), fmt.Sprintf("%.1f → %.1f", a.RankMe, b.RankMe),
+			optInt(a.EnergyRank90)+" → "+optInt(b.EnergyRank90), drift)
+	}
+	fmt.Fprintf(w, "  steps %d … %d\n\n", minStep(rows), maxStep(rows))
+	return nil
+}
+
+func minStep(rows []transforms.RankDynamicsRow) int64 {
+	return slices.MinFunc(rows, func(a, b transforms.RankDynamicsRow) int { return int(a.Step - b.Step) }).Step
+}
+
+func maxStep(rows []transforms.RankDynamicsRow) int64 {
+	return slices.MaxFunc(rows, func(a, b transforms.RankDynamicsRow) int { return int(a.Step - b.Step) }).Step
+}
+
+// printIntrinsicSummary prints d_int90 per model and projection and the
+// overall data intrinsic-dimension estimates, whichever the run has.
+func printIntrinsicSummary(ctx context.Context, w io.Writer, out, runID string) error {
+	ids, err := tables.ReadRun[transforms.IntrinsicDimRow](ctx, out, pipelines.IntrinsicDimTable, runID)
+	if err != nil {
+		return err
+	}
+	ds, err := tables.ReadRun[transforms.DataIDRow](ctx, out, pipelines.DataIntrinsicDimTable, runID)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(w)
+	for _, r := range ids {
+		dint := "not reached by any swept d"
+		if r.DInt90 != nil {
+			dint = fmt.Sprint(*r.DInt90)
+		}
+		fmt.Fprintf(w, "%s, %s, %s projection: d_int90 %s", r.Dataset, r.Model, r.Projection, dint)
+		if r.BaselineAccuracy != nil {
+			fmt.Fprintf(w, " (baseline accuracy %.4f, threshold %.4f)", *r.BaselineAccuracy, *r.Threshold)
+		}
+		fmt.Fprintln(w)
+	}
+	for _, r := range ds {
+		if r.Shard != nil {
+			continue
+		}
+		method := r.Method
+		if r.K != nil {
+			method += fmt.Sprintf(" (k %d, %s)", *r.K, r.Convention)
+		}
+		fmt.Fprintf(w, "%s: data intrinsic dimension, %s: %.2f", r.Dataset, method, r.Estimate)
+		if r.Spread != nil {
+			fmt.Fprintf(w, " ± %.2f", *r.Spread)
+		}
+		fmt.Fprintf(w, " on %d points\n", r.Points)
+	}
+	fmt.Fprintln(w)
+	return nil
+}
