@@ -52,6 +52,11 @@ type RankDynamicsParams struct {
 	// worker holds two matrices at most; smaller values spread a long
 	// series over more workers. Default 8.
 	StepsPerElement int `yaml:"steps_per_element" comment:"consecutive steps of one matrix per element; SVD work is (n+1)/n"`
+	// Representations lists path.Match patterns of the tensors that are
+	// representations (activations saved per step, rows = samples) rather
+	// than weights: besides every metric they get the TwoNN intrinsic
+	// dimension of their rows (Facco et al. 2017). Default empty.
+	Representations []string `yaml:"representations" comment:"path.Match patterns of activation matrices (rows = samples): + TwoNN"`
 }
 
 // DefaultRankDynamicsParams returns the defaults of the rank_dynamics
@@ -71,7 +76,7 @@ func DefaultRankDynamicsParams() RankDynamicsParams {
 	}
 }
 
-// Validate checks k > 0, include and exclude patterns well formed,
+// Validate checks k > 0, include, exclude and representations patterns well formed,
 // exact_max_dim ≥ 0, oversample ≥ 0, power_iters ≥ -1, alpha_range[0] ≥ 1
 // with alpha_range[1] = 0 or > alpha_range[0], 0 < welore_tau < 1 and
 // steps_per_element ≥ 1.
@@ -87,7 +92,7 @@ func (p RankDynamicsParams) Validate() error {
 	for _, list := range []struct {
 		key  string
 		pats []string
-	}{{"include", p.Include}, {"exclude", p.Exclude}} {
+	}{{"include", p.Include}, {"exclude", p.Exclude}, {"representations", p.Representations}} {
 		for i, pat := range list.pats {
 			if pat == "" {
 				bad(list.key, "[%d] is empty", i)

@@ -26,7 +26,9 @@ import (
 //     stable_rank, rankme, alpha_req, alpha_req_r2, energy_rank_90/95/99,
 //     nuclear_norm, frobenius_norm, spectral_norm, spectral_entropy,
 //     welore_tau, welore_rank, welore_rank_reduction,
-//     welore_low_rank_component (see transforms.RankDynamicsRow).
+//     welore_low_rank_component, and for representation matrices
+//     (params.representations) twonn, twonn_spread, twonn_points (see
+//     transforms.RankDynamicsRow).
 //   - rank_drift: one row per (tensor, consecutive steps): run_id, tensor,
 //     step_from, step_to, k, principal_angles (list, radians, ascending),
 //     mean_principal_angle, max_principal_angle, subspace_overlap
@@ -106,6 +108,7 @@ func RankDynamics(s beam.Scope, plan RankDynamicsPlan) (rows, drift beam.PCollec
 	rows, drift = beam.ParDo2(s, &transforms.SeriesSpectrumFn{
 		RunID: plan.RunID, K: p.K, ExactMaxDim: p.ExactMaxDim, Oversample: p.Oversample, PowerIters: p.PowerIters,
 		Seed: plan.Seed, AlphaFirst: p.AlphaRange[0], AlphaLast: p.AlphaRange[1], WeloreTau: p.WeloreTau,
+		Representations: p.Representations,
 	}, series)
 	tables.Write(s, plan.Out, plan.RunID, RankDynamicsTable, 1, rows)
 	tables.Write(s, plan.Out, plan.RunID, RankDriftTable, 1, drift)

@@ -89,6 +89,7 @@ func RankDynamicsReport(ctx context.Context, out, runID, dir string) (markdown s
 		{"spectral_norm", "spectral norm σ₁", func(r transforms.RankDynamicsRow) (float64, bool) { return r.SpectralNorm, true }},
 		{"frobenius_norm", "Frobenius norm", func(r transforms.RankDynamicsRow) (float64, bool) { return r.FrobeniusNorm, true }},
 		{"welore_rank_reduction", "WeLore rank reduction 1 − r_τ/min(m, n)", func(r transforms.RankDynamicsRow) (float64, bool) { return optF(r.WeloreRankReduction) }},
+		{"twonn", "TwoNN intrinsic dimension of the rows (representations)", func(r transforms.RankDynamicsRow) (float64, bool) { return optF(r.TwoNN) }},
 	}
 	md.WriteString("### Spectral measures over training\n\n")
 	for _, m := range metrics {

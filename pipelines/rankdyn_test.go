@@ -18,6 +18,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/lowdim/lowdim/experiments"
+	"github.com/lowdim/lowdim/io/npy"
 	"github.com/lowdim/lowdim/io/safetensors"
 	"github.com/lowdim/lowdim/io/tables"
 	"github.com/lowdim/lowdim/transforms"
@@ -554,4 +555,68 @@ func TestRankDynamicsExampleSpec(t *testing.T) {
 	if err != nil || len(plan.Checkpoints) != 3 {
 		t.Fatalf("plan: %v", err)
 	}
+}
+
+// TestRankDynamicsRepresentations: activations saved per step as npy
+// (act_<step>.npy) whose 400 rows lie on a d-dimensional linear subspace of
+// R^40, d = 2 then 5, get a TwoNN estimate near d (±20 %), and a weight
+// matrix that is not listed in params.representations gets none.
+func TestRankDynamicsRepresentations(t *testing.T) {
+	dir := t.TempDir()
+	rng := rand.New(rand.NewSource(23))
+	dims := []int{2, 5}
+	for i, d := range dims {
+		basis := randomOrthonormal(rng, 40, d)
+		coef := mat.NewDense(400, d, nil)
+		for r := range 400 {
+			for c := range d {
+				coef.Set(r, c, rng.Float64())
+			}
+		}
+		var act mat.Dense
+		act.Mul(coef, basis.T())
+		f, err := os.Create(filepath.Join(dir, fmt.Sprintf("act_%d.npy", 100*(i+1))))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := npy.Write(f, 400, 40, act.RawMatrix().Data, "<f8", false); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+		w := plantedMatrix(rng, 30, 20, []float64{3, 2, 1})
+		f, err = os.Create(filepath.Join(dir, fmt.Sprintf("w_%d.npy", 100*(i+1))))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := npy.Write(f, 30, 20, w.RawMatrix().Data, "<f8", false); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+	}
+	rows, _ := runRankDynamics(t, t.TempDir(), dir, "  k: 4\n  representations: [\"act\"]\n")
+	if len(rows) != 4 {
+		t.Fatalf("%d rows, want 4", len(rows))
+	}
+	for _, r := range rows {
+		switch r.Tensor {
+		case "act":
+			d := float64(dims[r.Step/100-1])
+			if r.TwoNN == nil || math.Abs(*r.TwoNN-d) > 0.2*d || *r.TwoNNPoints != 400 || *r.TwoNNSpread <= 0 {
+				t.Errorf("act@%d: twonn %v (points %v), want ≈ %g on 400 points", r.Step, optString(r.TwoNN), r.TwoNNPoints, d)
+			}
+		case "w":
+			if r.TwoNN != nil {
+				t.Errorf("w@%d: twonn %g for a tensor not in representations", r.Step, *r.TwoNN)
+			}
+		default:
+			t.Errorf("unexpected tensor %q", r.Tensor)
+		}
+	}
+}
+
+func optString(p *float64) string {
+	if p == nil {
+		return "NULL"
+	}
+	return fmt.Sprint(*p)
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/lowdim/lowdim/io/matrix"
 	"github.com/lowdim/lowdim/io/npy"
 	"github.com/lowdim/lowdim/linalg"
+	"github.com/lowdim/lowdim/linalg/idest"
 )
 
 func init() {
@@ -296,6 +297,14 @@ type RankDynamicsRow struct {
 	WeloreRank          *int64   `parquet:"welore_rank,optional"`
 	WeloreRankReduction *float64 `parquet:"welore_rank_reduction,optional"`
 	WeloreLowRank       *bool    `parquet:"welore_low_rank_component,optional"`
+	// TwoNN is the TwoNN intrinsic dimension of the rows (Facco et al. 2017;
+	// duplicates dropped, the largest 10 % of ratios left out of the fit),
+	// TwoNNSpread its standard error d/√m and TwoNNPoints the distinct rows
+	// used; NULL unless the tensor matches params.representations (or has
+	// fewer than 3 distinct rows).
+	TwoNN       *float64 `parquet:"twonn,optional"`
+	TwoNNSpread *float64 `parquet:"twonn_spread,optional"`
+	TwoNNPoints *int64   `parquet:"twonn_points,optional"`
 }
 
 // RankDriftRow is one row of the `rank_drift` table: the motion of one
@@ -479,6 +488,9 @@ type SeriesSpectrumFn struct {
 	AlphaFirst  int
 	AlphaLast   int // 0: all σ used
 	WeloreTau   float64
+	// Representations are path.Match patterns of tensor names whose rows
+	// also get the TwoNN intrinsic dimension.
+	Representations []string
 }
 
 func (f *SeriesSpectrumFn) ProcessElement(ctx context.Context, s TensorSeries, emitRow func(RankDynamicsRow), emitDrift func(RankDriftRow)) error {
@@ -542,6 +554,12 @@ type Subspace struct {
 // from task t with stored dtype dtype.
 func (f *SeriesSpectrumFn) Analyze(t TensorTask, dtype string, a *mat.Dense) (RankDynamicsRow, Subspace, error) {
 	m, n := a.Dims()
+	var twoNN *idest.Estimate
+	if len(f.Representations) > 0 && included(t.Name, f.Representations, nil) {
+		if e, err := idest.TwoNN(a); err == nil && !math.IsNaN(e.Value) {
+			twoNN = &e
+		}
+	}
 	sp, err := ComputeMatrixSpectrum(a, MatrixSpectrumOptions{
 		K: f.K, ExactMaxDim: f.ExactMaxDim, Oversample: f.Oversample, PowerIters: f.PowerIters,
 		Seed: DeriveSeed(f.Seed, TensorStepKey(t.Name, t.Step)),
@@ -564,6 +582,10 @@ func (f *SeriesSpectrumFn) Analyze(t TensorTask, dtype string, a *mat.Dense) (Ra
 		r, red, low := WeLore(sigma, m, n, f.WeloreTau)
 		r64 := int64(r)
 		row.WeloreRank, row.WeloreRankReduction, row.WeloreLowRank = &r64, &red, &low
+	}
+	if twoNN != nil {
+		pts := int64(twoNN.N)
+		row.TwoNN, row.TwoNNSpread, row.TwoNNPoints = &twoNN.Value, &twoNN.Spread, &pts
 	}
 	return row, Subspace{Step: t.Step, Cols: n, VT: sp.VT}, nil
 }
