@@ -1,6 +1,7 @@
 package pipelines
 
 import (
+	"cmp"
 	"context"
 	"encoding/csv"
 	"errors"
@@ -201,13 +202,7 @@ func ListCheckpoints(ctx context.Context, input, format string) ([]transforms.Ch
 
 func sortCheckpoints(cks []transforms.Checkpoint) {
 	slices.SortFunc(cks, func(a, b transforms.Checkpoint) int {
-		switch {
-		case a.Step < b.Step:
-			return -1
-		case a.Step > b.Step:
-			return 1
-		}
-		return strings.Compare(a.Path, b.Path)
+		return cmp.Or(cmp.Compare(a.Step, b.Step), strings.Compare(a.Path, b.Path))
 	})
 }
 

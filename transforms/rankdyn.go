@@ -1,6 +1,7 @@
 package transforms
 
 import (
+	"cmp"
 	"context"
 	"encoding/binary"
 	"fmt"
@@ -445,13 +446,7 @@ func (f *SplitSeriesFn) ProcessElement(name string, iter func(*TensorTask) bool,
 // (then path) in place; n < 1 is taken as 1.
 func SplitSeries(name string, tasks []TensorTask, n int) ([]TensorSeries, error) {
 	slices.SortFunc(tasks, func(a, b TensorTask) int {
-		switch {
-		case a.Step < b.Step:
-			return -1
-		case a.Step > b.Step:
-			return 1
-		}
-		return strings.Compare(a.Path, b.Path)
+		return cmp.Or(cmp.Compare(a.Step, b.Step), strings.Compare(a.Path, b.Path))
 	})
 	for i := 1; i < len(tasks); i++ {
 		if a, b := tasks[i-1], tasks[i]; a.Step == b.Step {
