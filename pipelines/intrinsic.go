@@ -277,7 +277,7 @@ func planDataID(ctx context.Context, spec *experiments.Spec, plan *IntrinsicPlan
 		return nil, err
 	}
 	plan.Read = blocks.Config{Path: path, Options: opts, SkipBadRows: spec.Input.OnBadRows == "skip"}
-	plan.Ranges = blocks.Plan(src.Rows(), spec.Input.ShardRows)
+	plan.Ranges = blocks.PlanSource(src, spec.Input.ShardRows)
 	for _, c := range spec.Cells() {
 		p, err := spec.IntrinsicParamsFor(c)
 		if err != nil {

@@ -69,7 +69,7 @@ func PlanSpectrum(ctx context.Context, spec *experiments.Spec, out, runID string
 	}
 	return &SpectrumPlan{
 		RunID: runID, Out: out, Dataset: dataset, Read: read,
-		Rows: rows, Cols: cols, Ranges: blocks.Plan(rows, spec.Input.ShardRows),
+		Rows: rows, Cols: cols, Ranges: blocks.PlanSource(src, spec.Input.ShardRows),
 		Params: params, Seed: spec.Seed,
 	}, nil
 }

@@ -27,6 +27,12 @@ func init() {
 type Range struct {
 	Index, Total int
 	Start, End   int
+	// At, for uncompressed delimited text, is where a row at or before
+	// Start begins in the file (At.Row ≤ Start), as found by the planner's
+	// scan, so the shard's reader parses from there instead of from the
+	// start of the file and needs no scan of its own. The zero At (Line 0)
+	// means unknown.
+	At matrix.TextPos
 }
 
 // Block is the rows of one shard, row-major, with the rows that were dropped
@@ -52,6 +58,16 @@ func Plan(rows, shardRows int) []Range {
 	for i := 0; i < n; i++ {
 		end := min((i+1)*shardRows, rows)
 		ranges = append(ranges, Range{Index: i, Total: n, Start: i * shardRows, End: end})
+	}
+	return ranges
+}
+
+// PlanSource is Plan(src.Rows(), shardRows) with each range's At set where
+// src can tell it (matrix.TextPosOf: uncompressed delimited text).
+func PlanSource(src matrix.Source, shardRows int) []Range {
+	ranges := Plan(src.Rows(), shardRows)
+	for i := range ranges {
+		ranges[i].At, _ = matrix.TextPosOf(src, ranges[i].Start)
 	}
 	return ranges
 }
@@ -101,30 +117,49 @@ func (f *readFn) ProcessElement(ctx context.Context, r Range, emit func(Block)) 
 // decodes into the same buffer, so a Block's Data is valid only until the
 // next Read. Read's consumers (fused into the reading stage, or encoding
 // the Block as it is emitted) are done with it by then.
+//
+// A range of delimited text with a known start (Range.At, from PlanSource)
+// is read with matrix.OpenText and parsed from that start only: no scan of
+// the file to count its rows, no parse of the rows before the shard's.
 type ShardReader struct {
 	Config Config
 
-	src matrix.Source
-	buf []float64
+	src  matrix.Source
+	text matrix.TextSource
+	buf  []float64
 }
 
 // Read returns the Block of rows r.Start to r.End.
 func (sr *ShardReader) Read(ctx context.Context, r Range) (Block, error) {
-	if sr.src == nil {
-		src, err := matrix.Open(ctx, sr.Config.Path, sr.Config.Options)
-		if err != nil {
-			return Block{}, err
+	var (
+		data []float64
+		cols int
+		err  error
+	)
+	if r.At.Line > 0 {
+		if sr.text == nil {
+			if sr.text, err = matrix.OpenText(ctx, sr.Config.Path, sr.Config.Options); err != nil {
+				return Block{}, err
+			}
 		}
-		sr.src = src
+		data, err = sr.text.ReadRowsAt(ctx, r.At, r.Start, r.End, sr.buf)
+		cols = sr.text.Cols()
+	} else {
+		if sr.src == nil {
+			if sr.src, err = matrix.Open(ctx, sr.Config.Path, sr.Config.Options); err != nil {
+				return Block{}, err
+			}
+		}
+		data, err = sr.src.ReadRowsInto(ctx, r.Start, r.End, sr.buf)
+		cols = sr.src.Cols()
 	}
-	data, err := sr.src.ReadRowsInto(ctx, r.Start, r.End, sr.buf)
 	if err != nil {
 		return Block{}, err
 	}
 	if cap(data) > cap(sr.buf) {
 		sr.buf = data
 	}
-	return keepFiniteRows(sr.Config.Path, r, sr.src.Cols(), data, sr.Config.SkipBadRows)
+	return keepFiniteRows(sr.Config.Path, r, cols, data, sr.Config.SkipBadRows)
 }
 
 // keepFiniteRows checks every value; a row with NaN or ±Inf is dropped when

@@ -14,6 +14,12 @@
 // number, or when its first field is empty (so "x,y,label" and pandas'
 // ",0,1,label" are headers, "1,2,3" is data); Options.Header overrides the
 // guess. A UTF-8 byte order mark is skipped.
+//
+// Reading can resume in the middle of a file: Pos says where the next row's
+// line starts (byte offset and line number), Layout holds what NewReader
+// learnt from the first row, and NewReaderAt reads on from a Pos, so a shard
+// of a large file is parsed without the rows before it. Positions count
+// decompressed bytes in gzipped text, which cannot be resumed that way.
 package csvmat
 
 import (
@@ -79,9 +85,23 @@ type Options struct {
 	Header      HeaderMode
 }
 
+// Pos is a place in the text where a line starts: the byte offset from the
+// start of the file (a byte order mark included; decompressed bytes for
+// gzipped text), the 1-based number of that line and the 0-based index of
+// the first data row at or after it. Comment and blank lines between Pos and
+// that row are allowed; a quoted field spanning lines is not split.
+type Pos struct {
+	Row    int
+	Offset int64
+	Line   int
+}
+
 // recordReader yields the fields of each record and its starting line.
 type recordReader interface {
 	read() (fields []string, line int, err error)
+	// next is where the record after the last one read may start: the byte
+	// offset and line number just past the last record's line end.
+	next() (offset int64, line int)
 }
 
 // Reader reads rows of numbers from delimited text.
@@ -94,8 +114,21 @@ type Reader struct {
 	keep    []int    // file field index of each output column
 	pending []string // first data row, read while looking for a header
 	pline   int
+	ppos    Pos // position of the pending row
 	line    int // line of the last record returned
+	row     int // index of the next data row
 	done    bool
+	delim   rune
+}
+
+// Layout is what NewReader learns from the first row of a text: the
+// delimiter, the number of fields per row, the header names and the columns
+// kept. It is what NewReaderAt needs to read the same text from a Pos.
+type Layout struct {
+	delim   rune
+	nfields int
+	header  []string
+	keep    []int
 }
 
 // NewReader returns a Reader of the text in r, gunzipping it when it starts
@@ -117,24 +150,17 @@ func NewReader(r io.Reader, name string, opts Options) (*Reader, error) {
 	} else if strings.HasSuffix(strings.ToLower(name), ".gz") {
 		return nil, &ParseError{File: name, Err: errors.New("name ends in .gz but the file is not gzip (no gzip magic bytes)")}
 	}
+	start := Pos{Line: 1}
 	if bom, _ := text.(*bufio.Reader).Peek(3); string(bom) == "\ufeff" {
 		text.(*bufio.Reader).Discard(3) // UTF-8 byte order mark
+		start.Offset = 3
 	}
 	delim, err := parseDelimiter(opts.Delimiter)
 	if err != nil {
 		return nil, &ParseError{File: name, Err: err}
 	}
-	if delim == 0 {
-		cr.rr = &blankReader{r: text.(*bufio.Reader)}
-	} else {
-		c := csv.NewReader(text)
-		c.Comma = delim
-		c.Comment = '#'
-		c.FieldsPerRecord = -1 // checked here, with a better message
-		c.ReuseRecord = true
-		c.TrimLeadingSpace = delim != '\t' && delim != ' '
-		cr.rr = &csvReader{c: c}
-	}
+	cr.delim = delim
+	cr.rr = newRecordReader(text.(*bufio.Reader), delim, start)
 	first, line, err := cr.rr.read()
 	if err == io.EOF {
 		return nil, &ParseError{File: name, Err: errors.New("no rows")}
@@ -152,12 +178,66 @@ func NewReader(r io.Reader, name string, opts Options) (*Reader, error) {
 	} else {
 		cr.pending = append([]string(nil), first...)
 		cr.pline = line
+		cr.ppos = start
 	}
 	if err := cr.setKeep(opts.DropColumns); err != nil {
 		return nil, err
 	}
 	return cr, nil
 }
+
+// newRecordReader reads records of text that starts at line at.Line, byte
+// at.Offset of the file.
+func newRecordReader(text *bufio.Reader, delim rune, at Pos) recordReader {
+	if delim == 0 {
+		return &blankReader{r: text, line: at.Line - 1, offset: at.Offset}
+	}
+	c := csv.NewReader(text)
+	c.Comma = delim
+	c.Comment = '#'
+	c.FieldsPerRecord = -1 // checked here, with a better message
+	c.ReuseRecord = true
+	c.TrimLeadingSpace = delim != '\t' && delim != ' '
+	return &csvReader{c: c, base: at.Line - 1, offset: at.Offset, last: at.Line - 1, end: at.Line - 1}
+}
+
+// Layout returns what the Reader learnt from the first row, for NewReaderAt.
+func (cr *Reader) Layout() Layout {
+	return Layout{delim: cr.delim, nfields: cr.nfields, header: cr.header, keep: cr.keep}
+}
+
+// NewReaderAt returns a Reader of a text laid out as l (the Layout of a
+// Reader of the same text) whose rows start at pos (a Pos of that Reader,
+// possibly taken in another process): r must yield the text's bytes from
+// pos.Offset on, uncompressed. NewReaderAt reads nothing: no header, no byte
+// order mark, no gzip magic; errors name the file as name and count lines
+// and rows from pos. It panics if l is the zero Layout or pos.Line < 1.
+func NewReaderAt(r io.Reader, name string, l Layout, pos Pos) *Reader {
+	if l.nfields == 0 || pos.Line < 1 {
+		panic("csvmat: NewReaderAt needs a Layout from a Reader and a Pos with Line ≥ 1")
+	}
+	return &Reader{
+		name: name, rr: newRecordReader(bufio.NewReaderSize(r, 1<<16), l.delim, pos),
+		header: l.header, nfields: l.nfields, keep: l.keep, delim: l.delim,
+		row: pos.Row,
+	}
+}
+
+// Pos returns where the line of the row the next Read or Skip returns
+// starts (or, at the end, where the text after the last row starts): any
+// comment and blank lines before that row are included, so NewReaderAt can
+// resume there. After an error Pos is meaningless.
+func (cr *Reader) Pos() Pos {
+	if cr.pending != nil {
+		return cr.ppos
+	}
+	off, line := cr.rr.next()
+	return Pos{Row: cr.row, Offset: off, Line: line}
+}
+
+// Compressed reports whether the text is gzipped, so that its Pos offsets
+// count decompressed bytes and cannot be sought to.
+func (cr *Reader) Compressed() bool { return cr.gz != nil }
 
 // looksLikeHeader reports whether a field is non-empty and not a number, or
 // the first field is empty as in pandas' header for an unnamed index column.
@@ -288,6 +368,7 @@ func (cr *Reader) next() ([]string, error) {
 	if len(fields) != cr.nfields {
 		return nil, &ParseError{File: cr.name, Line: cr.line, Err: fmt.Errorf("row has %d fields, want %d: %w", len(fields), cr.nfields, ErrFieldCount)}
 	}
+	cr.row++
 	return fields, nil
 }
 
@@ -310,6 +391,7 @@ func (cr *Reader) Read(dst []float64) error {
 			line := cr.line
 			if c, ok := cr.rr.(*csvReader); ok {
 				line, _ = c.c.FieldPos(j)
+				line += c.base
 			}
 			return &ParseError{File: cr.name, Line: line, Column: j + 1, Err: fmt.Errorf("parse %q: %w", s, msg)}
 		}
@@ -367,10 +449,14 @@ func ReadAll(r io.Reader, name string, opts Options) (rows, cols int, data []flo
 	}
 }
 
-// csvReader adapts encoding/csv.
+// csvReader adapts encoding/csv, whose lines and offsets count from where
+// it started: base lines and offset bytes into the file.
 type csvReader struct {
-	c    *csv.Reader
-	last int // line of the last record read
+	c      *csv.Reader
+	base   int   // lines before the first line c reads
+	offset int64 // byte offset of the first byte c reads
+	last   int   // line of the last field of the last record read
+	end    int   // line on which the last record read ends
 }
 
 func (r *csvReader) read() ([]string, int, error) {
@@ -379,25 +465,39 @@ func (r *csvReader) read() ([]string, int, error) {
 		line := r.last + 1 // best guess for an I/O error past the last record
 		var pe *csv.ParseError
 		if errors.As(err, &pe) {
+			pe.StartLine += r.base
+			pe.Line += r.base
 			line = pe.Line
 		}
 		return nil, line, err
 	}
+	last := rec[len(rec)-1]
 	r.last, _ = r.c.FieldPos(len(rec) - 1)
+	r.last += r.base
+	// A quoted field may span lines; encoding/csv turns each line end in it
+	// (CRLF too) into one '\n', and only the last field can end the record
+	// on a later line than it starts.
+	r.end = r.last + strings.Count(last, "\n")
 	line, _ := r.c.FieldPos(0)
-	return rec, line, nil
+	return rec, line + r.base, nil
 }
+
+func (r *csvReader) next() (int64, int) { return r.offset + r.c.InputOffset(), r.end + 1 }
 
 // blankReader splits lines on runs of blanks, as str.split() does.
 type blankReader struct {
 	r      *bufio.Reader
-	line   int
+	line   int   // lines read
+	offset int64 // byte offset after the lines read
 	fields []string
 }
+
+func (b *blankReader) next() (int64, int) { return b.offset, b.line + 1 }
 
 func (b *blankReader) read() ([]string, int, error) {
 	for {
 		s, err := b.r.ReadString('\n')
+		b.offset += int64(len(s))
 		if s == "" && err != nil {
 			if err == io.EOF {
 				return nil, b.line, io.EOF

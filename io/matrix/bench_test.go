@@ -74,7 +74,7 @@ func BenchmarkReadRows(b *testing.B) {
 		st, _ := os.Stat(csv)
 		b.SetBytes(st.Size())
 		for b.Loop() {
-			csvRows.Clear()
+			csvIndexes.Clear()
 			if _, err := Open(ctx, csv, Options{}); err != nil {
 				b.Fatal(err)
 			}

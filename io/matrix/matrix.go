@@ -98,9 +98,13 @@ func resize(dst []float64, n int) []float64 {
 }
 
 // Open opens the matrix at path and checks its header (npy) or all of its
-// rows (csv: the row count needs a full scan; it is cached in the process per
-// path, size, modification time and options, so opening the same unchanged
-// file again, as each worker's shard does, costs no scan).
+// rows (csv: the row count needs a full scan, which also indexes where rows
+// start in uncompressed text, so that ReadRows parses only from the indexed
+// row nearest to its range, and TextPosOf hands positions to OpenText in
+// other processes; the count and index are cached in the process per path,
+// size, modification time and options, so opening the same unchanged file
+// again costs no scan). Gzipped text cannot be indexed: each ReadRows of it
+// decompresses and parses the file from its start.
 func Open(ctx context.Context, path string, opts Options) (Source, error) {
 	format, delim, err := formatOf(path, opts)
 	if err != nil {
@@ -338,15 +342,50 @@ func (s *npySource) ReadRowsInto(ctx context.Context, start, end int, dst []floa
 	return data[:(end-start)*k], nil
 }
 
-// csvSource reads delimited text.
+// csvSource reads delimited text. Opened by Open it knows its row count and,
+// for uncompressed text, an index of where rows start; opened by OpenText it
+// knows neither (rows is -1) and reads only from positions it is given.
 type csvSource struct {
-	path       string
-	opts       csvmat.Options
-	rows, cols int
+	path   string
+	opts   csvmat.Options
+	layout csvmat.Layout
+	cols   int
+	size   int64      // file size when opened
+	rows   int        // -1 when unknown (OpenText)
+	index  *textIndex // nil when unknown (OpenText)
 }
 
-// csvRows caches row counts of scanned files by csvKey.
-var csvRows sync.Map
+// maxTextIndex bounds the entries of a text file's row index: 1.5 MB.
+const maxTextIndex = 1 << 16
+
+// textIndex is what Open's scan of a delimited text file learns: its row
+// count and, unless it is gzipped, where every stride-th row starts
+// (pos[i] is row i·stride). The stride starts at 1 and doubles, dropping
+// every other entry, whenever the index would exceed maxTextIndex entries,
+// so it is the smallest power of two that keeps a file's index within the
+// bound: a file of up to 65536 rows has every row indexed, one of 10⁷ rows
+// every 256th.
+type textIndex struct {
+	rows   int
+	stride int
+	pos    []csvmat.Pos
+}
+
+// add records p, the start of row p.Row, a multiple of x.stride.
+func (x *textIndex) add(p csvmat.Pos) {
+	x.pos = append(x.pos, p)
+	if len(x.pos) < maxTextIndex {
+		return
+	}
+	for i := 0; 2*i < len(x.pos); i++ {
+		x.pos[i] = x.pos[2*i]
+	}
+	x.pos = x.pos[:(len(x.pos)+1)/2]
+	x.stride *= 2
+}
+
+// csvIndexes caches the textIndex of scanned files by csvKey.
+var csvIndexes sync.Map
 
 type csvKey struct {
 	path, delim, drop string
@@ -375,17 +414,23 @@ func openCSV(ctx context.Context, fsys filesystem.Interface, p string, size int6
 		return nil, err
 	}
 	defer cr.Close()
-	s := &csvSource{path: p, opts: opts, cols: cr.Cols()}
-	if v, ok := csvRows.Load(key); ok && key.size >= 0 {
-		s.rows = v.(int)
+	s := &csvSource{path: p, opts: opts, layout: cr.Layout(), cols: cr.Cols(), size: size}
+	if v, ok := csvIndexes.Load(key); ok && key.size >= 0 {
+		s.index = v.(*textIndex)
+		s.rows = s.index.rows
 		return s, nil
 	}
+	x := &textIndex{stride: 1}
+	compressed := cr.Compressed()
 	row := make([]float64, s.cols)
 	for {
-		if s.rows%4096 == 0 {
+		if x.rows%4096 == 0 {
 			if err := ctx.Err(); err != nil {
 				return nil, fmt.Errorf("%s: %w", p, err)
 			}
+		}
+		if !compressed && x.rows%x.stride == 0 {
+			x.add(cr.Pos())
 		}
 		err := cr.Read(row)
 		if err == io.EOF {
@@ -394,13 +439,17 @@ func openCSV(ctx context.Context, fsys filesystem.Interface, p string, size int6
 		if err != nil {
 			return nil, err
 		}
-		s.rows++
+		x.rows++
 	}
-	if s.rows == 0 {
+	if x.rows == 0 {
 		return nil, fmt.Errorf("%s: no data rows", p)
 	}
+	if n := len(x.pos); n > 0 && x.pos[n-1].Row == x.rows {
+		x.pos = x.pos[:n-1] // the end of the text is no row
+	}
+	s.index, s.rows = x, x.rows
 	if key.size >= 0 {
-		csvRows.Store(key, s.rows)
+		csvIndexes.Store(key, x)
 	}
 	return s, nil
 }
@@ -415,11 +464,16 @@ func (s *csvSource) ReadRows(ctx context.Context, start, end int) ([]float64, er
 	return s.ReadRowsInto(ctx, start, end, nil)
 }
 
-// ReadRowsInto implements Source. It parses the file from its start,
-// skipping the rows before start without converting their values.
+// ReadRowsInto implements Source. Uncompressed text is parsed from the
+// indexed row nearest to start, at most the index's stride − 1 rows before
+// it (see ReadRowsAt); gzipped text from its start, skipping the rows before
+// start without converting their values.
 func (s *csvSource) ReadRowsInto(ctx context.Context, start, end int, dst []float64) ([]float64, error) {
 	if err := checkRange(s.path, s.rows, start, end); err != nil {
 		return nil, err
+	}
+	if at, ok := s.textPos(start); ok {
+		return s.ReadRowsAt(ctx, at, start, end, dst)
 	}
 	fsys, err := filesystem.New(ctx, s.path)
 	if err != nil {
@@ -439,19 +493,28 @@ func (s *csvSource) ReadRowsInto(ctx context.Context, start, end int, dst []floa
 	if cr.Cols() != s.cols {
 		return nil, fmt.Errorf("%s: file changed since it was opened: %d columns, was %d", s.path, cr.Cols(), s.cols)
 	}
+	return s.readRows(ctx, cr, 0, start, end, dst)
+}
+
+// readRows reads rows [start, end) from cr, whose next row is row.
+func (s *csvSource) readRows(ctx context.Context, cr *csvmat.Reader, row, start, end int, dst []float64) ([]float64, error) {
 	data := resize(dst, (end-start)*s.cols)
-	for i := 0; i < end; i++ {
-		if i%4096 == 0 {
+	for i := row; i < end; i++ {
+		if (i-row)%4096 == 0 {
 			if err := ctx.Err(); err != nil {
 				return nil, fmt.Errorf("%s: %w", s.path, err)
 			}
 		}
+		var err error
 		if i < start {
 			err = cr.Skip()
 		} else {
 			err = cr.Read(data[(i-start)*s.cols:])
 		}
 		if err == io.EOF {
+			if s.rows < 0 {
+				return nil, fmt.Errorf("%s: file changed since it was planned: it ends after %d rows, want at least %d", s.path, i, end)
+			}
 			return nil, fmt.Errorf("%s: file changed since it was opened: it ends after %d rows, was %d", s.path, i, s.rows)
 		}
 		if err != nil {
@@ -459,4 +522,129 @@ func (s *csvSource) ReadRowsInto(ctx context.Context, start, end int, dst []floa
 		}
 	}
 	return data, nil
+}
+
+// textPos returns the indexed row nearest to row at or before it.
+func (s *csvSource) textPos(row int) (TextPos, bool) {
+	x := s.index
+	if x == nil || len(x.pos) == 0 || row < 0 || row >= x.rows {
+		return TextPos{}, false
+	}
+	p := x.pos[row/x.stride]
+	return TextPos{Row: p.Row, Offset: p.Offset, Line: p.Line, Size: s.size}, true
+}
+
+// TextPos is where a row of an uncompressed delimited text file starts: the
+// byte offset and 1-based number of the line after the previous row (so
+// comment and blank lines before the row may lie between), the row's 0-based
+// index and the size of the file it was taken from. The zero TextPos (Line
+// 0) is no position.
+type TextPos struct {
+	Row    int
+	Offset int64
+	Line   int
+	Size   int64
+}
+
+// TextPosOf returns where a row at or before row starts in src, when src is
+// uncompressed delimited text opened by Open: the nearest row of the index
+// Open's scan kept, at most that index's stride − 1 rows before row (the
+// stride is 1 for files of up to 65536 rows; see ReadRowsAt). ok is false
+// for other sources and rows outside [0, Rows()).
+func TextPosOf(src Source, row int) (at TextPos, ok bool) {
+	s, isText := src.(*csvSource)
+	if !isText {
+		return TextPos{}, false
+	}
+	return s.textPos(row)
+}
+
+// TextSource reads the rows of an uncompressed delimited text file from
+// positions that Open found (TextPosOf), possibly in another process.
+type TextSource interface {
+	Path() string
+	Cols() int
+	// ReadRowsAt reads rows [start, end) into dst's memory when its
+	// capacity suffices (else a new slice), parsing the file from at,
+	// where at.Row ≤ start: it skips the rows from at.Row to start without
+	// converting their values and never reads the bytes before at.Offset
+	// when the filesystem's reader can seek (local files). Readers of
+	// other filesystems (gs://, s3://, memfs: Beam's filesystem interface
+	// has no ranged read) read and discard those bytes without parsing
+	// them. Errors name the file and the line, counted from the start of
+	// the file; a file whose size differs from at.Size is an error.
+	ReadRowsAt(ctx context.Context, at TextPos, start, end int, dst []float64) ([]float64, error)
+}
+
+// OpenText opens the delimited text file at path (as Open would with the
+// same options: the format must be csv, tsv or txt) to read rows from
+// positions found by Open, without Open's scan of the whole file: it reads
+// only the first row or header. Gzipped text is an error, as its positions
+// cannot be sought to.
+func OpenText(ctx context.Context, path string, opts Options) (TextSource, error) {
+	format, delim, err := formatOf(path, opts)
+	if err != nil {
+		return nil, err
+	}
+	if format != "csv" {
+		return nil, fmt.Errorf("open %s: format %s is not delimited text", path, format)
+	}
+	fsys, err := filesystem.New(ctx, path)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %v", path, firstLine(err))
+	}
+	defer fsys.Close()
+	size, err := fsys.Size(ctx, path)
+	if err != nil {
+		return nil, openErr(path, err)
+	}
+	rc, err := fsys.OpenRead(ctx, path)
+	if err != nil {
+		return nil, openErr(path, err)
+	}
+	defer rc.Close()
+	copts := csvmat.Options{Delimiter: delim, DropColumns: opts.DropColumns}
+	cr, err := csvmat.NewReader(rc, path, copts)
+	if err != nil {
+		return nil, err
+	}
+	defer cr.Close()
+	if cr.Compressed() {
+		return nil, fmt.Errorf("%s: gzipped text cannot be read from a byte offset; read it with Open", path)
+	}
+	return &csvSource{path: path, opts: copts, layout: cr.Layout(), cols: cr.Cols(), size: size, rows: -1}, nil
+}
+
+// ReadRowsAt implements TextSource.
+func (s *csvSource) ReadRowsAt(ctx context.Context, at TextPos, start, end int, dst []float64) ([]float64, error) {
+	if s.rows >= 0 {
+		if err := checkRange(s.path, s.rows, start, end); err != nil {
+			return nil, err
+		}
+	}
+	if at.Line < 1 || at.Offset < 0 || at.Row < 0 || at.Row > start || start > end {
+		return nil, fmt.Errorf("%s: rows [%d, %d) cannot be read from row %d at line %d, byte %d", s.path, start, end, at.Row, at.Line, at.Offset)
+	}
+	if at.Size != s.size {
+		return nil, fmt.Errorf("%s: file changed since it was opened: %d bytes, was %d", s.path, s.size, at.Size)
+	}
+	fsys, err := filesystem.New(ctx, s.path)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %v", s.path, firstLine(err))
+	}
+	defer fsys.Close()
+	rc, err := fsys.OpenRead(ctx, s.path)
+	if err != nil {
+		return nil, openErr(s.path, err)
+	}
+	defer rc.Close()
+	if sk, ok := rc.(io.Seeker); ok {
+		if _, err := sk.Seek(at.Offset, io.SeekStart); err != nil {
+			return nil, fmt.Errorf("%s: seeking to byte %d (line %d): %v", s.path, at.Offset, at.Line, err)
+		}
+	} else if n, err := io.CopyN(io.Discard, rc, at.Offset); err != nil {
+		return nil, fmt.Errorf("%s: skipping to byte %d (line %d): at byte %d: %v", s.path, at.Offset, at.Line, n, err)
+	}
+	cr := csvmat.NewReaderAt(rc, s.path, s.layout, csvmat.Pos{Row: at.Row, Offset: at.Offset, Line: at.Line})
+	return s.readRows(ctx, cr, at.Row, start, end, dst)
 }

@@ -119,7 +119,7 @@ func loop(args []string) error {
 	keep := max(*k+linalg.DefaultOversample, cols)
 	total := linalg.NewRowSketch(cols, false, keep)
 	reader := blocks.ShardReader{Config: blocks.Config{Path: *in}}
-	for _, r := range blocks.Plan(src.Rows(), *shardRows) {
+	for _, r := range blocks.PlanSource(src, *shardRows) {
 		b, err := reader.Read(ctx, r)
 		if err != nil {
 			return err
@@ -204,9 +204,10 @@ func read(args []string) error {
 	if err != nil {
 		return err
 	}
+	opened := time.Now()
 	var sum float64
 	reader := blocks.ShardReader{Config: blocks.Config{Path: *in, Options: opts}}
-	for _, r := range blocks.Plan(src.Rows(), *shardRows) {
+	for _, r := range blocks.PlanSource(src, *shardRows) {
 		b, err := reader.Read(ctx, r)
 		if err != nil {
 			return err
@@ -215,6 +216,6 @@ func read(args []string) error {
 	}
 	sec := time.Since(start).Seconds()
 	return json.NewEncoder(os.Stdout).Encode(map[string]any{
-		"seconds": sec, "bytes": info.Size(), "mb_per_s": float64(info.Size()) / 1e6 / sec, "check": sum,
+		"seconds": sec, "open_seconds": opened.Sub(start).Seconds(), "bytes": info.Size(), "mb_per_s": float64(info.Size()) / 1e6 / sec, "check": sum,
 	})
 }
