@@ -52,7 +52,7 @@ func openFile(ctx context.Context, p string, sniff bool) (*file, error) {
 		fsys.Close()
 		return nil, openErr(p, err)
 	}
-	rc, err := fsys.OpenRead(ctx, p)
+	rc, err := openRead(ctx, fsys, p)
 	if err != nil {
 		fsys.Close()
 		return nil, openErr(p, err)
@@ -87,9 +87,10 @@ func openFile(ctx context.Context, p string, sniff bool) (*file, error) {
 }
 
 // readerAt returns f's contents as an io.ReaderAt. Local files (*os.File)
-// are read in place; a reader of another filesystem that cannot read at
-// offsets (memfs, object stores) is read whole into memory, so .npz and
-// .parquet files there cost their full size in memory per ReadRows call.
+// and gs:// objects (package ranged) are read in place; a reader of another
+// filesystem that cannot read at offsets (memfs, s3) is read whole into
+// memory, so .npz and .parquet files there cost their full size in memory
+// per ReadRows call.
 func (f *file) readerAt(p string) (io.ReaderAt, int64, error) {
 	if ra, ok := f.rc.(io.ReaderAt); ok {
 		return ra, f.size, nil

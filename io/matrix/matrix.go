@@ -41,6 +41,7 @@ import (
 
 	"github.com/lowdim/lowdim/io/csvmat"
 	"github.com/lowdim/lowdim/io/npy"
+	"github.com/lowdim/lowdim/io/ranged"
 )
 
 // Options says how to read a file.
@@ -189,6 +190,16 @@ func formatOf(p string, opts Options) (format, delim string, err error) {
 
 // openErr formats a filesystem error as "open PATH: reason", with the path
 // as given rather than as the filesystem spelt it.
+// openRead opens p for reading: gs:// objects through package ranged, so
+// that readers seek and read at offsets instead of streaming from byte 0
+// (Beam's filesystem cannot), everything else through fsys.
+func openRead(ctx context.Context, fsys filesystem.Interface, p string) (io.ReadCloser, error) {
+	if ranged.Supported(p) {
+		return ranged.Open(ctx, p)
+	}
+	return fsys.OpenRead(ctx, p)
+}
+
 func openErr(p string, err error) error {
 	var pe *fs.PathError
 	if errors.As(err, &pe) {
@@ -220,7 +231,7 @@ type npySource struct {
 }
 
 func openNpy(ctx context.Context, fsys filesystem.Interface, p string, size int64, drop []string) (Source, error) {
-	rc, err := fsys.OpenRead(ctx, p)
+	rc, err := openRead(ctx, fsys, p)
 	if err != nil {
 		return nil, openErr(p, err)
 	}
@@ -301,7 +312,7 @@ func (s *npySource) ReadRowsInto(ctx context.Context, start, end int, dst []floa
 		return nil, fmt.Errorf("open %s: %v", s.path, firstLine(err))
 	}
 	defer fsys.Close()
-	rc, err := fsys.OpenRead(ctx, s.path)
+	rc, err := openRead(ctx, fsys, s.path)
 	if err != nil {
 		return nil, openErr(s.path, err)
 	}
@@ -404,7 +415,7 @@ func openCSV(ctx context.Context, fsys filesystem.Interface, p string, size int6
 	} else {
 		key.size = -1 // cannot tell an unchanged file: never cache
 	}
-	rc, err := fsys.OpenRead(ctx, p)
+	rc, err := openRead(ctx, fsys, p)
 	if err != nil {
 		return nil, openErr(p, err)
 	}
@@ -480,7 +491,7 @@ func (s *csvSource) ReadRowsInto(ctx context.Context, start, end int, dst []floa
 		return nil, fmt.Errorf("open %s: %v", s.path, firstLine(err))
 	}
 	defer fsys.Close()
-	rc, err := fsys.OpenRead(ctx, s.path)
+	rc, err := openRead(ctx, fsys, s.path)
 	if err != nil {
 		return nil, openErr(s.path, err)
 	}
@@ -598,7 +609,7 @@ func OpenText(ctx context.Context, path string, opts Options) (TextSource, error
 	if err != nil {
 		return nil, openErr(path, err)
 	}
-	rc, err := fsys.OpenRead(ctx, path)
+	rc, err := openRead(ctx, fsys, path)
 	if err != nil {
 		return nil, openErr(path, err)
 	}
@@ -633,7 +644,7 @@ func (s *csvSource) ReadRowsAt(ctx context.Context, at TextPos, start, end int, 
 		return nil, fmt.Errorf("open %s: %v", s.path, firstLine(err))
 	}
 	defer fsys.Close()
-	rc, err := fsys.OpenRead(ctx, s.path)
+	rc, err := openRead(ctx, fsys, s.path)
 	if err != nil {
 		return nil, openErr(s.path, err)
 	}

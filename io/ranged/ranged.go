@@ -1,0 +1,138 @@
+// Package ranged opens gs:// objects for reading at offsets, which Beam's
+// filesystem interface cannot do: its OpenRead streams an object from byte
+// 0, so a shard in the middle of a large object would download (and, for
+// formats that need io.ReaderAt, hold) everything before its rows.
+//
+// A Reader seeks by opening an HTTP range read at the new offset, lazily on
+// the next Read, and serves ReadAt with one range read of exactly the bytes
+// asked for, so a worker fetches about the bytes of its own shard.
+package ranged
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync/atomic"
+
+	"cloud.google.com/go/storage"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/util/gcsx"
+)
+
+// Reader reads one object at any offset. It implements io.ReadSeekCloser
+// and io.ReaderAt; Read and Seek must not be called concurrently, ReadAt may.
+type Reader struct {
+	ctx    context.Context
+	client *storage.Client
+	obj    *storage.ObjectHandle
+	size   int64
+	pos    int64
+	stream *storage.Reader // open range read at pos, or nil
+}
+
+// fetched counts the object bytes all Readers of the process received.
+var fetched atomic.Int64
+
+// Fetched returns how many object bytes Readers have received in this
+// process, for tests and benchmarks that check a shard reads only its part.
+func Fetched() int64 { return fetched.Load() }
+
+// Supported reports whether Open can open path: a gs:// URL.
+func Supported(path string) bool { return strings.HasPrefix(path, "gs://") }
+
+// Open opens the gs:// object at path, with a client made as Beam's gcs
+// filesystem makes its own (application default credentials, or
+// unauthenticated access; STORAGE_EMULATOR_HOST is honoured). It reads the
+// object's attributes for its size.
+func Open(ctx context.Context, path string) (*Reader, error) {
+	bucket, object, err := gcsx.ParseObject(path)
+	if err != nil {
+		return nil, err
+	}
+	client, err := gcsx.NewClient(ctx, storage.ScopeReadOnly)
+	if err != nil {
+		if client, err = gcsx.NewUnauthenticatedClient(ctx); err != nil {
+			return nil, fmt.Errorf("gcs client: %v", err)
+		}
+	}
+	obj := client.Bucket(bucket).Object(object)
+	attrs, err := obj.Attrs(ctx)
+	if err != nil {
+		client.Close()
+		return nil, err
+	}
+	return &Reader{ctx: ctx, client: client, obj: obj, size: attrs.Size}, nil
+}
+
+// Size returns the object's size in bytes.
+func (r *Reader) Size() int64 { return r.size }
+
+// Read reads from the current offset, opening a range read from there to
+// the end of the object when none is open.
+func (r *Reader) Read(p []byte) (int, error) {
+	if r.pos >= r.size {
+		return 0, io.EOF
+	}
+	if r.stream == nil {
+		s, err := r.obj.NewRangeReader(r.ctx, r.pos, -1)
+		if err != nil {
+			return 0, err
+		}
+		r.stream = s
+	}
+	n, err := r.stream.Read(p)
+	r.pos += int64(n)
+	fetched.Add(int64(n))
+	if errors.Is(err, io.EOF) && r.pos < r.size {
+		err = io.ErrUnexpectedEOF
+	}
+	return n, err
+}
+
+// Seek moves the offset; the next Read opens a range read there.
+func (r *Reader) Seek(offset int64, whence int) (int64, error) {
+	switch whence {
+	case io.SeekCurrent:
+		offset += r.pos
+	case io.SeekEnd:
+		offset += r.size
+	}
+	if offset < 0 {
+		return r.pos, fmt.Errorf("ranged: seek to negative offset %d", offset)
+	}
+	if offset != r.pos && r.stream != nil {
+		r.stream.Close()
+		r.stream = nil
+	}
+	r.pos = offset
+	return offset, nil
+}
+
+// ReadAt reads len(p) bytes at off with one range read.
+func (r *Reader) ReadAt(p []byte, off int64) (int, error) {
+	if off >= r.size {
+		return 0, io.EOF
+	}
+	want := min(int64(len(p)), r.size-off)
+	s, err := r.obj.NewRangeReader(r.ctx, off, want)
+	if err != nil {
+		return 0, err
+	}
+	defer s.Close()
+	n, err := io.ReadFull(s, p[:want])
+	fetched.Add(int64(n))
+	if err == nil && want < int64(len(p)) {
+		err = io.EOF
+	}
+	return n, err
+}
+
+// Close closes the open range read and the client.
+func (r *Reader) Close() error {
+	if r.stream != nil {
+		r.stream.Close()
+		r.stream = nil
+	}
+	return r.client.Close()
+}
