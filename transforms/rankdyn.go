@@ -159,9 +159,9 @@ func included(name string, include, exclude []string) bool {
 }
 
 // ListTensorsFn lists the matrices of one checkpoint file, reading only its
-// header, and emits a TensorTask, keyed by its Name, for each tensor of rank
-// ≥ 2 and a float dtype (F64, F32, F16, BF16) whose name is included. Skipped tensors are
-// counted (rankdyn_skipped_rank, rankdyn_skipped_dtype,
+// header, and emits a TensorTask, keyed by its Name, for each tensor of
+// rank ≥ 2 and a float dtype (F64, F32, F16, BF16) whose name is included.
+// Skipped tensors are counted (rankdyn_skipped_rank, rankdyn_skipped_dtype,
 // rankdyn_skipped_name).
 type ListTensorsFn struct {
 	Include, Exclude []string

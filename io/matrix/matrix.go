@@ -188,8 +188,6 @@ func formatOf(p string, opts Options) (format, delim string, err error) {
 	return "csv", delim, nil
 }
 
-// openErr formats a filesystem error as "open PATH: reason", with the path
-// as given rather than as the filesystem spelt it.
 // openRead opens p for reading: gs:// objects through package ranged, so
 // that readers seek and read at offsets instead of streaming from byte 0
 // (Beam's filesystem cannot), everything else through fsys.
@@ -200,6 +198,8 @@ func openRead(ctx context.Context, fsys filesystem.Interface, p string) (io.Read
 	return fsys.OpenRead(ctx, p)
 }
 
+// openErr formats a filesystem error as "open PATH: reason", with the path
+// as given rather than as the filesystem spelt it.
 func openErr(p string, err error) error {
 	var pe *fs.PathError
 	if errors.As(err, &pe) {

@@ -13,7 +13,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"cloud.google.com/go/storage"
@@ -24,7 +26,6 @@ import (
 // and io.ReaderAt; Read and Seek must not be called concurrently, ReadAt may.
 type Reader struct {
 	ctx    context.Context
-	client *storage.Client
 	obj    *storage.ObjectHandle
 	size   int64
 	pos    int64
@@ -43,26 +44,53 @@ func Supported(path string) bool { return strings.HasPrefix(path, "gs://") }
 
 // Open opens the gs:// object at path, with a client made as Beam's gcs
 // filesystem makes its own (application default credentials, or
-// unauthenticated access; STORAGE_EMULATOR_HOST is honoured). It reads the
-// object's attributes for its size.
+// unauthenticated access; STORAGE_EMULATOR_HOST is honoured) and shared by
+// the process. It reads the object's attributes for its size.
 func Open(ctx context.Context, path string) (*Reader, error) {
 	bucket, object, err := gcsx.ParseObject(path)
 	if err != nil {
 		return nil, err
 	}
-	client, err := gcsx.NewClient(ctx, storage.ScopeReadOnly)
+	client, err := sharedClient(ctx)
 	if err != nil {
-		if client, err = gcsx.NewUnauthenticatedClient(ctx); err != nil {
-			return nil, fmt.Errorf("gcs client: %v", err)
-		}
+		return nil, err
 	}
 	obj := client.Bucket(bucket).Object(object)
 	attrs, err := obj.Attrs(ctx)
 	if err != nil {
-		client.Close()
 		return nil, err
 	}
-	return &Reader{ctx: ctx, client: client, obj: obj, size: attrs.Size}, nil
+	return &Reader{ctx: ctx, obj: obj, size: attrs.Size}, nil
+}
+
+// clients holds one client per process and emulator address
+// (STORAGE_EMULATOR_HOST, read when a client is made), so that a worker
+// reading many shards authenticates once.
+var clients struct {
+	sync.Mutex
+	byHost map[string]*storage.Client
+}
+
+func sharedClient(ctx context.Context) (*storage.Client, error) {
+	clients.Lock()
+	defer clients.Unlock()
+	host := os.Getenv("STORAGE_EMULATOR_HOST")
+	if c := clients.byHost[host]; c != nil {
+		return c, nil
+	}
+	// The client outlives ctx, which may be one bundle's.
+	bg := context.WithoutCancel(ctx)
+	c, err := gcsx.NewClient(bg, storage.ScopeReadOnly)
+	if err != nil {
+		if c, err = gcsx.NewUnauthenticatedClient(bg); err != nil {
+			return nil, fmt.Errorf("gcs client: %v", err)
+		}
+	}
+	if clients.byHost == nil {
+		clients.byHost = map[string]*storage.Client{}
+	}
+	clients.byHost[host] = c
+	return c, nil
 }
 
 // Size returns the object's size in bytes.
@@ -128,11 +156,11 @@ func (r *Reader) ReadAt(p []byte, off int64) (int, error) {
 	return n, err
 }
 
-// Close closes the open range read and the client.
+// Close closes the open range read.
 func (r *Reader) Close() error {
 	if r.stream != nil {
 		r.stream.Close()
 		r.stream = nil
 	}
-	return r.client.Close()
+	return nil
 }
