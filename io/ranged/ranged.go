@@ -4,8 +4,9 @@
 // formats that need io.ReaderAt, hold) everything before its rows.
 //
 // A Reader seeks by opening an HTTP range read at the new offset, lazily on
-// the next Read, and serves ReadAt with one range read of exactly the bytes
-// asked for, so a worker fetches about the bytes of its own shard.
+// the next Read, and serves ReadAt with range reads of the bytes asked for
+// (at least 1 MiB, kept as a read-ahead window for the next small reads),
+// so a worker fetches about the bytes of its own shard in few requests.
 package ranged
 
 import (
@@ -23,21 +24,32 @@ import (
 )
 
 // Reader reads one object at any offset. It implements io.ReadSeekCloser
-// and io.ReaderAt; Read and Seek must not be called concurrently, ReadAt may.
+// and io.ReaderAt; Read and Seek must not be called concurrently, ReadAt may
+// (concurrent small reads share one read-ahead window).
 type Reader struct {
 	ctx    context.Context
 	obj    *storage.ObjectHandle
 	size   int64
 	pos    int64
 	stream *storage.Reader // open range read at pos, or nil
+	// window is the last readAhead bytes ReadAt fetched, from off.
+	window struct {
+		sync.Mutex
+		off  int64
+		data []byte
+	}
 }
 
-// fetched counts the object bytes all Readers of the process received.
-var fetched atomic.Int64
+// fetched and requests count the object bytes all Readers of the process
+// received and the range reads they made.
+var fetched, requests atomic.Int64
 
 // Fetched returns how many object bytes Readers have received in this
 // process, for tests and benchmarks that check a shard reads only its part.
 func Fetched() int64 { return fetched.Load() }
+
+// Requests returns how many range reads Readers have made in this process.
+func Requests() int64 { return requests.Load() }
 
 // Supported reports whether Open can open path: a gs:// URL.
 func Supported(path string) bool { return strings.HasPrefix(path, "gs://") }
@@ -107,6 +119,7 @@ func (r *Reader) Read(p []byte) (int, error) {
 		if err != nil {
 			return 0, err
 		}
+		requests.Add(1)
 		r.stream = s
 	}
 	n, err := r.stream.Read(p)
@@ -137,22 +150,66 @@ func (r *Reader) Seek(offset int64, whence int) (int64, error) {
 	return offset, nil
 }
 
-// ReadAt reads len(p) bytes at off with one range read.
+// readAhead is the smallest range ReadAt fetches: readers such as
+// Parquet's read a column chunk in 4 KiB pieces, and one request per piece
+// would cost a round trip each.
+const readAhead = 1 << 20
+
+// ReadAt reads len(p) bytes at off. A read of at least readAhead bytes is
+// one range read of exactly those bytes; a smaller one is served from the
+// last window fetched, or fetches the readAhead bytes from off into it.
 func (r *Reader) ReadAt(p []byte, off int64) (int, error) {
+	if off < 0 {
+		return 0, fmt.Errorf("ranged: read at negative offset %d", off)
+	}
 	if off >= r.size {
 		return 0, io.EOF
 	}
 	want := min(int64(len(p)), r.size-off)
-	s, err := r.obj.NewRangeReader(r.ctx, off, want)
+	var n int
+	var err error
+	if want >= readAhead {
+		n, err = r.fetch(p[:want], off)
+	} else {
+		n, err = r.readWindow(p[:want], off)
+	}
+	if err == nil && want < int64(len(p)) {
+		err = io.EOF
+	}
+	return n, err
+}
+
+// readWindow copies p from the read-ahead window, fetching the window at
+// off when it does not hold all of p.
+func (r *Reader) readWindow(p []byte, off int64) (int, error) {
+	r.window.Lock()
+	defer r.window.Unlock()
+	w := &r.window
+	if off < w.off || off+int64(len(p)) > w.off+int64(len(w.data)) {
+		n := min(int64(readAhead), r.size-off)
+		if int64(cap(w.data)) < n {
+			w.data = make([]byte, n)
+		}
+		w.data = w.data[:n]
+		got, err := r.fetch(w.data, off)
+		w.off, w.data = off, w.data[:got]
+		if err != nil {
+			return copy(p, w.data), err
+		}
+	}
+	return copy(p, w.data[off-w.off:]), nil
+}
+
+// fetch fills p from off with one range read.
+func (r *Reader) fetch(p []byte, off int64) (int, error) {
+	s, err := r.obj.NewRangeReader(r.ctx, off, int64(len(p)))
 	if err != nil {
 		return 0, err
 	}
 	defer s.Close()
-	n, err := io.ReadFull(s, p[:want])
+	requests.Add(1)
+	n, err := io.ReadFull(s, p)
 	fetched.Add(int64(n))
-	if err == nil && want < int64(len(p)) {
-		err = io.EOF
-	}
 	return n, err
 }
 

@@ -1,0 +1,127 @@
+package ranged
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"sync"
+	"testing"
+
+	"github.com/fsouza/fake-gcs-server/fakestorage"
+)
+
+// object serves a 3 MiB + 123 byte random object at gs://b/o from an
+// in-process fake GCS and returns its bytes.
+func object(t *testing.T) []byte {
+	t.Helper()
+	data := make([]byte, 3<<20+123)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range data {
+		data[i] = byte(rng.Uint32())
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	server, err := fakestorage.NewServerWithOptions(fakestorage.Options{
+		Scheme: "http", Host: "127.0.0.1", Port: uint16(port), PublicHost: fmt.Sprintf("127.0.0.1:%d", port),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(server.Stop)
+	server.CreateBucket("b")
+	server.CreateObject(fakestorage.Object{ObjectAttrs: fakestorage.ObjectAttrs{BucketName: "b", Name: "o"}, Content: data})
+	t.Setenv("STORAGE_EMULATOR_HOST", fmt.Sprintf("127.0.0.1:%d", port))
+	return data
+}
+
+// TestReadAt: 4 KiB reads across the object (as Parquet's reader makes
+// them) cost one request per MiB; a large read is one request of its own
+// bytes; the last bytes come with io.EOF; concurrent reads agree.
+func TestReadAt(t *testing.T) {
+	data := object(t)
+	r, err := Open(context.Background(), "gs://b/o")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if r.Size() != int64(len(data)) {
+		t.Fatalf("size %d, want %d", r.Size(), len(data))
+	}
+	req := Requests()
+	buf := make([]byte, 4096)
+	for off := 0; off < len(data); off += len(buf) {
+		n, err := r.ReadAt(buf, int64(off))
+		if off+len(buf) <= len(data) && err != nil || off+len(buf) > len(data) && !errors.Is(err, io.EOF) {
+			t.Fatalf("ReadAt(%d): %d, %v", off, n, err)
+		}
+		if !bytes.Equal(buf[:n], data[off:min(off+len(buf), len(data))]) {
+			t.Fatalf("ReadAt(%d): bytes differ", off)
+		}
+	}
+	if got := Requests() - req; got != 4 {
+		t.Errorf("%d range reads for 4 KiB reads over 3 MiB, want 4", got)
+	}
+	req, fetchedBefore := Requests(), Fetched()
+	big := make([]byte, 2<<20)
+	if _, err := r.ReadAt(big, 1000); err != nil || !bytes.Equal(big, data[1000:1000+len(big)]) {
+		t.Fatalf("2 MiB ReadAt: %v", err)
+	}
+	if Requests()-req != 1 || Fetched()-fetchedBefore != int64(len(big)) {
+		t.Errorf("2 MiB ReadAt: %d requests, %d bytes", Requests()-req, Fetched()-fetchedBefore)
+	}
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(g), 9))
+			p := make([]byte, 777)
+			for range 50 {
+				off := rng.IntN(len(data) - len(p))
+				if _, err := r.ReadAt(p, int64(off)); err != nil || !bytes.Equal(p, data[off:off+len(p)]) {
+					t.Errorf("concurrent ReadAt(%d): %v", off, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// TestReadSeek: after a seek a Read streams from the new offset and fetches
+// only what is read from there.
+func TestReadSeek(t *testing.T) {
+	data := object(t)
+	r, err := Open(context.Background(), "gs://b/o")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	for _, off := range []int64{2<<20 + 5, 17, int64(len(data)) - 100} {
+		if _, err := r.Seek(off, io.SeekStart); err != nil {
+			t.Fatal(err)
+		}
+		before := Fetched()
+		p := make([]byte, 100)
+		if _, err := io.ReadFull(r, p); err != nil || !bytes.Equal(p, data[off:off+100]) {
+			t.Fatalf("read at %d: %v", off, err)
+		}
+		if got := Fetched() - before; got != 100 {
+			t.Errorf("read 100 bytes at %d, fetched %d", off, got)
+		}
+	}
+	if n, err := r.Read(make([]byte, 1)); n != 0 || err != io.EOF {
+		t.Errorf("read at the end: %d, %v", n, err)
+	}
+	if _, err := Open(context.Background(), "gs://b/missing"); err == nil {
+		t.Error("opened a missing object")
+	}
+}
