@@ -307,22 +307,18 @@ func (s *npySource) ReadRowsInto(ctx context.Context, start, end int, dst []floa
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("%s: %w", s.path, err)
 	}
-	fsys, err := filesystem.New(ctx, s.path)
+	f, err := openFile(ctx, s.path, false)
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %v", s.path, firstLine(err))
+		return nil, err
 	}
-	defer fsys.Close()
-	rc, err := openRead(ctx, fsys, s.path)
-	if err != nil {
-		return nil, openErr(s.path, err)
-	}
-	defer rc.Close()
+	defer f.Close()
+	rc := f.rc
 	n := s.h.Cols
 	data := resize(dst, (end-start)*n)
 	mapped := false
-	if f, ok := rc.(*os.File); ok && (!s.h.Fortran || n == 1) {
+	if osf, ok := rc.(*os.File); ok && (!s.h.Fortran || n == 1) {
 		rowBytes := int64(n) * int64(s.h.ItemSize)
-		mapped, err = withMapped(f, s.h.DataOffset+int64(start)*rowBytes, int64(end-start)*rowBytes, func(b []byte) error {
+		mapped, err = withMapped(osf, s.h.DataOffset+int64(start)*rowBytes, int64(end-start)*rowBytes, func(b []byte) error {
 			return npy.DecodeRows(s.h, b, data)
 		})
 		if err != nil {
@@ -486,16 +482,12 @@ func (s *csvSource) ReadRowsInto(ctx context.Context, start, end int, dst []floa
 	if at, ok := s.textPos(start); ok {
 		return s.ReadRowsAt(ctx, at, start, end, dst)
 	}
-	fsys, err := filesystem.New(ctx, s.path)
+	f, err := openFile(ctx, s.path, false)
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %v", s.path, firstLine(err))
+		return nil, err
 	}
-	defer fsys.Close()
-	rc, err := openRead(ctx, fsys, s.path)
-	if err != nil {
-		return nil, openErr(s.path, err)
-	}
-	defer rc.Close()
+	defer f.Close()
+	rc := f.rc
 	cr, err := csvmat.NewReader(rc, s.path, s.opts)
 	if err != nil {
 		return nil, err
@@ -639,16 +631,12 @@ func (s *csvSource) ReadRowsAt(ctx context.Context, at TextPos, start, end int, 
 	if at.Size != s.size {
 		return nil, fmt.Errorf("%s: file changed since it was opened: %d bytes, was %d", s.path, s.size, at.Size)
 	}
-	fsys, err := filesystem.New(ctx, s.path)
+	f, err := openFile(ctx, s.path, false)
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %v", s.path, firstLine(err))
+		return nil, err
 	}
-	defer fsys.Close()
-	rc, err := openRead(ctx, fsys, s.path)
-	if err != nil {
-		return nil, openErr(s.path, err)
-	}
-	defer rc.Close()
+	defer f.Close()
+	rc := f.rc
 	if sk, ok := rc.(io.Seeker); ok {
 		if _, err := sk.Seek(at.Offset, io.SeekStart); err != nil {
 			return nil, fmt.Errorf("%s: seeking to byte %d (line %d): %v", s.path, at.Offset, at.Line, err)
