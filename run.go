@@ -16,7 +16,6 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/x/beamx"
 
 	"github.com/lowdim/lowdim/experiments"
-	"github.com/lowdim/lowdim/io/blocks"
 	"github.com/lowdim/lowdim/io/tables"
 	"github.com/lowdim/lowdim/pipelines"
 )
@@ -119,18 +118,13 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		fmt.Fprintf(stderr, "lowdim: running %s study %q as run %s on %s\n", spec.Study, spec.Name, runID, runner)
 	}
 	started := time.Now().UTC()
-	stopProgress := make(chan struct{})
-	progressDone := make(chan struct{})
-	shards0, rows0 := blocks.Progress()
-	go func() {
-		defer close(progressDone)
-		if sh, ok := plan.(interface{ Shards() int }); ok && !*quietFlag {
-			showProgress(stderr, sh.Shards(), shards0, rows0, 2*time.Second, stopProgress)
-		}
-	}()
+	stopProgress := func() {}
+	if !*quietFlag {
+		total, unit := plan.Work()
+		stopProgress = startProgress(stderr, total, unit, 2*time.Second)
+	}
 	res, err := beamx.RunWithMetrics(ctx, p)
-	close(stopProgress)
-	<-progressDone
+	stopProgress()
 	if err != nil {
 		if aerr := tables.Abort(ctx, out, runID); aerr != nil {
 			fmt.Fprintf(stderr, "lowdim: cleaning up staged files: %v\n", aerr)

@@ -308,6 +308,16 @@ func (p *IntrinsicPlan) Build(s beam.Scope) { IntrinsicDim(s, *p) }
 // Tables implements Plan. A subspace sweep with checkpoints lists
 // CheckpointsFolder too, so that the launcher commits the checkpoints with
 // the tables.
+// Work implements Plan: the training runs of a subspace sweep, or the row
+// shards of the data estimators.
+func (p *IntrinsicPlan) Work() (int, string) {
+	if len(p.Tasks) > 0 {
+		return len(p.Tasks), "training runs"
+	}
+	return len(p.Ranges), "shards"
+}
+
+// Tables implements Plan.
 func (p *IntrinsicPlan) Tables() []string {
 	if p.Params.Method == "subspace" {
 		if p.Params.CheckpointEvery > 0 {

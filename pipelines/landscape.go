@@ -201,6 +201,11 @@ func PlanLandscape(ctx context.Context, spec *experiments.Spec, out, runID strin
 // Build implements Plan.
 func (p *LandscapePlan) Build(s beam.Scope) { Landscape(s, *p) }
 
+// Work implements Plan: every subsample of every cloud.
+func (p *LandscapePlan) Work() (int, string) {
+	return len(p.Clouds) * p.Params.Subsamples, "subsamples"
+}
+
 // Tables implements Plan.
 func (p *LandscapePlan) Tables() []string {
 	return []string{DiagramTable, LandscapeTable, LandscapeSummaryTable}

@@ -75,6 +75,9 @@ func PlanPhase(ctx context.Context, spec *experiments.Spec, out, runID string) (
 // Build implements Plan.
 func (p *PhasePlan) Build(s beam.Scope) { Phase(s, *p) }
 
+// Work implements Plan: one trial per cell and trial number.
+func (p *PhasePlan) Work() (int, string) { return len(p.Cells) * p.Params.Trials, "trials" }
+
 // Tables implements Plan.
 func (p *PhasePlan) Tables() []string {
 	return []string{PhaseTrialsTable, PhaseSummaryTable, PhaseBoundaryTable}

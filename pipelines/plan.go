@@ -21,6 +21,11 @@ type Plan interface {
 	Build(s beam.Scope)
 	// Tables names the tables the study writes.
 	Tables() []string
+	// Work is how many units of work the workers will finish (the units
+	// package internal/progress counts: shards, matrices, trials, training
+	// runs, subsamples) and what they are, for the launcher's progress line;
+	// 0 when unknown.
+	Work() (total int, unit string)
 }
 
 // NewPlan resolves spec for a run writing to out. Everything that can be
@@ -94,8 +99,8 @@ func MatrixOptions(in experiments.Input) matrix.Options {
 // Build implements Plan.
 func (p *SpectrumPlan) Build(s beam.Scope) { Spectrum(s, *p) }
 
-// Shards is the number of row shards, for progress reports.
-func (p *SpectrumPlan) Shards() int { return len(p.Ranges) }
+// Work implements Plan: the row shards.
+func (p *SpectrumPlan) Work() (int, string) { return len(p.Ranges), "shards" }
 
 // Tables implements Plan.
 func (p *SpectrumPlan) Tables() []string { return []string{SpectrumTable, SpectrumSummaryTable} }

@@ -46,6 +46,8 @@ type RankDynamicsPlan struct {
 	Seed        uint64
 	Params      experiments.RankDynamicsParams
 	Checkpoints []transforms.Checkpoint // sorted by step, then path
+	// MatricesPerStep is the number of matrices of the first step.
+	MatricesPerStep int
 }
 
 // PlanRankDynamics lists the checkpoint series of a rank_dynamics spec
@@ -82,7 +84,19 @@ func PlanRankDynamics(ctx context.Context, spec *experiments.Spec, out, runID st
 		return nil, fmt.Errorf("%s: no matrix to analyse at step %d (%s): skipped %d tensors of rank < 2, %d of a non-float dtype, %d by params.include/exclude",
 			spec.File, cks[0].Step, cks[0].Path, skipped["rank"], skipped["dtype"], skipped["name"])
 	}
-	return &RankDynamicsPlan{RunID: runID, Out: out, Seed: spec.Seed, Params: params, Checkpoints: cks}, nil
+	return &RankDynamicsPlan{RunID: runID, Out: out, Seed: spec.Seed, Params: params, Checkpoints: cks, MatricesPerStep: n}, nil
+}
+
+// Work implements Plan: the matrices of the first step times the number of
+// steps, an estimate when the files of later steps hold other tensors.
+func (p *RankDynamicsPlan) Work() (int, string) {
+	steps := 0
+	for i, ck := range p.Checkpoints {
+		if i == 0 || ck.Step != p.Checkpoints[i-1].Step {
+			steps++
+		}
+	}
+	return p.MatricesPerStep * steps, "matrices"
 }
 
 // Build implements Plan.

@@ -24,6 +24,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/lowdim/lowdim/internal/progress"
 	"github.com/lowdim/lowdim/io/blocks"
 	"github.com/lowdim/lowdim/io/matrix"
 	"github.com/lowdim/lowdim/io/safetensors"
@@ -366,6 +367,7 @@ func (f *SubspaceRunFn) ProcessElement(ctx context.Context, t SubspaceTask) (Sub
 	row.TrainLoss, row.ValLoss, row.ValAccuracy = res.TrainLoss, res.ValLoss, res.ValAccuracy
 	row.TrainSeconds = time.Since(start).Seconds()
 	beam.NewCounter("lowdim", "training_runs").Inc(ctx, 1)
+	progress.Add(1, 0)
 	return row, nil
 }
 

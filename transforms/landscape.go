@@ -21,6 +21,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 
+	"github.com/lowdim/lowdim/internal/progress"
 	"github.com/lowdim/lowdim/io/matrix"
 	"github.com/lowdim/lowdim/linalg/landscape"
 	"github.com/lowdim/lowdim/linalg/ph"
@@ -599,6 +600,7 @@ func (f *LandscapeFn) ProcessElement(ctx context.Context, t LandscapeTask, emitP
 	if err != nil {
 		return err
 	}
+	progress.Add(1, int64(c.N))
 	grid := landscape.Grid{Lo: f.Lo, Hi: f.Hi, Resolution: f.Resolution}
 	ts := grid.Points()
 	sample := t.Sample

@@ -11,6 +11,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 
+	"github.com/lowdim/lowdim/internal/progress"
 	"github.com/lowdim/lowdim/linalg/molrg"
 )
 
@@ -121,6 +122,7 @@ func (f *PhaseTrialFn) ProcessElement(t PhaseTask) PhaseTrialRow {
 		KSS:                 molrg.KSSOptions{Restarts: f.Restarts, MaxIters: f.MaxIters, Init: f.Init},
 	}
 	res := tr.Run(PhaseTrialSeed(f.Seed, c, f.Bases, t.Trial))
+	progress.Add(1, 0)
 	return PhaseTrialRow{
 		RunID: f.RunID, AmbientDim: c.AmbientDim, IntrinsicDim: c.IntrinsicDim, Components: c.Components,
 		SamplesPerComponent: c.SamplesPerComponent, Noise: c.Noise, Trial: t.Trial,

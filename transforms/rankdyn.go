@@ -18,6 +18,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/lowdim/lowdim/internal/progress"
 	"github.com/lowdim/lowdim/io/matrix"
 	"github.com/lowdim/lowdim/io/npy"
 	"github.com/lowdim/lowdim/linalg"
@@ -512,6 +513,7 @@ func (f *SeriesSpectrumFn) ProcessElement(ctx context.Context, s TensorSeries, e
 		if i > 0 || !s.Continues {
 			beam.NewCounter("lowdim", "rows_read").Inc(ctx, int64(m))
 			beam.NewCounter("lowdim", "shards").Inc(ctx, 1)
+			progress.Add(1, int64(m))
 			emitRow(row)
 		}
 		if i > 0 {

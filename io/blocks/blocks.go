@@ -7,11 +7,11 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"sync/atomic"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 
+	"github.com/lowdim/lowdim/internal/progress"
 	"github.com/lowdim/lowdim/io/internal/decode"
 	"github.com/lowdim/lowdim/io/matrix"
 )
@@ -106,8 +106,7 @@ func (f *readFn) ProcessElement(ctx context.Context, r Range, emit func(Block)) 
 	beam.NewCounter("lowdim", "rows_read").Inc(ctx, int64(b.RowsInput))
 	beam.NewCounter("lowdim", "bad_rows").Inc(ctx, int64(b.BadRows))
 	beam.NewCounter("lowdim", "shards").Inc(ctx, 1)
-	progress.shards.Add(1)
-	progress.rows.Add(int64(b.RowsInput))
+	progress.Add(1, int64(b.RowsInput))
 	emit(b)
 	return nil
 }
@@ -195,16 +194,4 @@ func keepFiniteRows(path string, r Range, cols int, data []float64, skip bool) (
 	b.Rows = kept
 	b.Data = data[:kept*cols]
 	return b, nil
-}
-
-// progress counts the shards and rows read by workers in this process: with
-// Prism and LOOPBACK workers (the local runs) that is every worker, so the
-// launcher can show progress; on remote workers it stays at zero.
-var progress struct {
-	shards, rows atomic.Int64
-}
-
-// Progress returns the shards and rows read so far by workers in this process.
-func Progress() (shards, rows int64) {
-	return progress.shards.Load(), progress.rows.Load()
 }
