@@ -3,10 +3,9 @@ package matrix
 import (
 	"fmt"
 	"os"
-	"runtime"
 	"runtime/debug"
-	"strings"
 	"syscall"
+	"unsafe"
 )
 
 // withMapped maps bytes [off, off+n) of the local file f read-only, calls
@@ -38,11 +37,15 @@ func withMapped(f *os.File, off, n int64, use func(b []byte) error) (mapped bool
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if r := recover(); r != nil {
-			re, ok := r.(runtime.Error)
-			if !ok || !strings.Contains(re.Error(), "fault") {
+			// A memory fault under SetPanicOnFault panics with a
+			// runtime.Error that has the faulting address; only a fault
+			// inside the mapping is the file's doing.
+			base := uintptr(unsafe.Pointer(unsafe.SliceData(mem)))
+			fault, ok := r.(interface{ Addr() uintptr })
+			if !ok || fault.Addr() < base || fault.Addr() >= base+uintptr(len(mem)) {
 				panic(r)
 			}
-			err = fmt.Errorf("bytes %d to %d: the file changed while it was read: %v", off, off+n, r)
+			mapped, err = true, fmt.Errorf("bytes %d to %d: the file changed while it was read (a fault reading its memory map)", off, off+n)
 		}
 	}()
 	return true, use(mem[off-start:])
