@@ -358,6 +358,7 @@ type csvSource struct {
 	layout csvmat.Layout
 	cols   int
 	size   int64      // file size when opened
+	mtime  int64      // modification time when opened, Unix ns; 0 unknown
 	rows   int        // -1 when unknown (OpenText)
 	index  *textIndex // nil when unknown (OpenText)
 }
@@ -422,6 +423,9 @@ func openCSV(ctx context.Context, fsys filesystem.Interface, p string, size int6
 	}
 	defer cr.Close()
 	s := &csvSource{path: p, opts: opts, layout: cr.Layout(), cols: cr.Cols(), size: size}
+	if !key.mtime.IsZero() {
+		s.mtime = key.mtime.UnixNano()
+	}
 	if v, ok := csvIndexes.Load(key); ok && key.size >= 0 {
 		s.index = v.(*textIndex)
 		s.rows = s.index.rows
@@ -534,19 +538,20 @@ func (s *csvSource) textPos(row int) (TextPos, bool) {
 		return TextPos{}, false
 	}
 	p := x.pos[row/x.stride]
-	return TextPos{Row: p.Row, Offset: p.Offset, Line: p.Line, Size: s.size}, true
+	return TextPos{Row: p.Row, Offset: p.Offset, Line: p.Line, Size: s.size, ModTime: s.mtime}, true
 }
 
 // TextPos is where a row of an uncompressed delimited text file starts: the
 // byte offset and 1-based number of the line after the previous row (so
 // comment and blank lines before the row may lie between), the row's 0-based
-// index and the size of the file it was taken from. The zero TextPos (Line
-// 0) is no position.
+// index, and the size and modification time (Unix ns; 0 unknown) of the
+// file it was taken from. The zero TextPos (Line 0) is no position.
 type TextPos struct {
-	Row    int
-	Offset int64
-	Line   int
-	Size   int64
+	Row     int
+	Offset  int64
+	Line    int
+	Size    int64
+	ModTime int64
 }
 
 // TextPosOf returns where a row at or before row starts in src, when src is
@@ -562,6 +567,28 @@ func TextPosOf(src Source, row int) (at TextPos, ok bool) {
 	return s.textPos(row)
 }
 
+// checkUnchanged returns an error when the file f of path p is not the one
+// at was taken from: another size, or another modification time where both
+// are known. Offsets into a changed file would parse the wrong rows.
+func checkUnchanged(ctx context.Context, f *file, p string, at TextPos) error {
+	if f.size != at.Size {
+		return fmt.Errorf("%s: file changed since its rows were indexed: %d bytes, was %d", p, f.size, at.Size)
+	}
+	lm, ok := f.fsys.(filesystem.LastModifiedGetter)
+	if at.ModTime == 0 || !ok {
+		return nil
+	}
+	t, err := lm.LastModified(ctx, p)
+	if err != nil {
+		return openErr(p, err)
+	}
+	if t.UnixNano() != at.ModTime {
+		return fmt.Errorf("%s: file changed since its rows were indexed: modified %s, was %s", p,
+			t.UTC().Format(time.RFC3339Nano), time.Unix(0, at.ModTime).UTC().Format(time.RFC3339Nano))
+	}
+	return nil
+}
+
 // TextSource reads the rows of an uncompressed delimited text file from
 // positions that Open found (TextPosOf), possibly in another process.
 type TextSource interface {
@@ -575,7 +602,8 @@ type TextSource interface {
 	// other filesystems (gs://, s3://, memfs: Beam's filesystem interface
 	// has no ranged read) read and discard those bytes without parsing
 	// them. Errors name the file and the line, counted from the start of
-	// the file; a file whose size differs from at.Size is an error.
+	// the file; a file whose size or modification time differs from at's
+	// is an error.
 	ReadRowsAt(ctx context.Context, at TextPos, start, end int, dst []float64) ([]float64, error)
 }
 
@@ -592,22 +620,13 @@ func OpenText(ctx context.Context, path string, opts Options) (TextSource, error
 	if format != "csv" {
 		return nil, fmt.Errorf("open %s: format %s is not delimited text", path, format)
 	}
-	fsys, err := filesystem.New(ctx, path)
+	f, err := openFile(ctx, path, false)
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %v", path, firstLine(err))
+		return nil, err
 	}
-	defer fsys.Close()
-	size, err := fsys.Size(ctx, path)
-	if err != nil {
-		return nil, openErr(path, err)
-	}
-	rc, err := openRead(ctx, fsys, path)
-	if err != nil {
-		return nil, openErr(path, err)
-	}
-	defer rc.Close()
+	defer f.Close()
 	copts := csvmat.Options{Delimiter: delim, DropColumns: opts.DropColumns}
-	cr, err := csvmat.NewReader(rc, path, copts)
+	cr, err := csvmat.NewReader(f.rc, path, copts)
 	if err != nil {
 		return nil, err
 	}
@@ -615,7 +634,7 @@ func OpenText(ctx context.Context, path string, opts Options) (TextSource, error
 	if cr.Compressed() {
 		return nil, fmt.Errorf("%s: gzipped text cannot be read from a byte offset; read it with Open", path)
 	}
-	return &csvSource{path: path, opts: copts, layout: cr.Layout(), cols: cr.Cols(), size: size, rows: -1}, nil
+	return &csvSource{path: path, opts: copts, layout: cr.Layout(), cols: cr.Cols(), size: f.size, rows: -1}, nil
 }
 
 // ReadRowsAt implements TextSource.
@@ -628,14 +647,17 @@ func (s *csvSource) ReadRowsAt(ctx context.Context, at TextPos, start, end int, 
 	if at.Line < 1 || at.Offset < 0 || at.Row < 0 || at.Row > start || start > end {
 		return nil, fmt.Errorf("%s: rows [%d, %d) cannot be read from row %d at line %d, byte %d", s.path, start, end, at.Row, at.Line, at.Offset)
 	}
-	if at.Size != s.size {
-		return nil, fmt.Errorf("%s: file changed since it was opened: %d bytes, was %d", s.path, s.size, at.Size)
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", s.path, err)
 	}
 	f, err := openFile(ctx, s.path, false)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
+	if err := checkUnchanged(ctx, f, s.path, at); err != nil {
+		return nil, err
+	}
 	rc := f.rc
 	if sk, ok := rc.(io.Seeker); ok {
 		if _, err := sk.Seek(at.Offset, io.SeekStart); err != nil {

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem/memfs"
 
@@ -136,6 +137,10 @@ func TestCSVShards(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	memSrc, err := Open(ctx, mem, dropLabel) // the launcher's index of that file
+	if err != nil {
+		t.Fatal(err)
+	}
 	var z bytes.Buffer
 	zw := gzip.NewWriter(&z)
 	zw.Write(f.text)
@@ -161,7 +166,7 @@ func TestCSVShards(t *testing.T) {
 			return text.ReadRowsAt(ctx, at, start, end, dst)
 		})
 		readShards(t, "memfs", rows, cols, shardRows, whole, func(start, end int, dst []float64) ([]float64, error) {
-			at, _ := TextPosOf(src, start)
+			at, _ := TextPosOf(memSrc, start)
 			return memText.ReadRowsAt(ctx, at, start, end, dst)
 		})
 		if shardRows >= 1000 {
@@ -183,7 +188,7 @@ func TestCSVShards(t *testing.T) {
 	}{
 		{TextPos{}, 0, 1, f.path + ": rows [0, 1) cannot be read from row 0 at line 0, byte 0"},
 		{at, 99, 101, f.path + ": rows [99, 101) cannot be read from row 100 at line " + strconv.Itoa(at.Line) + ", byte " + strconv.FormatInt(at.Offset, 10)},
-		{TextPos{Row: at.Row, Offset: at.Offset, Line: at.Line, Size: at.Size + 1}, 100, 101, fmt.Sprintf("%s: file changed since it was opened: %d bytes, was %d", f.path, at.Size, at.Size+1)},
+		{TextPos{Row: at.Row, Offset: at.Offset, Line: at.Line, Size: at.Size + 1}, 100, 101, fmt.Sprintf("%s: file changed since its rows were indexed: %d bytes, was %d", f.path, at.Size, at.Size+1)},
 	} {
 		if _, err := text.ReadRowsAt(ctx, c.at, c.start, c.end, nil); err == nil || err.Error() != c.want {
 			t.Errorf("ReadRowsAt(%+v, %d, %d):\n got %v\nwant %s", c.at, c.start, c.end, err, c.want)
@@ -207,7 +212,7 @@ func TestCSVShardsParseOnlyTheirRows(t *testing.T) {
 			bad[i] = 'x'
 		}
 	}
-	if err := os.WriteFile(f.path, bad, 0o644); err != nil {
+	if err := rewriteKeepingTime(f.path, bad); err != nil {
 		t.Fatal(err)
 	}
 	text, err := OpenText(ctx, f.path, dropLabel)
@@ -250,7 +255,7 @@ func TestCSVShardErrorLine(t *testing.T) {
 		i++
 	}
 	text[i] = '?'
-	if err := os.WriteFile(f.path, text, 0o644); err != nil {
+	if err := rewriteKeepingTime(f.path, text); err != nil {
 		t.Fatal(err)
 	}
 	wantErr := fmt.Sprintf("%s: line %d, column 1: parse \"?", f.path, f.line[bad])
@@ -333,4 +338,65 @@ func TestTextIndexAdd(t *testing.T) {
 			t.Fatalf("entry %d is row %d, want %d", i, p.Row, i*x.stride)
 		}
 	}
+}
+
+// TestCSVChangedAfterIndexing: a file rewritten after Open indexed it is an
+// error when a shard reads it by offset, whether its size changed or only
+// its modification time (same size, other values), never the wrong rows.
+func TestCSVChangedAfterIndexing(t *testing.T) {
+	ctx := context.Background()
+	p := filepath.Join(t.TempDir(), "m.csv")
+	write := func(text string, mtime time.Time) {
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(p, mtime, mtime); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	write("1,2\n3,4\n5,6\n7,8\n", t0)
+	src, err := Open(ctx, p, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	at, ok := TextPosOf(src, 2)
+	if !ok {
+		t.Fatal("no position for row 2")
+	}
+	for _, tc := range []struct {
+		text  string
+		mtime time.Time
+		want  string
+	}{
+		{"10,20\n30,40\n50,60\n70,80\n", t0.Add(time.Second), "bytes, was 16"},
+		{"9,2\n3,4\n5,6\n7,8\n", t0.Add(time.Second), "modified 2026-01-02T03:04:06Z, was 2026-01-02T03:04:05Z"},
+	} {
+		write(tc.text, tc.mtime)
+		if got, err := src.ReadRows(ctx, 2, 4); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Open's source after a rewrite: %v, %v; want an error containing %q", got, err, tc.want)
+		}
+		ts, err := OpenText(ctx, p, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := ts.ReadRowsAt(ctx, at, 2, 4, nil); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("OpenText after a rewrite: %v, %v; want an error containing %q", got, err, tc.want)
+		}
+	}
+}
+
+// rewriteKeepingTime replaces the contents of the file at p with data of
+// the same size and restores its modification time, so that readers that
+// check a file is unchanged since indexing cannot tell: the tests that use
+// it show what a shard parses, not that a change is caught.
+func rewriteKeepingTime(p string, data []byte) error {
+	st, err := os.Stat(p)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		return err
+	}
+	return os.Chtimes(p, st.ModTime(), st.ModTime())
 }
