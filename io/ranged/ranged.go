@@ -72,7 +72,9 @@ func Open(ctx context.Context, path string) (*Reader, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Reader{ctx: ctx, obj: obj, size: attrs.Size}, nil
+	// Pin the generation: every range read is of the object that was
+	// sized, and one replaced meanwhile fails instead of mixing versions.
+	return &Reader{ctx: ctx, obj: obj.Generation(attrs.Generation), size: attrs.Size}, nil
 }
 
 // clients holds one client per process and emulator address
@@ -122,7 +124,7 @@ func (r *Reader) Read(p []byte) (int, error) {
 		requests.Add(1)
 		r.stream = s
 	}
-	n, err := r.stream.Read(p)
+	n, err := r.stream.Read(p[:min(int64(len(p)), r.size-r.pos)])
 	r.pos += int64(n)
 	fetched.Add(int64(n))
 	if errors.Is(err, io.EOF) && r.pos < r.size {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net"
+	"os"
 	"sync"
 	"testing"
 
@@ -123,5 +124,33 @@ func TestReadSeek(t *testing.T) {
 	}
 	if _, err := Open(context.Background(), "gs://b/missing"); err == nil {
 		t.Error("opened a missing object")
+	}
+}
+
+// TestReplacedObject: a Reader reads the version of the object it opened;
+// once that version is replaced, reads fail rather than mixing versions.
+func TestReplacedObject(t *testing.T) {
+	data := object(t)
+	r, err := Open(context.Background(), "gs://b/o")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	p := make([]byte, 100)
+	if _, err := r.ReadAt(p, 0); err != nil || !bytes.Equal(p, data[:100]) {
+		t.Fatalf("first read: %v", err)
+	}
+	host := os.Getenv("STORAGE_EMULATOR_HOST")
+	c, err := sharedClient(context.Background())
+	if err != nil || host == "" {
+		t.Fatal(err)
+	}
+	w := c.Bucket("b").Object("o").NewWriter(context.Background())
+	w.Write(bytes.Repeat([]byte{7}, len(data))) // same size, other bytes
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := r.ReadAt(p, 2<<20); err == nil {
+		t.Errorf("read %d bytes of a replaced object without an error (%v)", n, p[:4])
 	}
 }
