@@ -1,11 +1,13 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
 	"math"
 	"slices"
+	"strings"
 
 	"github.com/lowdim/lowdim/io/tables"
 	"github.com/lowdim/lowdim/pipelines"
@@ -44,7 +46,7 @@ func printRankDynamicsSummary(ctx context.Context, w io.Writer, out, runID strin
 	fmt.Fprintf(w, "  %-32s %-13s %-17s %-17s %-11s %s\n", "tensor", "shape", "stable rank", "RankMe", "energy r90", "mean drift")
 	for _, n := range names {
 		rs := byTensor[n]
-		slices.SortFunc(rs, func(a, b transforms.RankDynamicsRow) int { return int(a.Step - b.Step) })
+		slices.SortFunc(rs, byStep)
 		a, b := rs[0], rs[len(rs)-1]
 		drift := "–"
 		if as := angle[n]; len(as) > 0 {
@@ -62,12 +64,14 @@ func printRankDynamicsSummary(ctx context.Context, w io.Writer, out, runID strin
 	return nil
 }
 
+func byStep(a, b transforms.RankDynamicsRow) int { return cmp.Compare(a.Step, b.Step) }
+
 func minStep(rows []transforms.RankDynamicsRow) int64 {
-	return slices.MinFunc(rows, func(a, b transforms.RankDynamicsRow) int { return int(a.Step - b.Step) }).Step
+	return slices.MinFunc(rows, byStep).Step
 }
 
 func maxStep(rows []transforms.RankDynamicsRow) int64 {
-	return slices.MaxFunc(rows, func(a, b transforms.RankDynamicsRow) int { return int(a.Step - b.Step) }).Step
+	return slices.MaxFunc(rows, byStep).Step
 }
 
 // printIntrinsicSummary prints d_int90 per model and projection and the
@@ -81,6 +85,12 @@ func printIntrinsicSummary(ctx context.Context, w io.Writer, out, runID string) 
 	if err != nil {
 		return err
 	}
+	slices.SortFunc(ids, func(a, b transforms.IntrinsicDimRow) int {
+		return cmp.Or(strings.Compare(a.Dataset, b.Dataset), strings.Compare(a.Model, b.Model), strings.Compare(a.Projection, b.Projection))
+	})
+	slices.SortFunc(ds, func(a, b transforms.DataIDRow) int {
+		return cmp.Or(strings.Compare(a.Dataset, b.Dataset), strings.Compare(a.Method, b.Method), cmp.Compare(deref(a.K), deref(b.K)))
+	})
 	fmt.Fprintln(w)
 	for _, r := range ids {
 		dint := "not reached by any swept d"
@@ -109,4 +119,11 @@ func printIntrinsicSummary(ctx context.Context, w io.Writer, out, runID string) 
 	}
 	fmt.Fprintln(w)
 	return nil
+}
+
+func deref(p *int64) int64 {
+	if p == nil {
+		return 0
+	}
+	return *p
 }

@@ -305,9 +305,6 @@ func planDataID(ctx context.Context, spec *experiments.Spec, plan *IntrinsicPlan
 // Build implements Plan.
 func (p *IntrinsicPlan) Build(s beam.Scope) { IntrinsicDim(s, *p) }
 
-// Tables implements Plan. A subspace sweep with checkpoints lists
-// CheckpointsFolder too, so that the launcher commits the checkpoints with
-// the tables.
 // Work implements Plan: the training runs of a subspace sweep, or the row
 // shards of the data estimators.
 func (p *IntrinsicPlan) Work() (int, string) {
@@ -317,7 +314,9 @@ func (p *IntrinsicPlan) Work() (int, string) {
 	return len(p.Ranges), "shards"
 }
 
-// Tables implements Plan.
+// Tables implements Plan. A subspace sweep with checkpoints lists
+// CheckpointsFolder too, so that the launcher commits the checkpoints with
+// the tables.
 func (p *IntrinsicPlan) Tables() []string {
 	if p.Params.Method == "subspace" {
 		if p.Params.CheckpointEvery > 0 {
@@ -327,9 +326,6 @@ func (p *IntrinsicPlan) Tables() []string {
 	}
 	return []string{DataIntrinsicDimTable}
 }
-
-// Shards is the number of row shards of a data-estimator run (progress).
-func (p *IntrinsicPlan) Shards() int { return len(p.Ranges) }
 
 // IntrinsicDim builds the intrinsic_dim pipeline. Method subspace: every
 // task is one Beam element (Reshuffle spreads them over workers), the runs

@@ -620,3 +620,27 @@ func optString(p *float64) string {
 	}
 	return fmt.Sprint(*p)
 }
+
+// TestRankDynamicsNonFiniteWeight: a NaN in a weight matrix fails the run
+// with the file, tensor, step, row and column.
+func TestRankDynamicsNonFiniteWeight(t *testing.T) {
+	dir := t.TempDir()
+	a := mat.NewDense(4, 5, nil)
+	for i := range 4 {
+		a.Set(i, i, float64(i+1))
+	}
+	a.Set(2, 3, math.NaN())
+	p := filepath.Join(dir, "step-10.safetensors")
+	writeCheckpoint(t, p, f64("w", a))
+	spec := parseSpec(t, fmt.Sprintf("study: rank_dynamics\nname: t\nseed: 3\ninput:\n  path: %s\nparams:\n  k: 2\n", dir))
+	plan, err := NewPlan(context.Background(), spec, t.TempDir(), "r1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pipe, s := beam.NewPipelineWithRoot()
+	plan.Build(s)
+	err = ptest.Run(pipe)
+	if want := p + `: tensor "w" (step 10): row 2, column 3 is NaN`; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("run error %v, want one containing %q", err, want)
+	}
+}

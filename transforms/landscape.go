@@ -600,7 +600,11 @@ func (f *LandscapeFn) ProcessElement(ctx context.Context, t LandscapeTask, emitP
 	if err != nil {
 		return err
 	}
-	progress.Add(1, int64(c.N))
+	if t.Sample == 0 {
+		progress.Add(1, int64(c.N))
+	} else {
+		progress.Add(1, 0) // the cloud's rows were counted at its first sample
+	}
 	grid := landscape.Grid{Lo: f.Lo, Hi: f.Hi, Resolution: f.Resolution}
 	ts := grid.Points()
 	sample := t.Sample

@@ -19,6 +19,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/lowdim/lowdim/internal/progress"
+	"github.com/lowdim/lowdim/io/blocks"
 	"github.com/lowdim/lowdim/io/matrix"
 	"github.com/lowdim/lowdim/io/npy"
 	"github.com/lowdim/lowdim/linalg"
@@ -487,6 +488,8 @@ type SeriesSpectrumFn struct {
 	// Representations are path.Match patterns of tensor names whose rows
 	// also get the TwoNN intrinsic dimension.
 	Representations []string
+
+	buf []float64 // the matrix being analysed, reused from step to step
 }
 
 func (f *SeriesSpectrumFn) ProcessElement(ctx context.Context, s TensorSeries, emitRow func(RankDynamicsRow), emitDrift func(RankDriftRow)) error {
@@ -497,14 +500,13 @@ func (f *SeriesSpectrumFn) ProcessElement(ctx context.Context, s TensorSeries, e
 			return err
 		}
 		m, n := src.Rows(), src.Cols()
-		data, err := src.ReadRows(ctx, 0, m)
+		data, err := src.ReadRowsInto(ctx, 0, m, f.buf)
 		if err != nil {
 			return err
 		}
-		for j, x := range data {
-			if math.IsNaN(x) || math.IsInf(x, 0) {
-				return fmt.Errorf("%s: tensor %q (step %d): element %d is %v; the spectrum needs finite weights", t.Path, t.Name, t.Step, j, x)
-			}
+		f.buf = data
+		if j := blocks.FirstNonFinite(data); j >= 0 {
+			return fmt.Errorf("%s: tensor %q (step %d): row %d, column %d is %v; the spectrum needs finite weights", t.Path, t.Name, t.Step, j/n, j%n, data[j])
 		}
 		row, sub, err := f.Analyze(t, src.DType(), mat.NewDense(m, n, data))
 		if err != nil {

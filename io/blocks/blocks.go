@@ -43,7 +43,7 @@ type Block struct {
 	Start     int // row index of the shard's first row in the source
 	Rows      int // rows kept
 	Cols      int
-	Data      []float64
+	Data      []float64 // Rows × Cols row-major; valid until the reader's next Block
 	BadRows   int
 	RowsInput int // rows read from the source, kept or not
 }
@@ -80,7 +80,10 @@ type Config struct {
 	SkipBadRows bool
 }
 
-// Read reads the given row ranges of the source as Blocks.
+// Read reads the given row ranges of the source as Blocks. Workers decode
+// every Block into one reused buffer (ShardReader), so a consumer must be
+// done with a Block's Data when its ProcessElement returns, and copy what
+// it keeps.
 func Read(s beam.Scope, cfg Config, ranges []Range) beam.PCollection {
 	s = s.Scope("blocks.Read")
 	imp := beam.CreateList(s, ranges)
@@ -159,6 +162,20 @@ func (sr *ShardReader) Read(ctx context.Context, r Range) (Block, error) {
 		sr.buf = data
 	}
 	return keepFiniteRows(sr.Config.Path, r, cols, data, sr.Config.SkipBadRows)
+}
+
+// FirstNonFinite returns the index of the first NaN or ±Inf in data, or -1
+// when every value is finite (one vectorised pass in the common case).
+func FirstNonFinite(data []float64) int {
+	if decode.AllFinite(data) {
+		return -1
+	}
+	for i, v := range data {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return i
+		}
+	}
+	return -1
 }
 
 // keepFiniteRows checks every value; a row with NaN or ±Inf is dropped when

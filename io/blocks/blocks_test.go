@@ -84,3 +84,14 @@ func TestShardReaderBadRows(t *testing.T) {
 		t.Fatalf("skip: rows %d, bad %d, input %d, data equal %v", b.Rows, b.BadRows, b.RowsInput, slices.Equal(b.Data, keep))
 	}
 }
+
+func TestFirstNonFinite(t *testing.T) {
+	x := make([]float64, 100)
+	if i := FirstNonFinite(x); i != -1 {
+		t.Errorf("all finite: %d", i)
+	}
+	x[70], x[37] = math.Inf(-1), math.NaN()
+	if i := FirstNonFinite(x); i != 37 {
+		t.Errorf("first non-finite at %d, want 37", i)
+	}
+}
