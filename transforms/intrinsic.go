@@ -8,19 +8,13 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
-	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem"
-	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem/gcs" // checkpoints to gs://
-	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem/local"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 	"gonum.org/v1/gonum/mat"
 
@@ -28,6 +22,7 @@ import (
 	"github.com/lowdim/lowdim/io/blocks"
 	"github.com/lowdim/lowdim/io/matrix"
 	"github.com/lowdim/lowdim/io/safetensors"
+	"github.com/lowdim/lowdim/io/tables"
 	"github.com/lowdim/lowdim/linalg/idest"
 	"github.com/lowdim/lowdim/linalg/nn"
 )
@@ -338,7 +333,7 @@ func (f *SubspaceRunFn) ProcessElement(ctx context.Context, t SubspaceTask) (Sub
 		if f.CheckpointDir == "" {
 			return row, fmt.Errorf("checkpoint every %d steps: no checkpoint folder", f.CheckpointEvery)
 		}
-		dir := joinPath(f.CheckpointDir, CheckpointFolder(t))
+		dir := tables.Join(f.CheckpointDir, CheckpointFolder(t))
 		meta := map[string]string{
 			"format": "lowdim", "run_id": f.RunID, "dataset": f.Dataset, "model": m.Name(),
 			"params_total": strconv.Itoa(D), "projection": row.Projection, "subspace_dim": strconv.FormatInt(row.SubspaceDim, 10),
@@ -353,7 +348,7 @@ func (f *SubspaceRunFn) ProcessElement(ctx context.Context, t SubspaceTask) (Sub
 			if err := EncodeCheckpoint(&buf, m, theta, meta); err != nil {
 				return err
 			}
-			if err := writeBytes(ctx, joinPath(dir, CheckpointName(step)), buf.Bytes()); err != nil {
+			if err := tables.WriteBytes(ctx, tables.Join(dir, CheckpointName(step)), buf.Bytes()); err != nil {
 				return err
 			}
 			beam.NewCounter("lowdim", "checkpoints_written").Inc(ctx, 1)
@@ -404,32 +399,6 @@ func EncodeCheckpoint(w io.Writer, m *nn.MLP, theta []float64, metadata map[stri
 		ms[i] = safetensors.Matrix{Name: t.Name, Rows: rows, Cols: cols, Data: t.Data, DType: "F32", Shape: t.Shape}
 	}
 	return safetensors.Write(w, metadata, ms...)
-}
-
-// joinPath joins a local path or a URL-style path such as gs://b/p.
-func joinPath(base, elem string) string {
-	if strings.Contains(base, "://") {
-		return strings.TrimRight(base, "/") + "/" + elem
-	}
-	return filepath.Join(base, elem)
-}
-
-// writeBytes writes data to the file name (local or gs://), replacing it.
-func writeBytes(ctx context.Context, name string, data []byte) error {
-	fsys, err := filesystem.New(ctx, name)
-	if err != nil {
-		return err
-	}
-	defer fsys.Close()
-	if !strings.Contains(name, "://") {
-		if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
-			return err
-		}
-	}
-	if err := filesystem.Write(ctx, fsys, name, data); err != nil {
-		return fmt.Errorf("write %s: %w", name, err)
-	}
-	return nil
 }
 
 // KeyRunByModel keys a run by its (dataset, model).

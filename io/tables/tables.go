@@ -88,6 +88,12 @@ func WriteFile(ctx context.Context, name string, rows []any) error {
 	if err := Encode(&buf, rows); err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
+	return WriteBytes(ctx, name, buf.Bytes())
+}
+
+// WriteBytes writes data to the file name (local, creating its folder, or
+// gs://), replacing it.
+func WriteBytes(ctx context.Context, name string, data []byte) error {
 	fs, err := filesystem.New(ctx, name)
 	if err != nil {
 		return err
@@ -98,7 +104,10 @@ func WriteFile(ctx context.Context, name string, rows []any) error {
 			return err
 		}
 	}
-	return filesystem.Write(ctx, fs, name, buf.Bytes())
+	if err := filesystem.Write(ctx, fs, name, data); err != nil {
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	return nil
 }
 
 // ReadFile decodes all rows of a Parquet file written by WriteFile into []T.
