@@ -16,6 +16,7 @@ import (
 	"github.com/lowdim/lowdim/io/idx"
 	"github.com/lowdim/lowdim/io/npz"
 	"github.com/lowdim/lowdim/io/parquetmat"
+	"github.com/lowdim/lowdim/io/ranged"
 	"github.com/lowdim/lowdim/io/safetensors"
 )
 
@@ -47,13 +48,16 @@ func openFile(ctx context.Context, p string, sniff bool) (*file, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %v", p, firstLine(err))
 	}
-	size, err := fsys.Size(ctx, p)
+	rc, err := openRead(ctx, fsys, p)
 	if err != nil {
 		fsys.Close()
 		return nil, openErr(p, err)
 	}
-	rc, err := openRead(ctx, fsys, p)
-	if err != nil {
+	var size int64
+	if r, ok := rc.(*ranged.Reader); ok {
+		size = r.Size() // one metadata request, not two
+	} else if size, err = fsys.Size(ctx, p); err != nil {
+		rc.Close()
 		fsys.Close()
 		return nil, openErr(p, err)
 	}
