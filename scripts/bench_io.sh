@@ -9,7 +9,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROWS=${ROWS:-1000000}
 RUNS=${RUNS:-3}
-WORK=${WORK:-$(mktemp -d /tmp/bench_io.XXXXXX)}
+if [ -z "${WORK:-}" ]; then # a scratch folder of our own (GBs of matrices): removed on exit
+	WORK=$(mktemp -d /tmp/bench_io.XXXXXX)
+	trap 'rm -rf "$WORK"' EXIT
+fi
 OUT=${OUT:-docs/BENCHMARKS.md}
 CGO_ENABLED=0 go build -o "$WORK/benchscaling" ./internal/cmd/benchscaling
 "$WORK/benchscaling" gen -rows "$ROWS" -cols 256 -out "$WORK/m.npy"

@@ -12,7 +12,10 @@
 #   STEPS=2 NSAMPLE=8 bash scripts/bench_rankdyn.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-WORK=${WORK:-$(mktemp -d /tmp/bench_rankdyn.XXXXXX)}
+if [ -z "${WORK:-}" ]; then # a scratch folder of our own (GBs of matrices): removed on exit
+	WORK=$(mktemp -d /tmp/bench_rankdyn.XXXXXX)
+	trap 'rm -rf "$WORK"' EXIT
+fi
 OUT=${OUT:-docs/BENCHMARKS.md}
 ROWS=${ROWS:-1024}
 COLS=${COLS:-4096}

@@ -16,7 +16,10 @@ QS=${QS:-"2 7"}
 RUNS=${RUNS:-5}
 K=20
 P=10
-WORK=${WORK:-$(mktemp -d /tmp/bench_rsvd.XXXXXX)}
+if [ -z "${WORK:-}" ]; then # a scratch folder of our own (GBs of matrices): removed on exit
+	WORK=$(mktemp -d /tmp/bench_rsvd.XXXXXX)
+	trap 'rm -rf "$WORK"' EXIT
+fi
 OUT=${OUT:-docs/BENCHMARKS.md}
 PY=/usr/bin/python3
 

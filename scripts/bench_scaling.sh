@@ -12,7 +12,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROWS=${ROWS:-"250000 500000 1000000 2000000"}
 RUNS=${RUNS:-3}
-WORK=${WORK:-$(mktemp -d /tmp/bench_scaling.XXXXXX)}
+if [ -z "${WORK:-}" ]; then # a scratch folder of our own (GBs of matrices): removed on exit
+	WORK=$(mktemp -d /tmp/bench_scaling.XXXXXX)
+	trap 'rm -rf "$WORK"' EXIT
+fi
 OUT=${OUT:-docs/SCALING.md}
 [ -x /usr/bin/time ] || { apt-get update -qq && apt-get install -y -qq time >/dev/null; }
 [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import numpy' 2>/dev/null || { apt-get update -qq && apt-get install -y -qq python3-numpy >/dev/null; }
