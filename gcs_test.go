@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/fsouza/fake-gcs-server/fakestorage"
+
+	"github.com/lowdim/lowdim/internal/fakegcs"
 )
 
 const testBucket = "lowdim-test"
@@ -18,20 +20,7 @@ const testBucket = "lowdim-test"
 // every GCS client here (and in child processes given os.Environ()) at it.
 func startFakeGCS(t *testing.T) *fakestorage.Server {
 	t.Helper()
-	port := freePort(t)
-	server, err := fakestorage.NewServerWithOptions(fakestorage.Options{
-		Scheme:     "http",
-		Host:       "127.0.0.1",
-		Port:       uint16(port),
-		PublicHost: fmt.Sprintf("127.0.0.1:%d", port), // media downloads go here
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(server.Stop)
-	server.CreateBucket(testBucket)
-	t.Setenv("STORAGE_EMULATOR_HOST", fmt.Sprintf("127.0.0.1:%d", port))
-	return server
+	return fakegcs.Start(t, testBucket)
 }
 
 func objectNames(t *testing.T, server *fakestorage.Server, prefix string) []string {

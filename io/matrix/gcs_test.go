@@ -2,44 +2,18 @@ package matrix
 
 import (
 	"context"
-	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"slices"
 	"testing"
 
 	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem/gcs"
-	"github.com/fsouza/fake-gcs-server/fakestorage"
 
+	"github.com/lowdim/lowdim/internal/fakegcs"
 	"github.com/lowdim/lowdim/io/npy"
 	"github.com/lowdim/lowdim/io/ranged"
 	"github.com/lowdim/lowdim/io/safetensors"
 )
-
-// startFakeGCS serves GCS's JSON API in this process and points GCS clients
-// at it; objects maps names in bucket "b" to their contents.
-func startFakeGCS(t *testing.T, objects map[string][]byte) {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	server, err := fakestorage.NewServerWithOptions(fakestorage.Options{
-		Scheme: "http", Host: "127.0.0.1", Port: uint16(port), PublicHost: fmt.Sprintf("127.0.0.1:%d", port),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(server.Stop)
-	server.CreateBucket("b")
-	for name, data := range objects {
-		server.CreateObject(fakestorage.Object{ObjectAttrs: fakestorage.ObjectAttrs{BucketName: "b", Name: name}, Content: data})
-	}
-	t.Setenv("STORAGE_EMULATOR_HOST", fmt.Sprintf("127.0.0.1:%d", port))
-}
 
 // TestShardFromGCSFetchesItsBytes: a shard near the end of a gs:// object
 // reads the same values as from local disk and fetches about its own bytes
@@ -82,7 +56,10 @@ func TestShardFromGCSFetchesItsBytes(t *testing.T) {
 		}
 		objects[filepath.Base(p)] = b
 	}
-	startFakeGCS(t, objects)
+	server := fakegcs.Start(t, "b")
+	for name, data := range objects {
+		fakegcs.Put(server, "b", name, data)
+	}
 
 	const start, end = 17000, 18000
 	for _, tc := range []struct {

@@ -2,8 +2,6 @@ package tables
 
 import (
 	"context"
-	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -11,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem"
-	"github.com/fsouza/fake-gcs-server/fakestorage"
+	"github.com/lowdim/lowdim/internal/fakegcs"
 )
 
 // stageNested stages a Parquet table "t" and a folder "checkpoints" of
@@ -129,21 +127,7 @@ func TestCommitNestedFilesLocal(t *testing.T) {
 // TestCommitNestedFilesGCS does the same on gs:// (a fake GCS server), where
 // Commit renames object by object.
 func TestCommitNestedFilesGCS(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	server, err := fakestorage.NewServerWithOptions(fakestorage.Options{
-		Scheme: "http", Host: "127.0.0.1", Port: uint16(port), PublicHost: fmt.Sprintf("127.0.0.1:%d", port),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer server.Stop()
-	server.CreateBucket("tables-test")
-	t.Setenv("STORAGE_EMULATOR_HOST", fmt.Sprintf("127.0.0.1:%d", port))
+	fakegcs.Start(t, "tables-test")
 	checkNestedCommit(t, context.Background(), "gs://tables-test/results")
 }
 
