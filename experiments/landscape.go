@@ -30,7 +30,7 @@ type LandscapeParams struct {
 	Subsamples int `yaml:"subsamples" comment:"samples per cloud"`
 	// SubsampleSize is the number of points of a sample; 0 (the default)
 	// takes the whole cloud, and then Subsamples must be 1. Sample s of
-	// cloud c is drawn with the seed DeriveSeed(DeriveSeed(seed,
+	// cloud c is drawn with the seed linalg.DeriveSeed(linalg.DeriveSeed(seed,
 	// FNV-1a(c)), s), whatever the number of clouds, samples or workers.
 	SubsampleSize int `yaml:"subsample_size" comment:"points per sample; 0 = the whole cloud"`
 	// Replace draws the points of a random sample with replacement (a

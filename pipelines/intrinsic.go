@@ -19,6 +19,7 @@ import (
 	"github.com/lowdim/lowdim/io/blocks"
 	"github.com/lowdim/lowdim/io/matrix"
 	"github.com/lowdim/lowdim/io/tables"
+	"github.com/lowdim/lowdim/linalg"
 	"github.com/lowdim/lowdim/transforms"
 )
 
@@ -232,7 +233,7 @@ func PlanIntrinsic(ctx context.Context, spec *experiments.Spec, out, runID strin
 		plan.Data.LabelColumn = lc
 	}
 	plan.Data.ValFraction, plan.Data.MaxTrain = params.ValFraction, params.MaxTrain
-	plan.Data.SplitSeed = transforms.DeriveSeed(spec.Seed, 0x5711)
+	plan.Data.SplitSeed = linalg.DeriveSeed(spec.Seed, 0x5711)
 	data, err := plan.Data.Load(ctx)
 	if err != nil {
 		return nil, err

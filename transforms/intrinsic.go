@@ -23,21 +23,22 @@ import (
 	"github.com/lowdim/lowdim/io/matrix"
 	"github.com/lowdim/lowdim/io/safetensors"
 	"github.com/lowdim/lowdim/io/tables"
+	"github.com/lowdim/lowdim/linalg"
 	"github.com/lowdim/lowdim/linalg/idest"
 	"github.com/lowdim/lowdim/linalg/nn"
 )
 
 func init() {
-	register.DoFn2x2[context.Context, SubspaceTask, SubspaceRunRow, error](&SubspaceRunFn{})
+	beam.RegisterDoFn(&SubspaceRunFn{})
 	register.Function1x2(KeyRunByModel)
-	register.DoFn3x0[string, func(*SubspaceRunRow) bool, func(IntrinsicDimRow)](&IntrinsicDimFn{})
+	beam.RegisterDoFn(&IntrinsicDimFn{})
 	register.Emitter1[IntrinsicDimRow]()
 	register.Iter1[SubspaceRunRow]()
-	register.DoFn4x1[context.Context, blocks.Block, func(DataIDRow), func(string, DataIDPartial), error](&DataIDShardFn{})
+	beam.RegisterDoFn(&DataIDShardFn{})
 	register.Emitter1[DataIDRow]()
 	register.Emitter2[string, DataIDPartial]()
-	register.Combiner1[DataIDPartial](&DataIDMergeFn{})
-	register.DoFn2x1[string, DataIDPartial, DataIDRow](&DataIDOverallFn{})
+	beam.RegisterDoFn(&DataIDMergeFn{})
+	beam.RegisterDoFn(&DataIDOverallFn{})
 	beam.RegisterType(typeOf[SubspaceTask]())
 	beam.RegisterType(typeOf[SubspaceRunRow]())
 	beam.RegisterType(typeOf[IntrinsicDimRow]())
@@ -267,8 +268,8 @@ func SubspaceSeeds(specSeed uint64, model, projection string, d, seed int64) (th
 		f.Write([]byte(s))
 		return f.Sum64()
 	}
-	base := DeriveSeed(DeriveSeed(specSeed, h("subspace/"+model)), uint64(seed))
-	return DeriveSeed(base, 1), DeriveSeed(base, 2), DeriveSeed(base, h(fmt.Sprintf("proj/%s/%d", projection, d)))
+	base := linalg.DeriveSeed(linalg.DeriveSeed(specSeed, h("subspace/"+model)), uint64(seed))
+	return linalg.DeriveSeed(base, 1), linalg.DeriveSeed(base, 2), linalg.DeriveSeed(base, h(fmt.Sprintf("proj/%s/%d", projection, d)))
 }
 
 // BuildModel returns the classifier of a task: logistic or mlp with the

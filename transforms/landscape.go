@@ -23,14 +23,15 @@ import (
 
 	"github.com/lowdim/lowdim/internal/progress"
 	"github.com/lowdim/lowdim/io/matrix"
+	"github.com/lowdim/lowdim/linalg"
 	"github.com/lowdim/lowdim/linalg/landscape"
 	"github.com/lowdim/lowdim/linalg/ph"
 )
 
 func init() {
-	register.DoFn5x1[context.Context, LandscapeTask, func(LandscapeDiagramRow), func(LandscapeRow), func(string, LandscapeStats), error](&LandscapeFn{})
-	register.Combiner3[LandscapeMeanAcc, LandscapeStats, LandscapeMeanAcc](&LandscapeMeanFn{})
-	register.DoFn4x1[string, LandscapeMeanAcc, func(LandscapeRow), func(LandscapeSummaryRow), error](&LandscapeMeanRowsFn{})
+	beam.RegisterDoFn(&LandscapeFn{})
+	beam.RegisterDoFn(&LandscapeMeanFn{})
+	beam.RegisterDoFn(&LandscapeMeanRowsFn{})
 	register.Emitter1[LandscapeDiagramRow]()
 	register.Emitter1[LandscapeRow]()
 	register.Emitter1[LandscapeSummaryRow]()
@@ -351,13 +352,13 @@ func readCSVColumn(ctx context.Context, path, delim, name string) ([]string, int
 }
 
 // LandscapeSeed is the seed of sample s of the cloud named cloud:
-// DeriveSeed(DeriveSeed(seed, FNV-1a-64(cloud)), s). It depends on the
+// linalg.DeriveSeed(linalg.DeriveSeed(seed, FNV-1a-64(cloud)), s). It depends on the
 // cloud's name, not its position in the input, so adding a cloud or a
 // sample does not change the others.
 func LandscapeSeed(seed uint64, cloud string, sample int64) uint64 {
 	h := fnv.New64a()
 	h.Write([]byte(cloud))
-	return DeriveSeed(DeriveSeed(seed, h.Sum64()), uint64(sample))
+	return linalg.DeriveSeed(linalg.DeriveSeed(seed, h.Sum64()), uint64(sample))
 }
 
 // Sampling says how a sample of a cloud is drawn.

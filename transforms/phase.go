@@ -12,16 +12,17 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 
 	"github.com/lowdim/lowdim/internal/progress"
+	"github.com/lowdim/lowdim/linalg"
 	"github.com/lowdim/lowdim/linalg/molrg"
 )
 
 func init() {
-	register.DoFn1x1[PhaseTask, PhaseTrialRow](&PhaseTrialFn{})
+	beam.RegisterDoFn(&PhaseTrialFn{})
 	register.Function1x2(KeyTrialByCell)
 	register.Function2x1(DropCellKey)
 	register.Function1x2(KeySummaryByCurve)
-	register.Combiner3[PhaseSummaryAcc, PhaseTrialRow, PhaseSummaryRow](&PhaseSummaryFn{})
-	register.DoFn3x0[string, func(*PhaseSummaryRow) bool, func(PhaseBoundaryRow)](&PhaseBoundaryFn{})
+	beam.RegisterDoFn(&PhaseSummaryFn{})
+	beam.RegisterDoFn(&PhaseBoundaryFn{})
 	register.Emitter1[PhaseBoundaryRow]()
 	register.Iter1[PhaseSummaryRow]()
 	beam.RegisterType(typeOf[PhaseCell]())
@@ -69,7 +70,7 @@ type PhaseTask struct {
 func PhaseTrialSeed(seed uint64, c PhaseCell, bases string, trial int64) uint64 {
 	h := fnv.New64a()
 	fmt.Fprintf(h, "molrg/n=%d/d=%d/K=%d/bases=%s", c.AmbientDim, c.IntrinsicDim, c.Components, bases)
-	return DeriveSeed(DeriveSeed(seed, h.Sum64()), uint64(trial))
+	return linalg.DeriveSeed(linalg.DeriveSeed(seed, h.Sum64()), uint64(trial))
 }
 
 // PhaseTrialRow is one row of the `phase_trials` table: one trial of one cell.

@@ -27,9 +27,9 @@ import (
 )
 
 func init() {
-	register.DoFn3x1[context.Context, Checkpoint, func(string, TensorTask), error](&ListTensorsFn{})
-	register.DoFn3x1[string, func(*TensorTask) bool, func(TensorSeries), error](&SplitSeriesFn{})
-	register.DoFn4x1[context.Context, TensorSeries, func(RankDynamicsRow), func(RankDriftRow), error](&SeriesSpectrumFn{})
+	beam.RegisterDoFn(&ListTensorsFn{})
+	beam.RegisterDoFn(&SplitSeriesFn{})
+	beam.RegisterDoFn(&SeriesSpectrumFn{})
 	register.Emitter2[string, TensorTask]()
 	register.Emitter1[TensorSeries]()
 	register.Emitter1[RankDynamicsRow]()
@@ -470,7 +470,7 @@ func SplitSeries(name string, tasks []TensorTask, n int) ([]TensorSeries, error)
 
 // SeriesSpectrumFn reads the matrix of a TensorSeries step by step,
 // computes its spectrum (ComputeMatrixSpectrum; the randomized SVD is seeded
-// with DeriveSeed(Seed, TensorStepKey(name, step)), so a step analysed in two
+// with linalg.DeriveSeed(Seed, TensorStepKey(name, step)), so a step analysed in two
 // series gives the same subspace twice), emits a rank_dynamics row per step
 // and a rank_drift row per pair of consecutive steps whose shapes agree
 // (pairs whose shapes differ, the matrix was resized, are counted as
@@ -561,7 +561,7 @@ func (f *SeriesSpectrumFn) Analyze(t TensorTask, dtype string, a *mat.Dense) (Ra
 	}
 	sp, err := ComputeMatrixSpectrum(a, MatrixSpectrumOptions{
 		K: f.K, ExactMaxDim: f.ExactMaxDim, Oversample: f.Oversample, PowerIters: f.PowerIters,
-		Seed: DeriveSeed(f.Seed, TensorStepKey(t.Name, t.Step)),
+		Seed: linalg.DeriveSeed(f.Seed, TensorStepKey(t.Name, t.Step)),
 	})
 	if err != nil {
 		return RankDynamicsRow{}, Subspace{}, err

@@ -16,9 +16,9 @@ import (
 )
 
 func init() {
-	register.DoFn2x2[context.Context, blocks.Block, linalg.RowSketch, error](&SketchBlockFn{})
-	register.Combiner3[linalg.RowSketch, linalg.RowSketch, linalg.RowSketch](&MergeSketchFn{})
-	register.DoFn3x1[linalg.RowSketch, func(SpectrumRow), func(SpectrumSummaryRow), error](&SpectrumMetricsFn{})
+	beam.RegisterDoFn(&SketchBlockFn{})
+	beam.RegisterDoFn(&MergeSketchFn{})
+	beam.RegisterDoFn(&SpectrumMetricsFn{})
 	register.Emitter1[SpectrumRow]()
 	register.Emitter1[SpectrumSummaryRow]()
 	beam.RegisterType(typeOf[linalg.RowSketch]())
@@ -46,7 +46,7 @@ func (f *SketchBlockFn) ProcessElement(ctx context.Context, b blocks.Block) (lin
 		return *sk, nil
 	}
 	k := min(f.K, b.Rows, b.Cols)
-	opts := linalg.RSVDOptions{K: k, Oversample: f.Oversample, PowerIters: f.PowerIters, Seed: DeriveSeed(f.Seed, uint64(b.Start))}
+	opts := linalg.RSVDOptions{K: k, Oversample: f.Oversample, PowerIters: f.PowerIters, Seed: linalg.DeriveSeed(f.Seed, uint64(b.Start))}
 	if err := sk.AddBlock(mat.NewDense(b.Rows, b.Cols, b.Data), opts); err != nil {
 		return linalg.RowSketch{}, fmt.Errorf("%s: rows %d–%d: %w", b.Path, b.Start, b.Start+b.RowsInput, err)
 	}

@@ -17,7 +17,7 @@ import (
 )
 
 func init() {
-	register.DoFn3x1[context.Context, Range, func(Block), error](&readFn{})
+	beam.RegisterDoFn(&readFn{})
 	register.Emitter1[Block]()
 	beam.RegisterType(reflectTypeOf[Range]())
 	beam.RegisterType(reflectTypeOf[Block]())

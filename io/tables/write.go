@@ -11,8 +11,8 @@ import (
 )
 
 func init() {
-	register.DoFn1x2[beam.T, int, beam.T](&keyByShardFn{})
-	register.DoFn3x1[context.Context, int, func(*beam.T) bool, error](&writePartFn{})
+	beam.RegisterDoFn(&keyByShardFn{})
+	beam.RegisterDoFn(&writePartFn{})
 	register.Iter1[beam.T]()
 }
 

@@ -21,6 +21,8 @@ import (
 	"math/rand/v2"
 
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/lowdim/lowdim/linalg"
 )
 
 // Kinds of bases, the values of Model.Bases.
@@ -59,18 +61,9 @@ func (m Model) Check() error {
 	return nil
 }
 
-// mix is the SplitMix64 finaliser of seed ⊕ f(key) (Steele et al. 2014),
-// the same mixing as transforms.DeriveSeed: nearby keys give unrelated seeds.
-func mix(seed, key uint64) uint64 {
-	z := seed ^ (key+0x9e3779b97f4a7c15)*0xbf58476d1ce4e5b9
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
-	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
-	return z ^ (z >> 31)
-}
-
 // stream returns the PCG generator of sub-stream key of seed.
 func stream(seed, key uint64) *rand.Rand {
-	return rand.New(rand.NewPCG(mix(seed, 2*key+1), mix(seed, 2*key+2)))
+	return rand.New(rand.NewPCG(linalg.DeriveSeed(seed, 2*key+1), linalg.DeriveSeed(seed, 2*key+2)))
 }
 
 // Stream keys of one trial seed: key 0 draws the bases, key 1+k the samples of

@@ -6,6 +6,8 @@ import (
 	"slices"
 
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/lowdim/lowdim/linalg"
 )
 
 // Trial is one draw of a MoLRG and its fit: the unit of work of the
@@ -66,7 +68,7 @@ func (t Trial) Run(seed uint64) TrialResult {
 		}
 	} else {
 		opts := t.KSS
-		opts.Seed = mix(seed, fitKey)
+		opts.Seed = linalg.DeriveSeed(seed, fitKey)
 		c := KSubspaces(x, t.Components, t.Dim, opts)
 		est, fitted = c.Bases, c.Labels
 		res.Objective, res.Restart, res.Iters = c.Objective, c.Restart, c.Iters

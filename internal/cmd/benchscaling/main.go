@@ -126,7 +126,7 @@ func loop(args []string) error {
 		}
 		data := b.Data
 		sk := linalg.NewRowSketch(cols, false, keep)
-		opts := linalg.RSVDOptions{K: min(*k, r.End-r.Start), PowerIters: -1, Seed: transforms.DeriveSeed(*seed, uint64(r.Start))}
+		opts := linalg.RSVDOptions{K: min(*k, r.End-r.Start), PowerIters: -1, Seed: linalg.DeriveSeed(*seed, uint64(r.Start))}
 		if err := sk.AddBlock(mat.NewDense(r.End-r.Start, cols, data), opts); err != nil {
 			return err
 		}
