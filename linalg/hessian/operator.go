@@ -114,6 +114,15 @@ func (c *CrossEntropy) MulVec(dst, v []float64) error {
 	if len(dst) != c.Dim() || len(v) != c.Dim() {
 		return fmt.Errorf("hessian: MulVec: len(dst) = %d, len(v) = %d, want %d", len(dst), len(v), c.Dim())
 	}
+	if len(c.products) == 1 {
+		for s, sh := range c.shards {
+			if _, err := c.products[0].SumHVP(c.sums[s], v, sh); err != nil {
+				return err
+			}
+		}
+		c.reduce(dst)
+		return nil
+	}
 	errs := make([]error, len(c.shards))
 	next := make(chan int, len(c.shards))
 	for s := range c.shards {
@@ -134,6 +143,12 @@ func (c *CrossEntropy) MulVec(dst, v []float64) error {
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
+	c.reduce(dst)
+	return nil
+}
+
+// reduce writes (1/N) Σ_s sums[s] into dst, adding in shard order.
+func (c *CrossEntropy) reduce(dst []float64) {
 	clear(dst)
 	for _, sum := range c.sums {
 		for i, x := range sum {
@@ -144,7 +159,6 @@ func (c *CrossEntropy) MulVec(dst, v []float64) error {
 	for i := range dst {
 		dst[i] *= inv
 	}
-	return nil
 }
 
 // Sym is a symmetric matrix as an Operator (for tests and for Hessians
