@@ -6,7 +6,17 @@
 // Everything is computed from a Summary: per label, the row count, the
 // column mean and the centred scatter matrix, which merge exactly across row
 // shards (Chan, Golub & LeVeque 1979). A Summary is the accumulator of a
-// combine; Geometry is computed once from the merged Summary.
+// combine; Geometry is computed once from the merged Summary:
+//
+//	CreateAccumulator  &Summary{NormalizeRows: normalize}
+//	AddInput           acc.AddRows(labels, block.Data, block.Cols)  (a block at a time)
+//	MergeAccumulators  acc.Merge(other)  (associative and commutative up to rounding)
+//	ExtractOutput      acc.Geometry(Options{Eps: eps, SubspaceRank: r})
+//
+// An accumulator holds k·(d + d(d+1)/2) float64 for k labels and d columns
+// (170 KB for 10 classes at d = 64, 25 MB at d = 784), independent of the
+// row count. The values Geometry returns do not depend on the sharding or
+// the merge order beyond rounding (1e-11 relative on the digits data).
 //
 // The package is a pure kernel: it never imports Beam.
 package classgeom
@@ -19,6 +29,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/lowdim/lowdim/linalg"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -96,7 +107,10 @@ func (s *Summary) checkDim(d int) error {
 // AddRows adds the rows of a row-major block with cols columns,
 // rows[i*cols : (i+1)*cols] labelled labels[i]. The rows of each label in the
 // block are summarised by two passes (block mean, then the scatter of the
-// rows centred on it) and merged into the label's summary by Merge's formula.
+// rows centred on it, by linalg.MulTransTallSkinny, which splits large blocks
+// across GOMAXPROCS goroutines with a result independent of their number)
+// and merged into the label's summary by Merge's formula. AddRows does not
+// modify rows.
 // AddRows returns an error, and changes nothing, when the block's shape does
 // not match, cols is outside 1..MaxColumns or differs from the summary's, or
 // a value is not finite.
@@ -172,14 +186,15 @@ func summarize(label string, block []float64, cols int) ClassSummary {
 			row[j] -= mean[j]
 		}
 	}
-	var scatter mat.SymDense
-	scatter.SymOuterK(1, mat.NewDense(n, cols, block).T())
-	return ClassSummary{Label: label, Count: n, Mean: mean, Scatter: pack(&scatter)}
+	var scatter mat.Dense
+	centred := mat.NewDense(n, cols, block)
+	linalg.MulTransTallSkinny(&scatter, centred, centred)
+	return ClassSummary{Label: label, Count: n, Mean: mean, Scatter: packUpper(&scatter)}
 }
 
-// pack returns the upper triangle of a packed by rows.
-func pack(a mat.Symmetric) []float64 {
-	d := a.SymmetricDim()
+// packUpper returns the upper triangle of the square a packed by rows.
+func packUpper(a mat.Matrix) []float64 {
+	d, _ := a.Dims()
 	out := make([]float64, 0, packedLen(d))
 	for i := range d {
 		for j := i; j < d; j++ {
