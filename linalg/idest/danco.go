@@ -7,7 +7,6 @@ import (
 	"runtime"
 	"sync"
 
-	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/lowdim/lowdim/linalg"
@@ -91,13 +90,13 @@ func DANCoPointStatistics(x mat.Matrix, k int) (DANCoPoints, error) {
 			for c := range v {
 				v[c] = y[c] - xi[c]
 			}
-			norm[a] = math.Sqrt(floats.Dot(v, v))
+			norm[a] = math.Sqrt(dancoDot(v, v))
 		}
 		var sumSin, sumCos float64
 		for a := 0; a < k; a++ {
 			va := vec[a*D : (a+1)*D]
 			for b := a + 1; b < k; b++ {
-				c := floats.Dot(va, vec[b*D:(b+1)*D]) / (norm[a] * norm[b])
+				c := dancoDot(va, vec[b*D:(b+1)*D]) / (norm[a] * norm[b])
 				theta := math.Acos(max(-1, min(1, c)))
 				sumSin += math.Sin(theta)
 				sumCos += math.Cos(theta)
@@ -110,6 +109,22 @@ func DANCoPointStatistics(x mat.Matrix, k int) (DANCoPoints, error) {
 		}
 	}
 	return p, nil
+}
+
+func dancoDot(a, b []float64) float64 {
+	var s float64
+	for i, v := range a {
+		s += v * b[i]
+	}
+	return s
+}
+
+func dancoSum(v []float64) float64 {
+	var s float64
+	for _, e := range v {
+		s += e
+	}
+	return s
 }
 
 // vonMisesInverseA approximates A⁻¹(η), A(τ) = I₁(τ)/I₀(τ), piecewise:
@@ -157,7 +172,7 @@ func (p DANCoPoints) Pool(maxDim int) (DANCoStatistics, error) {
 		return DANCoStatistics{}, err
 	}
 	n := float64(len(p.Nu))
-	s := DANCoStatistics{Dim: d, Nu: floats.Sum(p.Nu) / n, Tau: floats.Sum(p.Tau) / n, N: len(p.Nu)}
+	s := DANCoStatistics{Dim: d, Nu: dancoSum(p.Nu) / n, Tau: dancoSum(p.Tau) / n, N: len(p.Nu)}
 	if math.IsNaN(s.Nu) || math.IsNaN(s.Tau) {
 		return DANCoStatistics{}, fmt.Errorf("idest: DANCo angle statistics are NaN (ν̄ = %v, τ̄ = %v)", s.Nu, s.Tau)
 	}
