@@ -478,3 +478,36 @@ func TestErrors(t *testing.T) {
 		t.Errorf("exact method accepted D = %d > %d", big.NumParams(), MaxExactDim)
 	}
 }
+
+// TestPartials: the Beam-shaped path (one Product per shard, Partials added
+// in shard order, then Mean) gives CrossEntropy's product bit for bit.
+func TestPartials(t *testing.T) {
+	f := loadFixture(t)
+	shards := split(f.data, 7)
+	v := randVec(f.m.NumParams(), 12)
+	want := mulVec(t, mustCrossEntropy(t, f.m, f.theta, shards, AllLayers, 1), v)
+	p, err := NewProduct(f.m, f.theta, AllLayers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := Partial{Sum: make([]float64, p.Dim())}
+	for _, sh := range shards {
+		part := Partial{Sum: make([]float64, p.Dim())}
+		if part.Rows, err = p.SumHVP(part.Sum, v, sh); err != nil {
+			t.Fatal(err)
+		}
+		if err := total.Add(part); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := make([]float64, p.Dim())
+	if err := total.Mean(got); err != nil {
+		t.Fatal(err)
+	}
+	if total.Rows != f.data.Len() || !slices.Equal(got, want) {
+		t.Errorf("partials: %d rows, %.3g relative to CrossEntropy", total.Rows, relDiff(got, want))
+	}
+	if err := total.Add(Partial{Sum: make([]float64, 3)}); err == nil {
+		t.Errorf("adding a partial of another length accepted")
+	}
+}
