@@ -75,3 +75,29 @@ func TestESSReference(t *testing.T) {
 		t.Errorf("ESS a of a 3-D Gaussian = %v, want ≈ π/4", st)
 	}
 }
+
+// TestESSStatisticWide: on a wide neighbourhood (D = 130 > k = 40) the
+// statistic equals a pair-by-pair evaluation of its formula.
+func TestESSStatisticWide(t *testing.T) {
+	nb := uniformCube(40, 12, 130, 9)
+	v := centred(nb)
+	for _, ver := range []string{ESSA, ESSB} {
+		var num, den float64
+		for i := 0; i < 40; i++ {
+			for j := i + 1; j < 40; j++ {
+				a, b := v.RawRowView(i), v.RawRowView(j)
+				aa, bb, ab := mat.Dot(mat.NewVecDense(130, a), mat.NewVecDense(130, a)), mat.Dot(mat.NewVecDense(130, b), mat.NewVecDense(130, b)), mat.Dot(mat.NewVecDense(130, a), mat.NewVecDense(130, b))
+				den += math.Sqrt(aa * bb)
+				if ver == ESSA {
+					num += math.Sqrt(math.Abs(aa*bb - ab*ab))
+				} else {
+					num += math.Abs(ab)
+				}
+			}
+		}
+		got, err := ESSStatistic(nb, ver)
+		if err != nil || relErr(got, num/den) > 1e-12 {
+			t.Errorf("ESS %s = %v (%v), want %v", ver, got, err, num/den)
+		}
+	}
+}

@@ -370,27 +370,37 @@ func TestUniformCubeSanity(t *testing.T) {
 	band("FisherS", fs.Dimension, 4.0, 6.0)
 }
 
-// BenchmarkLocal20000 times the kNN index (k = 100) and per-point MLE
-// (k = 20) and ESS (k = 100) on 20,000 points of a 5-D cube in R^10.
+// BenchmarkLocal20000 times the kNN index (k = 100), per-point MLE
+// (k = 20) and ESS (k = 100) on 20,000 points of a 5-D cube in R^10, and,
+// with -bench Local20000/all, the other estimators on the same index.
 func BenchmarkLocal20000(b *testing.B) {
 	x := uniformCube(20000, 5, 10, 12)
-	for range b.N {
-		t0 := time.Now()
-		g, err := NewKNN(x, 100, 0)
-		if err != nil {
-			b.Fatal(err)
+	for _, all := range []bool{false, true} {
+		name := "mle+ess"
+		if all {
+			name = "all"
 		}
-		t1 := time.Now()
-		if _, err := LocalMLE(g, 20, KMinus1, 0); err != nil {
-			b.Fatal(err)
-		}
-		t2 := time.Now()
-		if _, err := LocalESS(g, 100, ESSA, 0); err != nil {
-			b.Fatal(err)
-		}
-		t3 := time.Now()
-		b.ReportMetric(t1.Sub(t0).Seconds(), "s/knn")
-		b.ReportMetric(t2.Sub(t1).Seconds(), "s/mle")
-		b.ReportMetric(t3.Sub(t2).Seconds(), "s/ess")
+		b.Run(name, func(b *testing.B) {
+			for range b.N {
+				timed := func(unit string, f func() error) {
+					t0 := time.Now()
+					if err := f(); err != nil {
+						b.Fatal(err)
+					}
+					b.ReportMetric(time.Since(t0).Seconds(), "s/"+unit)
+				}
+				var g *KNN
+				timed("knn", func() (err error) { g, err = NewKNN(x, 100, 0); return err })
+				timed("mle", func() error { _, err := LocalMLE(g, 20, KMinus1, 0); return err })
+				timed("ess", func() error { _, err := LocalESS(g, 100, ESSA, 0); return err })
+				if !all {
+					continue
+				}
+				timed("twonn", func() error { _, err := LocalTwoNN(g, 100, 0); return err })
+				timed("lpca", func() error { _, err := DefaultLPCA.Local(g, 100, 0); return err })
+				timed("corrint", func() error { _, err := CorrInt(g, 10, 20, 0); return err })
+				timed("fishers", func() error { _, err := DefaultFisherS().Estimate(x, 0); return err })
+			}
+		})
 	}
 }

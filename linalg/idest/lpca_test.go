@@ -3,6 +3,8 @@ package idest
 import (
 	"math"
 	"testing"
+
+	"gonum.org/v1/gonum/mat"
 )
 
 func TestLPCAGolden(t *testing.T) {
@@ -63,5 +65,31 @@ func TestPCARules(t *testing.T) {
 	}
 	if _, err := DefaultLPCA.Dimension([]float64{1}); err == nil {
 		t.Error("one eigenvalue accepted")
+	}
+}
+
+// TestCovarianceEigenvaluesWide: with fewer rows than columns the
+// eigenvalues come from VVᵀ; they equal the squared singular values of V
+// over n−1, both ways round.
+func TestCovarianceEigenvaluesWide(t *testing.T) {
+	for _, shape := range [][2]int{{30, 50}, {50, 30}} {
+		x := centred(uniformCube(shape[0], min(shape[0], shape[1]), shape[1], 4))
+		got, err := covarianceEigenvalues(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var svd mat.SVD
+		svd.Factorize(x, mat.SVDNone)
+		sv := svd.Values(nil)
+		want := min(shape[0]-1, shape[1])
+		if len(got) != want {
+			t.Fatalf("%v: %d eigenvalues, want %d", shape, len(got), want)
+		}
+		for i, v := range got {
+			w := sv[i] * sv[i] / float64(shape[0]-1)
+			if math.Abs(v-w) > 1e-12*sv[0]*sv[0] {
+				t.Errorf("%v: eigenvalue %d = %v, want %v", shape, i, v, w)
+			}
+		}
 	}
 }
