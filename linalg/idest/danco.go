@@ -36,22 +36,25 @@ const DefaultDANCoK = 10
 // ("danco" in ASCII).
 const dancoStream = 0x64616e636f
 
-// DANCoStatistics are the three statistics DANCo compares, over N points:
-// Dim, the MiND_MLk estimate d̂; Nu, the mean von Mises location ν̄; Tau, the
-// mean von Mises concentration τ̄.
+// DANCoStatistics are the three statistics DANCo compares: Dim, the MiND_MLk
+// estimate d̂; Nu, the mean von Mises location ν̄; Tau, the mean von Mises
+// concentration τ̄. N is the size of the sample whose neighbours they use,
+// which a calibration must match (the size of each shard when shards are
+// pooled), and Points the number of points pooled.
 type DANCoStatistics struct {
 	Dim, Nu, Tau float64
-	N            int
+	N, Points    int
 }
 
-// DANCoPoints holds DANCo's per-point statistics for neighbour count K:
-// Rho[i] = r₁/r_{K+1} (see MiNDRatios) and the von Mises fit (Nu[i], Tau[i])
-// to the angles between the vectors from point i to its K nearest
-// neighbours. Points of several shards (neighbours found within each shard)
-// merge by concatenation.
+// DANCoPoints holds DANCo's per-point statistics for neighbour count K,
+// neighbours found among SampleSize distinct rows: Rho[i] = r₁/r_{K+1} (see
+// MiNDRatios) and the von Mises fit (Nu[i], Tau[i]) to the angles between
+// the vectors from point i to its K nearest neighbours. The points of shards
+// of the same size (neighbours found within each shard) merge by
+// concatenation and are compared with the calibration of that size.
 type DANCoPoints struct {
-	K            int
-	Rho, Nu, Tau []float64
+	K, SampleSize int
+	Rho, Nu, Tau  []float64
 }
 
 // DANCoPointStatistics returns the per-point statistics of the distinct rows
@@ -77,7 +80,7 @@ func DANCoPointStatistics(x mat.Matrix, k int) (DANCoPoints, error) {
 	}
 	n, D := u.Dims()
 	dist, index := mindNeighbours(u, k+1)
-	p := DANCoPoints{K: k, Rho: make([]float64, n), Nu: make([]float64, n), Tau: make([]float64, n)}
+	p := DANCoPoints{K: k, SampleSize: n, Rho: make([]float64, n), Nu: make([]float64, n), Tau: make([]float64, n)}
 	vec := make([]float64, k*D)
 	norm := make([]float64, k)
 	pairs := float64(k * (k - 1) / 2)
@@ -142,14 +145,17 @@ func vonMisesInverseA(eta float64) float64 {
 	}
 }
 
-// Merge appends the points of o. It returns an error if the neighbour
-// counts differ.
+// Merge appends the points of o; merging into the zero value copies o. It
+// returns an error if the neighbour counts or sample sizes differ: a shard
+// of another size (such as a short last shard) needs its own calibration, so
+// estimate it alone or leave it out.
 func (p *DANCoPoints) Merge(o DANCoPoints) error {
-	if p.K == 0 && len(p.Rho) == 0 {
-		p.K = o.K
+	if p.K == 0 && p.SampleSize == 0 && len(p.Rho) == 0 {
+		p.K, p.SampleSize = o.K, o.SampleSize
 	}
-	if o.K != p.K {
-		return fmt.Errorf("idest: merging DANCo points of k = %d and k = %d", p.K, o.K)
+	if o.K != p.K || o.SampleSize != p.SampleSize {
+		return fmt.Errorf("idest: merging DANCo points of k = %d, sample size %d into k = %d, sample size %d",
+			o.K, o.SampleSize, p.K, p.SampleSize)
 	}
 	p.Rho = append(p.Rho, o.Rho...)
 	p.Nu = append(p.Nu, o.Nu...)
@@ -159,7 +165,8 @@ func (p *DANCoPoints) Merge(o DANCoPoints) error {
 
 // Pool returns the statistics of the points: Dim = MiNDMLk of the ratios
 // below 1 with maximal dimension maxDim, Nu and Tau the means of the
-// per-point values, N the number of points. It returns MiNDMLk's errors.
+// per-point values, N the sample size and Points the number of points. It
+// returns MiNDMLk's errors.
 func (p DANCoPoints) Pool(maxDim int) (DANCoStatistics, error) {
 	rhos := make([]float64, 0, len(p.Rho))
 	for _, rho := range p.Rho {
@@ -172,7 +179,7 @@ func (p DANCoPoints) Pool(maxDim int) (DANCoStatistics, error) {
 		return DANCoStatistics{}, err
 	}
 	n := float64(len(p.Nu))
-	s := DANCoStatistics{Dim: d, Nu: dancoSum(p.Nu) / n, Tau: dancoSum(p.Tau) / n, N: len(p.Nu)}
+	s := DANCoStatistics{Dim: d, Nu: dancoSum(p.Nu) / n, Tau: dancoSum(p.Tau) / n, N: p.SampleSize, Points: len(p.Nu)}
 	if math.IsNaN(s.Nu) || math.IsNaN(s.Tau) {
 		return DANCoStatistics{}, fmt.Errorf("idest: DANCo angle statistics are NaN (ν̄ = %v, τ̄ = %v)", s.Nu, s.Tau)
 	}
@@ -293,8 +300,8 @@ func dancoBallStatistics(n, k, d int, seed uint64) (DANCoStatistics, error) {
 // DANCoCache shares calibrations between estimates, computing the statistics
 // of each (N, K, Seed, d) once; a calibration for dimensions 1…D reuses those
 // of any smaller D. It is safe for concurrent use: concurrent requests for
-// the same statistics wait for one computation. The zero value is not
-// usable; a nil *DANCoCache computes without caching. Each cached dimension
+// the same statistics wait for one computation. The zero value is an empty
+// cache; a nil *DANCoCache computes without caching. Each cached dimension
 // holds a few words, so the cache grows by O(D) per distinct (N, K, Seed).
 type DANCoCache struct {
 	mu      sync.Mutex
@@ -326,6 +333,9 @@ func (c *DANCoCache) Calibration(key DANCoKey) (*DANCoCalibration, error) {
 	entries := make([]*dancoEntry, key.MaxDim)
 	if c != nil {
 		c.mu.Lock()
+		if c.entries == nil {
+			c.entries = make(map[dancoDimKey]*dancoEntry)
+		}
 		for d := 1; d <= key.MaxDim; d++ {
 			dk := dancoDimKey{key.N, key.K, d, key.Seed}
 			e := c.entries[dk]

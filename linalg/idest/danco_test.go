@@ -95,13 +95,15 @@ func TestDANCoMatchesNumPy(t *testing.T) {
 			if worst > tol {
 				t.Errorf("per-point ρ, ν, τ differ from NumPy by up to %.3g (relative)", worst)
 			}
+			pointWorst := worst
 			stats, err := p.Pool(c.MaxDim)
 			if err != nil {
 				t.Fatal(err)
 			}
 			want := c.Stats.statistics()
-			if e := max(dancoRelErr(stats.Dim, want.Dim), dancoRelErr(stats.Nu, want.Nu), dancoRelErr(stats.Tau, want.Tau)); e > tol || stats.N != want.N {
-				t.Errorf("data statistics %+v, NumPy %+v (difference %.3g)", stats, want, e)
+			statWorst := max(dancoRelErr(stats.Dim, want.Dim), dancoRelErr(stats.Nu, want.Nu), dancoRelErr(stats.Tau, want.Tau))
+			if statWorst > tol || stats.N != want.N {
+				t.Errorf("data statistics %+v, NumPy %+v (difference %.3g)", stats, want, statWorst)
 			}
 			// MiND_MLi on the same ratios, and skdim's L-BFGS-B maximiser to its tolerance.
 			mli, err := MiNDMLi(p.Rho, c.K, c.MaxDim)
@@ -130,8 +132,8 @@ func TestDANCoMatchesNumPy(t *testing.T) {
 			if est.Dim != c.Dim || est.KL != est.Divergences[c.Dim-1] {
 				t.Errorf("DANCo dimension %d (KL %v), NumPy %d", est.Dim, est.KL, c.Dim)
 			}
-			t.Logf("d̂ %.12f ν̄ %.12f τ̄ %.12f, DANCo %d (NumPy %d), worst divergence difference %.2g",
-				stats.Dim, stats.Nu, stats.Tau, est.Dim, c.Dim, worst)
+			t.Logf("d̂ %.12f ν̄ %.12f τ̄ %.12f, DANCo %d (NumPy %d); worst differences: per point %.2g, statistics %.2g, divergences %.2g",
+				stats.Dim, stats.Nu, stats.Tau, est.Dim, c.Dim, pointWorst, statWorst, worst)
 		})
 	}
 }
@@ -202,7 +204,7 @@ func TestDANCoRecoversDimension(t *testing.T) {
 
 func TestDANCoCacheIsSharedAndSeeded(t *testing.T) {
 	const n, k = 150, DefaultDANCoK
-	cache := NewDANCoCache()
+	var cache DANCoCache // the zero value is an empty cache
 	key := DANCoKey{N: n, K: k, MaxDim: 5, Seed: 11}
 	fresh, err := NewDANCoCalibration(key)
 	if err != nil {
@@ -273,16 +275,19 @@ func TestDANCoMergesShardPoints(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.N != 300 || math.Abs(s.Dim-4) > 0.6 {
-		t.Errorf("pooled statistics %+v: want 300 points and d̂ near 4", s)
+	if s.N != 150 || s.Points != 300 || math.Abs(s.Dim-4) > 0.6 {
+		t.Errorf("pooled statistics %+v: want sample size 150, 300 points and d̂ near 4", s)
 	}
 	sa, _ := a.Pool(7)
 	sb, _ := b.Pool(7)
 	if math.Abs(s.Nu-(sa.Nu+sb.Nu)/2) > 1e-12 || math.Abs(s.Tau-(sa.Tau+sb.Tau)/2) > 1e-12 {
 		t.Errorf("pooled ν̄, τ̄ = %v, %v are not the means of the shards' (%v, %v), (%v, %v)", s.Nu, s.Tau, sa.Nu, sa.Tau, sb.Nu, sb.Tau)
 	}
-	if err := pooled.Merge(DANCoPoints{K: 9}); err == nil {
+	if err := pooled.Merge(DANCoPoints{K: 9, SampleSize: 150}); err == nil {
 		t.Error("merging points of another k: no error")
+	}
+	if err := pooled.Merge(DANCoPoints{K: 8, SampleSize: 149}); err == nil {
+		t.Error("merging points of another sample size: no error")
 	}
 }
 
