@@ -121,7 +121,7 @@ func (s *Spec) filled() (*yaml.Node, error) {
 	appendPair(root, "input", in, "")
 
 	var params *yaml.Node
-	if newParams, ok := paramsRegistry[s.Study]; ok {
+	if newParams := paramsOf(s.Study); newParams != nil {
 		e := &errs{file: s.File}
 		dst := newParams()
 		s.decodeParams(dst, nil, e)

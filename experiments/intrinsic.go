@@ -171,7 +171,7 @@ func (p IntrinsicParams) Validate() error {
 }
 
 func init() {
-	RegisterParams("intrinsic_dim", func() any { p := DefaultIntrinsicParams(); return &p })
+	Register(Study{Name: "intrinsic_dim", Params: func() any { p := DefaultIntrinsicParams(); return &p }, ReadsInput: true})
 }
 
 // IntrinsicParams returns the base params of an intrinsic_dim spec,
@@ -189,8 +189,8 @@ func (s *Spec) intrinsicParams(c *Cell) (IntrinsicParams, error) {
 		e.add(s.at("study"), "study is %q, not intrinsic_dim", s.Study)
 		return DefaultIntrinsicParams(), e.err()
 	}
-	p := s.typedParams(paramsRegistry["intrinsic_dim"], c, e).(*IntrinsicParams)
-	base := s.typedParams(paramsRegistry["intrinsic_dim"], &Cell{Coords: make([]int, len(s.axes))}, &errs{}).(*IntrinsicParams)
+	p := s.typedParams(paramsOf("intrinsic_dim"), c, e).(*IntrinsicParams)
+	base := s.typedParams(paramsOf("intrinsic_dim"), &Cell{Coords: make([]int, len(s.axes))}, &errs{}).(*IntrinsicParams)
 	subspace := base.Method == "subspace"
 	allowed := intrinsicDataAxes
 	if subspace {

@@ -131,17 +131,9 @@ func (p LandscapeParams) GridRange(threshold float64) (lo, hi float64) {
 	return 0, threshold
 }
 
-// landscapeDefaults is the params constructor of the landscape study.
-//
-// It is not registered with RegisterParams yet, because this package's own
-// tests use "landscape" as their example of a study without registered
-// params. Until it is, Spec.LandscapeParams does the same strict decoding
-// and positioned validation (before any pipeline runs), but Parse does not,
-// and Canonical prints the landscape params as written. Once those tests use
-// another study, add to an init function:
-//
-//	RegisterParams("landscape", landscapeDefaults)
-func landscapeDefaults() any { p := DefaultLandscapeParams(); return &p }
+func init() {
+	Register(Study{Name: "landscape", Params: func() any { p := DefaultLandscapeParams(); return &p }, ReadsInput: true, GroupBy: true})
+}
 
 // LandscapeParams returns the params of a landscape spec (defaults
 // overwritten by the values under params), validated. The landscape study
@@ -155,6 +147,6 @@ func (s *Spec) LandscapeParams() (LandscapeParams, error) {
 	for _, a := range s.axes {
 		e.add(nodePos(a.key), "params.grid.%s: the landscape study has no grid; write one spec per setting", a.Name)
 	}
-	p := s.typedParams(landscapeDefaults, nil, e).(*LandscapeParams)
+	p := s.typedParams(paramsOf("landscape"), nil, e).(*LandscapeParams)
 	return *p, e.err()
 }

@@ -40,33 +40,6 @@ func (l FieldErrors) Err() error {
 	return l
 }
 
-// paramsRegistry maps a study to a constructor of its params: a pointer to a
-// struct with the defaults set.
-var paramsRegistry = map[string]func() any{}
-
-func init() {
-	RegisterParams("spectrum", func() any { p := DefaultSpectrumParams(); return &p })
-}
-
-// RegisterParams declares the typed params of a study: defaults returns a
-// pointer to a new struct holding the default values. Once registered,
-// Validate rejects unknown params keys and grid axes of that study, checks
-// each grid cell with the struct's Validate method when it has one (return
-// FieldErrors to get positioned messages), and Canonical and JSON print
-// every param with its default filled in.
-//
-// RegisterParams is meant for init functions. It panics if study is not one
-// of Studies() or is already registered.
-func RegisterParams(study string, defaults func() any) {
-	if !slices.Contains(studyNames, study) {
-		panic(fmt.Sprintf("experiments: RegisterParams of unknown study %q", study))
-	}
-	if _, dup := paramsRegistry[study]; dup {
-		panic(fmt.Sprintf("experiments: RegisterParams(%q) called twice", study))
-	}
-	paramsRegistry[study] = defaults
-}
-
 // validateCellLimit is the largest grid whose cells Validate checks one by
 // one; larger grids have each axis value checked against the base params.
 const validateCellLimit = 10_000

@@ -143,7 +143,7 @@ func (p PhaseParams) Validate() error {
 }
 
 func init() {
-	RegisterParams("phase_transition", func() any { p := DefaultPhaseParams(); return &p })
+	Register(Study{Name: "phase_transition", Params: func() any { p := DefaultPhaseParams(); return &p }})
 }
 
 // PhaseParams returns the base params of a phase_transition spec (defaults
@@ -171,6 +171,6 @@ func (s *Spec) phaseParams(c *Cell) (PhaseParams, error) {
 				a.Name, strings.Join(PhaseGridAxes, ", "), a.Name)
 		}
 	}
-	p := s.typedParams(paramsRegistry["phase_transition"], c, e).(*PhaseParams)
+	p := s.typedParams(paramsOf("phase_transition"), c, e).(*PhaseParams)
 	return *p, e.err()
 }

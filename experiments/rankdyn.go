@@ -149,17 +149,9 @@ func (p RankDynamicsParams) Included(name string) bool {
 	return true
 }
 
-// rankDynamicsDefaults is the params constructor of the rank_dynamics study.
-//
-// Like landscapeDefaults it is not registered with RegisterParams yet,
-// because this package's tests use "rank_dynamics" as a study whose params
-// are free-form (TestCanonicalRoundTrip, the FuzzParse corpus). Until it
-// is, Spec.RankDynamicsParams does the same strict decoding and positioned
-// validation before any pipeline runs. Once those tests use another study,
-// add to an init function:
-//
-//	RegisterParams("rank_dynamics", rankDynamicsDefaults)
-func rankDynamicsDefaults() any { p := DefaultRankDynamicsParams(); return &p }
+func init() {
+	Register(Study{Name: "rank_dynamics", Params: func() any { p := DefaultRankDynamicsParams(); return &p }, ReadsInput: true})
+}
 
 // RankDynamicsParams returns the params of a rank_dynamics spec (defaults
 // overwritten by the values under params), validated. The study has no grid
@@ -173,6 +165,6 @@ func (s *Spec) RankDynamicsParams() (RankDynamicsParams, error) {
 	for _, a := range s.axes {
 		e.add(nodePos(a.key), "params.grid.%s: the rank_dynamics study has no grid; write one spec per setting", a.Name)
 	}
-	p := s.typedParams(rankDynamicsDefaults, nil, e).(*RankDynamicsParams)
+	p := s.typedParams(paramsOf("rank_dynamics"), nil, e).(*RankDynamicsParams)
 	return *p, e.err()
 }

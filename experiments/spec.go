@@ -35,13 +35,9 @@ const (
 )
 
 var (
-	studyNames  = []string{"spectrum", "landscape", "phase_transition", "rank_dynamics", "intrinsic_dim"}
 	formatNames = []string{"csv", "npy", "npz", "safetensors", "parquet", "idx"}
 	onBadRows   = []string{"error", "skip"}
 )
-
-// Studies returns the study names a spec may use.
-func Studies() []string { return slices.Clone(studyNames) }
 
 // Formats returns the input formats a spec may name in input.format.
 func Formats() []string { return slices.Clone(formatNames) }
@@ -310,14 +306,20 @@ func addYAMLError(e *errs, err error) {
 // changing a Spec.
 func (s *Spec) Validate() error {
 	e := &errs{file: s.File}
+	names := Studies()
+	study, known := Lookup(s.Study)
 	switch {
 	case s.Study == "":
-		e.add(pos{}, "missing study: one of %s", strings.Join(studyNames, ", "))
-	case !slices.Contains(studyNames, s.Study):
-		e.add(s.at("study"), "unknown study %q: expected one of %s%s", s.Study, strings.Join(studyNames, ", "), suggest(s.Study, studyNames))
+		e.add(pos{}, "missing study: one of %s", strings.Join(names, ", "))
+	case !known:
+		e.add(s.at("study"), "unknown study %q: expected one of %s%s", s.Study, strings.Join(names, ", "), suggest(s.Study, names))
 	}
 	in := s.Input
 	switch {
+	case known && !study.ReadsInput:
+		if in.Path != "" {
+			e.add(s.at("input.path"), "the %s study generates its own data: remove input.path", s.Study)
+		}
 	case in.Path == "" && in.Dataset == "":
 		e.add(s.at("input"), "missing input.path (a file, directory or glob; or set input.dataset)")
 	case in.Path != "" && in.Dataset != "":
@@ -342,8 +344,8 @@ func (s *Spec) Validate() error {
 	}
 	if in.GroupBy != "" {
 		switch {
-		case s.Study != "" && s.Study != "landscape" && slices.Contains(studyNames, s.Study):
-			e.add(s.at("input.group_by"), "input.group_by splits a table into point clouds; only the landscape study reads it, not %s", s.Study)
+		case known && !study.GroupBy:
+			e.add(s.at("input.group_by"), "input.group_by splits a table into point clouds; only the %s study reads it, not %s", strings.Join(groupByStudies(), " and "), s.Study)
 		case in.Dataset != "":
 			e.add(s.at("input.group_by"), "input.group_by splits the table at input.path; it does not apply to input.dataset")
 		case in.Format != "" && in.Format != "csv" && in.Format != "parquet":
@@ -365,7 +367,7 @@ func (s *Spec) Validate() error {
 			e.add(s.at("output"), "output %q names no bucket: expected gs://bucket/prefix", s.Output)
 		}
 	}
-	if newParams, ok := paramsRegistry[s.Study]; ok {
+	if newParams := paramsOf(s.Study); newParams != nil {
 		s.typedParams(newParams, nil, e)
 	}
 	return e.err()

@@ -70,7 +70,7 @@ func TestParseDefaults(t *testing.T) {
 
 	// A data set instead of a path; no format to infer; a study without
 	// registered params keeps them raw.
-	s = mustParse(t, "study: rank_dynamics\nname: x\ninput: {dataset: swiss_roll}\nparams: {anything: [1, 2]}\n", "d.yaml")
+	s = mustParse(t, "study: test_freeform\nname: x\ninput: {dataset: swiss_roll}\nparams: {anything: [1, 2]}\n", "d.yaml")
 	if s.Input.Dataset != "swiss_roll" || s.Input.Path != "" || s.Input.Format != "" || s.Name != "x" {
 		t.Errorf("got %+v", s)
 	}
@@ -103,9 +103,9 @@ func TestParseErrors(t *testing.T) {
 		{"grid axis typo", head + "params:\n  grid:\n    powr_iters: [1, 2]\n",
 			[]string{`t.yaml:6:5: unknown key "powr_iters" in params.grid (did you mean power_iters?)`}},
 		{"unknown study", "study: spectra\ninput: {path: a.csv}\n",
-			[]string{`t.yaml:1:8: unknown study "spectra": expected one of spectrum, landscape, phase_transition, rank_dynamics, intrinsic_dim (did you mean spectrum?)`}},
+			[]string{`t.yaml:1:8: unknown study "spectra": expected one of intrinsic_dim, landscape, phase_transition, rank_dynamics, spectrum, test_freeform (did you mean spectrum?)`}},
 		{"missing study", "input: {path: a.csv}\n",
-			[]string{`t.yaml: missing study: one of spectrum, landscape, phase_transition, rank_dynamics, intrinsic_dim`}},
+			[]string{`t.yaml: missing study: one of intrinsic_dim, landscape, phase_transition, rank_dynamics, spectrum, test_freeform`}},
 		{"missing input", "study: spectrum\n",
 			[]string{`t.yaml: missing input.path (a file, directory or glob; or set input.dataset)`}},
 		{"missing input.path", "study: spectrum\ninput:\n  shard_rows: 5\n",
@@ -191,11 +191,11 @@ func TestParseErrors(t *testing.T) {
 			[]string{`t.yaml:6:15: params.grid.k: duplicate value 1 (also at line 6)`}},
 		{"grid and base", head + "params:\n  k: 3\n  grid:\n    k: [1, 2]\n",
 			[]string{`t.yaml:7:5: params.grid.k is also set as params.k at line 5: keep one`}},
-		{"grid too large", "study: landscape\ninput: {path: a.csv}\nparams:\n  grid:\n" +
+		{"grid too large", "study: test_freeform\ninput: {path: a.csv}\nparams:\n  grid:\n" +
 			"    a: [0,1,2,3,4,5,6,7,8,9]\n    b: [0,1,2,3,4,5,6,7,8,9]\n    c: [0,1,2,3,4,5,6,7,8,9]\n" +
 			"    d: [0,1,2,3,4,5,6,7,8,9]\n    e: [0,1,2,3,4,5,6,7,8,9]\n    f: [0,1,2,3,4,5,6,7,8,9]\n    g: [0,1]\n",
 			[]string{`t.yaml:4:3: params.grid expands to more than 1000000 cells (a: 10 × b: 10 × c: 10 × d: 10 × e: 10 × f: 10 × g: 2); split the study or shorten the lists`}},
-		{"duplicate key", head + "study: landscape\n",
+		{"duplicate key", head + "study: test_freeform\n",
 			[]string{`t.yaml:4:1: duplicate key "study" (first at line 1)`}},
 		{"anchor", head + "params:\n  k: &n 3\n  oversample: *n\n",
 			[]string{`t.yaml:5:6: anchors and aliases (&, *) are not supported in spec files`,
@@ -204,7 +204,7 @@ func TestParseErrors(t *testing.T) {
 			[]string{`t.yaml:5:3: merge keys (<<) are not supported in spec files`}},
 		{"custom tag", head + "params:\n  k: !big 3\n",
 			[]string{`t.yaml:5:6: unsupported YAML tag !big`}},
-		{"second document", head + "---\nstudy: landscape\n",
+		{"second document", head + "---\nstudy: test_freeform\n",
 			[]string{`t.yaml:5:1: a second YAML document: a spec file holds exactly one study`}},
 		{"syntax", "study: spectrum\ninput:\n\t- a\n",
 			[]string{`t.yaml:3: invalid YAML: found character that cannot start any token`}},
@@ -297,7 +297,7 @@ func TestGridExpansion(t *testing.T) {
 }
 
 func TestGridAxisOrderAndPromotion(t *testing.T) {
-	s := mustParse(t, "study: landscape\ninput: {path: x}\nparams:\n  grid:\n    z: [1, 2.5]\n    a: [b, c]\n    m: [[1, 2], [3]]\n", "g.yaml")
+	s := mustParse(t, "study: test_freeform\ninput: {path: x}\nparams:\n  grid:\n    z: [1, 2.5]\n    a: [b, c]\n    m: [[1, 2], [3]]\n", "g.yaml")
 	want := []Axis{
 		{"z", []any{1.0, 2.5}}, // ints and floats together become float64
 		{"a", []any{"b", "c"}},
@@ -320,7 +320,7 @@ func TestGridAxisOrderAndPromotion(t *testing.T) {
 func TestGridHugeIsRejected(t *testing.T) {
 	// 40 axes of 10 values: 10⁴⁰ cells overflow int64 many times over.
 	var b strings.Builder
-	b.WriteString("study: landscape\ninput: {path: x}\nparams:\n  grid:\n")
+	b.WriteString("study: test_freeform\ninput: {path: x}\nparams:\n  grid:\n")
 	for i := range 40 {
 		fmt.Fprintf(&b, "    a%d: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]\n", i)
 	}
@@ -330,7 +330,7 @@ func TestGridHugeIsRejected(t *testing.T) {
 	}
 	// Exactly at the limit is fine.
 	b.Reset()
-	b.WriteString("study: landscape\ninput: {path: x}\nparams:\n  grid:\n")
+	b.WriteString("study: test_freeform\ninput: {path: x}\nparams:\n  grid:\n")
 	for i := range 6 {
 		fmt.Fprintf(&b, "    a%d: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]\n", i)
 	}
@@ -393,7 +393,7 @@ func TestDecodeParams(t *testing.T) {
 	}
 
 	// Unknown keys, nested and in the grid, with positions; a map accepts any key.
-	s = mustParse(t, "study: landscape\ninput: {path: x}\nparams:\n  nested: {a: 1, bb: 2}\n  extra: {anything: 3}\n  grid:\n    metrik: [l2]\n", "l.yaml")
+	s = mustParse(t, "study: test_freeform\ninput: {path: x}\nparams:\n  nested: {a: 1, bb: 2}\n  extra: {anything: 3}\n  grid:\n    metrik: [l2]\n", "l.yaml")
 	err = s.DecodeParams(&landscapeParams{})
 	want2 := "l.yaml:4:18: unknown key \"bb\" in params.nested (did you mean b?)\n" +
 		"l.yaml:7:5: unknown key \"metrik\" in params.grid (did you mean metric?)"
@@ -410,7 +410,7 @@ func TestDecodeParams(t *testing.T) {
 func TestCanonicalRoundTrip(t *testing.T) {
 	sources := map[string]string{
 		"min.yaml": "study: spectrum\ninput: {path: a.csv}\n",
-		"odd.yaml": "study: rank_dynamics\nname: \"007\"\nseed: 18446744073709551615\noutput: 'yes'\n" +
+		"odd.yaml": "study: test_freeform\nname: \"007\"\nseed: 18446744073709551615\noutput: 'yes'\n" +
 			"input: {path: \"x: y.parquet\", columns: [\"1\", a, \"true\"], delimiter: \"\\t\", label_column: 64}\n" +
 			"params: {s: \"multi\\nline\", i: 0x1F, f: .inf, n: ~, e: \"\", t: !!str 5, l: [[1], {a: b}], 12: twelve}\n",
 	}
@@ -622,16 +622,30 @@ func TestInferFormat(t *testing.T) {
 	}
 }
 
-func TestRegisterParamsPanics(t *testing.T) {
-	for _, study := range []string{"spectrum", "no_such_study"} {
+func TestRegisterPanics(t *testing.T) {
+	for _, study := range []string{"spectrum", ""} {
 		func() {
 			defer func() {
 				if recover() == nil {
-					t.Errorf("RegisterParams(%q) did not panic", study)
+					t.Errorf("Register(%q) did not panic", study)
 				}
 			}()
-			RegisterParams(study, func() any { return new(SpectrumParams) })
+			Register(Study{Name: study, Params: func() any { return new(SpectrumParams) }})
 		}()
+	}
+}
+
+func TestStudyWithoutInput(t *testing.T) {
+	s := mustParse(t, "study: phase_transition\nname: p\n", "p.yaml")
+	if s.Input.Path != "" || s.Input.Dataset != "" {
+		t.Errorf("input = %+v, want none", s.Input)
+	}
+	_, err := Parse([]byte("study: phase_transition\ninput: {path: a.npy}\n"), "p.yaml")
+	if err == nil || !strings.Contains(err.Error(), "the phase_transition study generates its own data: remove input.path") {
+		t.Errorf("input.path on a generating study: %v", err)
+	}
+	if _, err := Parse([]byte("study: spectrum\n"), "s.yaml"); err == nil || !strings.Contains(err.Error(), "missing input.path") {
+		t.Errorf("spectrum without input: %v", err)
 	}
 }
 

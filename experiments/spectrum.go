@@ -130,6 +130,10 @@ func (s *Spec) spectrumParams(c *Cell) (SpectrumParams, error) {
 		e.add(s.at("study"), "study is %q, not spectrum", s.Study)
 		return DefaultSpectrumParams(), e.err()
 	}
-	p := s.typedParams(paramsRegistry["spectrum"], c, e).(*SpectrumParams)
+	p := s.typedParams(paramsOf("spectrum"), c, e).(*SpectrumParams)
 	return *p, e.err()
+}
+
+func init() {
+	Register(Study{Name: "spectrum", Params: func() any { p := DefaultSpectrumParams(); return &p }, ReadsInput: true})
 }

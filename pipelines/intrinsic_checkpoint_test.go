@@ -239,7 +239,7 @@ func TestIntrinsicCheckpointFailurePublishesNothing(t *testing.T) {
 	ctx := context.Background()
 	spec := parseSpec(t, checkpointSpec)
 	out := t.TempDir()
-	plan, err := NewPlan(ctx, spec, out, "r1")
+	plan, err := PlanIntrinsic(ctx, spec, out, "r1")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,14 +16,13 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/lowdim/lowdim/experiments"
-	"github.com/lowdim/lowdim/io/tables"
 	"github.com/lowdim/lowdim/transforms"
 )
 
 func runIntrinsic(t *testing.T, spec *experiments.Spec) (string, Plan) {
 	t.Helper()
 	out := t.TempDir()
-	plan, err := NewPlan(context.Background(), spec, out, "r1")
+	plan, err := PlanIntrinsic(context.Background(), spec, out, "r1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -219,44 +218,10 @@ func TestIntrinsicSpecErrors(t *testing.T) {
 	} {
 		spec, err := experiments.Parse([]byte(c.yaml), "t.yaml")
 		if err == nil {
-			_, err = NewPlan(context.Background(), spec, t.TempDir(), "r1")
+			_, err = PlanIntrinsic(context.Background(), spec, t.TempDir(), "r1")
 		}
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%q: error %v, want %q", c.yaml, err, c.want)
-		}
-	}
-}
-
-// TestIntrinsicDimReport writes the report of a committed subspace sweep: a
-// PNG per (dataset, model) and a d_int90 table.
-func TestIntrinsicDimReport(t *testing.T) {
-	spec := parseSpec(t, `study: intrinsic_dim
-seed: 1
-input: {dataset: digits}
-params:
-  model: logistic
-  lr: 0.1
-  epochs: 2
-  grid:
-    projection: [fastfood]
-    subspace_dim: [5, 50]
-`)
-	out, _ := runIntrinsic(t, spec)
-	if _, err := tables.Commit(context.Background(), out, "r1", false, nil); err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	md, err := IntrinsicDimReport(context.Background(), out, "r1", dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	png, err := os.ReadFile(filepath.Join(dir, "intrinsic-0-digits-logistic-64-10.png"))
-	if err != nil || len(png) < 1000 || string(png[1:4]) != "PNG" {
-		t.Fatalf("png: %d bytes, %v", len(png), err)
-	}
-	for _, want := range []string{"## digits, logistic 64-10 (D = 650)", "![validation accuracy against d](intrinsic-0-digits-logistic-64-10.png)", "| fastfood |"} {
-		if !strings.Contains(md, want) {
-			t.Errorf("report lacks %q:\n%s", want, md)
 		}
 	}
 }

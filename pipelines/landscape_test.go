@@ -94,11 +94,11 @@ func readStagedAll[T any](t *testing.T, out, table string) []T {
 	return all
 }
 
-// runLandscape plans spec with NewPlan, runs it on Prism (ptest) into out
+// runLandscape plans spec with PlanLandscape, runs it on Prism (ptest) into out
 // and reads back the staged tables.
 func runLandscapeSpec(t *testing.T, spec *experiments.Spec, out string) landscapeTables {
 	t.Helper()
-	plan, err := NewPlan(context.Background(), spec, out, "r1")
+	plan, err := PlanLandscape(context.Background(), spec, out, "r1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +111,7 @@ func runLandscapeSpec(t *testing.T, spec *experiments.Spec, out string) landscap
 		t.Fatal(err)
 	}
 	return landscapeTables{
-		plan:    plan.(*LandscapePlan),
+		plan:    plan,
 		diagram: readStagedAll[transforms.LandscapeDiagramRow](t, out, DiagramTable),
 		land:    readStagedAll[transforms.LandscapeRow](t, out, LandscapeTable),
 		summary: readStagedAll[transforms.LandscapeSummaryRow](t, out, LandscapeSummaryTable),
@@ -663,7 +663,7 @@ func TestSamplingIndices(t *testing.T) {
 	}
 }
 
-// TestPlanLandscapeErrors: bad input fails in NewPlan, before any pipeline,
+// TestPlanLandscapeErrors: bad input fails in PlanLandscape, before any pipeline,
 // with a message that says what and where.
 func TestPlanLandscapeErrors(t *testing.T) {
 	dir := t.TempDir()
@@ -693,7 +693,7 @@ func TestPlanLandscapeErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			spec, err := experiments.Parse([]byte(tc.yaml), "test.yaml")
 			if err == nil {
-				_, err = NewPlan(context.Background(), spec, t.TempDir(), "r1")
+				_, err = PlanLandscape(context.Background(), spec, t.TempDir(), "r1")
 			}
 			if err == nil {
 				t.Fatal("no error")
@@ -733,58 +733,6 @@ func TestPlanLandscapeErrors(t *testing.T) {
 	}
 	if plan.Clouds[0].Points != 9 {
 		t.Errorf("skip: %d points, want 9", plan.Clouds[0].Points)
-	}
-}
-
-// TestLandscapeTorusExample runs experiments/landscape-torus.yaml and draws
-// its report: H1 of a torus has two long classes, so the mean λ₁ and λ₂
-// both stand well above λ₃.
-func TestLandscapeTorusExample(t *testing.T) {
-	spec, err := experiments.ParseFile("../experiments/landscape-torus.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	spec.Input.Path = "../" + spec.Input.Path
-	out := t.TempDir()
-	tb := runLandscapeSpec(t, spec, out)
-	var h1 MeanLandscape
-	for _, m := range MeanLandscapes(tb.land) {
-		if m.Dim == 1 {
-			h1 = m
-		}
-	}
-	peaks := make([]float64, len(h1.Values))
-	for k, v := range h1.Values {
-		peaks[k] = slices.Max(v)
-	}
-	t.Logf("torus mean H1 landscape peaks by level: %.3f", peaks)
-	if len(peaks) != 5 || peaks[1] < 1.5*peaks[2] || peaks[1] < 0.4 {
-		t.Errorf("torus H1 peaks %v: want two long classes (λ₂ ≫ λ₃)", peaks)
-	}
-
-	// The report reads the committed tables.
-	if _, err := tables.Commit(context.Background(), out, "r1", false, nil); err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	md, err := LandscapeReport(context.Background(), out, "r1", dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range []string{"diagram-torus.png", "landscape-torus-H0.png", "landscape-torus-H1.png"} {
-		if st, err := os.Stat(filepath.Join(dir, f)); err != nil || st.Size() < 1000 {
-			t.Errorf("%s: %v", f, err)
-		}
-		if !strings.Contains(md, "("+f+")") {
-			t.Errorf("markdown does not show %s:\n%s", f, md)
-		}
-	}
-	if !strings.Contains(md, "| H1 |") {
-		t.Errorf("markdown lacks the summary table:\n%s", md)
-	}
-	var b strings.Builder
-	if err := PrintLandscapeSummary(context.Background(), &b, out, "r1"); err != nil || !strings.Contains(b.String(), "torus H1") {
-		t.Errorf("summary %q, %v", b.String(), err)
 	}
 }
 
@@ -952,7 +900,7 @@ func TestPlanLandscapeGroupByErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			spec, err := experiments.Parse([]byte(tc.yaml), "test.yaml")
 			if err == nil {
-				_, err = NewPlan(context.Background(), spec, t.TempDir(), "r1")
+				_, err = PlanLandscape(context.Background(), spec, t.TempDir(), "r1")
 			}
 			if err == nil {
 				t.Fatal("no error")

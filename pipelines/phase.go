@@ -3,8 +3,6 @@ package pipelines
 import (
 	"context"
 	"fmt"
-	"math"
-	"slices"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 
@@ -51,8 +49,8 @@ type PhasePlan struct {
 
 // PlanPhase checks a phase_transition spec and lists its cells.
 func PlanPhase(ctx context.Context, spec *experiments.Spec, out, runID string) (*PhasePlan, error) {
-	if spec.Input.Path != "" || spec.Input.Dataset != PhaseDataset {
-		return nil, fmt.Errorf("%s: the phase_transition study draws its own data: set input.dataset: %s and no input.path", spec.File, PhaseDataset)
+	if spec.Input.Path != "" || (spec.Input.Dataset != "" && spec.Input.Dataset != PhaseDataset) {
+		return nil, fmt.Errorf("%s: the phase_transition study draws its own data: remove the input block (or set input.dataset: %s)", spec.File, PhaseDataset)
 	}
 	params, err := spec.PhaseParams()
 	if err != nil {
@@ -109,78 +107,4 @@ func Phase(s beam.Scope, plan PhasePlan) (trials, summary, boundary beam.PCollec
 	tables.Write(s, plan.Out, plan.RunID, PhaseSummaryTable, 1, summary)
 	tables.Write(s, plan.Out, plan.RunID, PhaseBoundaryTable, 1, boundary)
 	return trials, summary, boundary
-}
-
-// PhaseHeatmap is the success rate of one (ambient_dim, components, noise)
-// panel over intrinsic_dim (rows, ascending) × samples_per_component
-// (columns, ascending); Rate is NaN where no cell was swept.
-type PhaseHeatmap struct {
-	AmbientDim int64
-	Components int64
-	Noise      float64
-	Dims       []int64
-	Samples    []int64
-	Rate       [][]float64 // Rate[i][j] at Dims[i], Samples[j]
-}
-
-// PhaseHeatmaps arranges phase_summary rows (of one run) as heatmaps, one per
-// (ambient_dim, components, noise), in ascending order of those.
-func PhaseHeatmaps(rows []transforms.PhaseSummaryRow) []PhaseHeatmap {
-	type panelKey struct {
-		n, k  int64
-		noise float64
-	}
-	groups := map[panelKey][]transforms.PhaseSummaryRow{}
-	var keys []panelKey
-	for _, r := range rows {
-		k := panelKey{r.AmbientDim, r.Components, r.Noise}
-		if _, ok := groups[k]; !ok {
-			keys = append(keys, k)
-		}
-		groups[k] = append(groups[k], r)
-	}
-	slices.SortFunc(keys, func(a, b panelKey) int {
-		switch {
-		case a.n != b.n:
-			return int(a.n - b.n)
-		case a.k != b.k:
-			return int(a.k - b.k)
-		}
-		switch {
-		case a.noise < b.noise:
-			return -1
-		case a.noise > b.noise:
-			return 1
-		}
-		return 0
-	})
-	var maps []PhaseHeatmap
-	for _, k := range keys {
-		g := groups[k]
-		h := PhaseHeatmap{AmbientDim: k.n, Components: k.k, Noise: k.noise}
-		for _, r := range g {
-			if !slices.Contains(h.Dims, r.IntrinsicDim) {
-				h.Dims = append(h.Dims, r.IntrinsicDim)
-			}
-			if !slices.Contains(h.Samples, r.SamplesPerComponent) {
-				h.Samples = append(h.Samples, r.SamplesPerComponent)
-			}
-		}
-		slices.Sort(h.Dims)
-		slices.Sort(h.Samples)
-		h.Rate = make([][]float64, len(h.Dims))
-		for i := range h.Rate {
-			h.Rate[i] = make([]float64, len(h.Samples))
-			for j := range h.Rate[i] {
-				h.Rate[i][j] = math.NaN()
-			}
-		}
-		for _, r := range g {
-			i, _ := slices.BinarySearch(h.Dims, r.IntrinsicDim)
-			j, _ := slices.BinarySearch(h.Samples, r.SamplesPerComponent)
-			h.Rate[i][j] = r.SuccessRate
-		}
-		maps = append(maps, h)
-	}
-	return maps
 }

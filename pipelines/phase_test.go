@@ -37,7 +37,7 @@ func readStaged[T any](t *testing.T, out, table string) []T {
 func runPhase(t *testing.T, spec *experiments.Spec) phaseTables {
 	t.Helper()
 	out := t.TempDir()
-	plan, err := NewPlan(context.Background(), spec, out, "r1")
+	plan, err := PlanPhase(context.Background(), spec, out, "r1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,6 +63,18 @@ func parseSpec(t *testing.T, yaml string) *experiments.Spec {
 		t.Fatal(err)
 	}
 	return spec
+}
+
+// parseAndPlan returns the first error of parsing yaml (spec-level checks,
+// shared with lowdim validate) and of planning it with plan (checks against
+// the input).
+func parseAndPlan[P any](t *testing.T, yaml string, plan func(context.Context, *experiments.Spec, string, string) (P, error)) error {
+	spec, err := experiments.Parse([]byte(yaml), "test.yaml")
+	if err != nil {
+		return err
+	}
+	_, err = plan(context.Background(), spec, t.TempDir(), "r1")
+	return err
 }
 
 // TestPhaseQuickNStar runs experiments/phase-quick.yaml: with K = 1 and no
@@ -212,31 +224,12 @@ func TestQuantileType7(t *testing.T) {
 
 func TestPlanPhaseErrors(t *testing.T) {
 	for _, c := range []struct{ yaml, want string }{
-		{"study: phase_transition\ninput: {path: x.npy}\n", "set input.dataset: molrg"},
+		{"study: phase_transition\ninput: {path: x.npy}\n", "generates its own data: remove input.path"},
 		{"study: phase_transition\ninput: {dataset: molrg}\nparams:\n  grid:\n    restarts: [1, 5]\n", "params.grid.restarts: the phase_transition study sweeps only"},
 	} {
-		_, err := NewPlan(context.Background(), parseSpec(t, c.yaml), t.TempDir(), "r1")
+		err := parseAndPlan(t, c.yaml, PlanPhase)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%q: error %v, want %q", c.yaml, err, c.want)
 		}
-	}
-}
-
-func TestPhaseHeatmaps(t *testing.T) {
-	rows := []transforms.PhaseSummaryRow{
-		{AmbientDim: 48, Components: 2, IntrinsicDim: 3, SamplesPerComponent: 5, SuccessRate: 1},
-		{AmbientDim: 48, Components: 1, IntrinsicDim: 3, SamplesPerComponent: 2, SuccessRate: 0},
-		{AmbientDim: 48, Components: 1, IntrinsicDim: 2, SamplesPerComponent: 5, SuccessRate: 0.5},
-	}
-	maps := PhaseHeatmaps(rows)
-	if len(maps) != 2 || maps[0].Components != 1 || maps[1].Components != 2 {
-		t.Fatalf("panels %+v", maps)
-	}
-	h := maps[0]
-	if !slices.Equal(h.Dims, []int64{2, 3}) || !slices.Equal(h.Samples, []int64{2, 5}) {
-		t.Fatalf("axes %v × %v", h.Dims, h.Samples)
-	}
-	if !math.IsNaN(h.Rate[0][0]) || h.Rate[0][1] != 0.5 || h.Rate[1][0] != 0 || !math.IsNaN(h.Rate[1][1]) {
-		t.Errorf("rates %v", h.Rate)
 	}
 }

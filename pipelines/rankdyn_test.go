@@ -31,7 +31,7 @@ const rankdynFixtures = "../testdata/rankdyn"
 func runRankDynamics(t *testing.T, out, input, params string) ([]transforms.RankDynamicsRow, []transforms.RankDriftRow) {
 	t.Helper()
 	spec := parseSpec(t, fmt.Sprintf("study: rank_dynamics\nname: t\nseed: 3\ninput:\n  path: %s\nparams:\n%s", input, params))
-	plan, err := NewPlan(context.Background(), spec, out, "r1")
+	plan, err := PlanRankDynamics(context.Background(), spec, out, "r1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -491,7 +491,6 @@ func TestListCheckpointsErrors(t *testing.T) {
 }
 
 func TestPlanRankDynamicsErrors(t *testing.T) {
-	ctx := context.Background()
 	for _, tc := range []struct{ params, want string }{
 		{"  include: [\"nothing.*\"]\n", "no matrix to analyse at step 100"},
 		{"  welore_tau: 1.5\n", "params.welore_tau must be in (0, 1), got 1.5"},
@@ -499,44 +498,10 @@ func TestPlanRankDynamicsErrors(t *testing.T) {
 		{"  grid:\n    k: [1, 2]\n", "the rank_dynamics study has no grid"},
 		{"  include: [\"[\"]\n", "is not a path.Match pattern"},
 	} {
-		spec := parseSpec(t, "study: rank_dynamics\ninput:\n  path: "+rankdynFixtures+"/st\nparams:\n"+tc.params)
-		_, err := NewPlan(ctx, spec, t.TempDir(), "r1")
+		err := parseAndPlan(t, "study: rank_dynamics\ninput:\n  path: "+rankdynFixtures+"/st\nparams:\n"+tc.params, PlanRankDynamics)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("params %q: %v, want an error containing %q", tc.params, err, tc.want)
 		}
-	}
-}
-
-// TestRankDynamicsReport commits a run and draws its report.
-func TestRankDynamicsReport(t *testing.T) {
-	out := t.TempDir()
-	runRankDynamics(t, out, rankdynFixtures+"/st", "  k: 4\n")
-	ctx := context.Background()
-	if _, err := tables.Commit(ctx, out, "r1", false, []string{RankDynamicsTable, RankDriftTable}); err != nil {
-		t.Fatal(err)
-	}
-	dir := filepath.Join(out, "report")
-	md, err := RankDynamicsReport(ctx, out, "r1", dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, want := range []string{"rank-dynamics-stable_rank.png", "rank-drift-mean_principal_angle.png", "layers.0.attn.weight", "| 300 |"} {
-		if !strings.Contains(md, want) {
-			t.Errorf("report lacks %q:\n%s", want, md)
-		}
-	}
-	pngs, _ := filepath.Glob(filepath.Join(dir, "*.png"))
-	if len(pngs) < 5 {
-		t.Fatalf("%d PNG files, want ≥ 5", len(pngs))
-	}
-	for _, p := range pngs {
-		b, err := os.ReadFile(p)
-		if err != nil || len(b) < 1000 || string(b[1:4]) != "PNG" {
-			t.Errorf("%s: not a PNG (%d bytes, %v)", p, len(b), err)
-		}
-	}
-	if _, err := RankDynamicsReport(ctx, out, "nope", dir); err == nil {
-		t.Error("report of a missing run: no error")
 	}
 }
 
@@ -633,7 +598,7 @@ func TestRankDynamicsNonFiniteWeight(t *testing.T) {
 	p := filepath.Join(dir, "step-10.safetensors")
 	writeCheckpoint(t, p, f64("w", a))
 	spec := parseSpec(t, fmt.Sprintf("study: rank_dynamics\nname: t\nseed: 3\ninput:\n  path: %s\nparams:\n  k: 2\n", dir))
-	plan, err := NewPlan(context.Background(), spec, t.TempDir(), "r1")
+	plan, err := PlanRankDynamics(context.Background(), spec, t.TempDir(), "r1")
 	if err != nil {
 		t.Fatal(err)
 	}

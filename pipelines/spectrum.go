@@ -3,10 +3,14 @@
 package pipelines
 
 import (
+	"context"
+	"fmt"
+
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 
 	"github.com/lowdim/lowdim/experiments"
 	"github.com/lowdim/lowdim/io/blocks"
+	"github.com/lowdim/lowdim/io/matrix"
 	"github.com/lowdim/lowdim/io/tables"
 	"github.com/lowdim/lowdim/transforms"
 )
@@ -53,3 +57,60 @@ func Spectrum(s beam.Scope, plan SpectrumPlan) {
 	tables.Write(s, plan.Out, plan.RunID, SpectrumTable, 1, sigma)
 	tables.Write(s, plan.Out, plan.RunID, SpectrumSummaryTable, 1, summary)
 }
+
+// PlanSpectrum opens the input matrix (header only where the format allows),
+// checks k against its shape and splits it into row shards.
+func PlanSpectrum(ctx context.Context, spec *experiments.Spec, out, runID string) (*SpectrumPlan, error) {
+	params, err := spec.SpectrumParams()
+	if err != nil {
+		return nil, err
+	}
+	read := blocks.Config{
+		Path:        spec.Input.Path,
+		Options:     MatrixOptions(spec.Input),
+		SkipBadRows: spec.Input.OnBadRows == "skip",
+	}
+	src, err := matrix.Open(ctx, read.Path, read.Options)
+	if err != nil {
+		return nil, err
+	}
+	rows, cols := src.Rows(), src.Cols()
+	if params.K > min(rows, cols) {
+		return nil, fmt.Errorf("%s: params.k = %d exceeds min(rows, cols) = min(%d, %d) of %s", spec.File, params.K, rows, cols, read.Path)
+	}
+	dataset := spec.Input.Dataset
+	if dataset == "" {
+		dataset = datasetName(read.Path)
+	}
+	return &SpectrumPlan{
+		RunID: runID, Out: out, Dataset: dataset, Read: read,
+		Rows: rows, Cols: cols, Ranges: blocks.PlanSource(src, spec.Input.ShardRows),
+		Params: params, Seed: spec.Seed,
+	}, nil
+}
+
+// MatrixOptions translates a spec's input keys into reader options:
+// input.column names the tensor of a safetensors or npz file and the list
+// column of a Parquet file; input.label_column is dropped from the matrix.
+func MatrixOptions(in experiments.Input) matrix.Options {
+	opts := matrix.Options{Format: in.Format, Delimiter: in.Delimiter, Columns: in.Columns}
+	switch in.Format {
+	case "safetensors", "npz":
+		opts.Tensor = in.Column
+	default:
+		opts.Column = in.Column
+	}
+	if in.LabelColumn != "" {
+		opts.DropColumns = []string{in.LabelColumn}
+	}
+	return opts
+}
+
+// Build implements Plan.
+func (p *SpectrumPlan) Build(s beam.Scope) { Spectrum(s, *p) }
+
+// Work implements Plan: the row shards.
+func (p *SpectrumPlan) Work() (int, string) { return len(p.Ranges), "shards" }
+
+// Tables implements Plan.
+func (p *SpectrumPlan) Tables() []string { return []string{SpectrumTable, SpectrumSummaryTable} }

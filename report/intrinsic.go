@@ -1,4 +1,4 @@
-package pipelines
+package report
 
 import (
 	"context"
@@ -16,6 +16,7 @@ import (
 	"gonum.org/v1/plot/vg"
 
 	"github.com/lowdim/lowdim/io/tables"
+	"github.com/lowdim/lowdim/pipelines"
 	"github.com/lowdim/lowdim/transforms"
 )
 
@@ -25,15 +26,15 @@ import (
 // mean per projection, the baseline and the threshold·baseline line) and a
 // table of d_int90; for the data estimators, a table of the estimates.
 func IntrinsicDimReport(ctx context.Context, out, runID, dir string) (string, error) {
-	runs, err := tables.ReadRun[transforms.SubspaceRunRow](ctx, out, SubspaceRunsTable, runID)
+	runs, err := tables.ReadRun[transforms.SubspaceRunRow](ctx, out, pipelines.SubspaceRunsTable, runID)
 	if err != nil {
 		return "", err
 	}
-	dims, err := tables.ReadRun[transforms.IntrinsicDimRow](ctx, out, IntrinsicDimTable, runID)
+	dims, err := tables.ReadRun[transforms.IntrinsicDimRow](ctx, out, pipelines.IntrinsicDimTable, runID)
 	if err != nil {
 		return "", err
 	}
-	data, err := tables.ReadRun[transforms.DataIDRow](ctx, out, DataIntrinsicDimTable, runID)
+	data, err := tables.ReadRun[transforms.DataIDRow](ctx, out, pipelines.DataIntrinsicDimTable, runID)
 	if err != nil {
 		return "", err
 	}

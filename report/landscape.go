@@ -1,4 +1,4 @@
-package pipelines
+package report
 
 import (
 	"context"
@@ -16,6 +16,7 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 
 	"github.com/lowdim/lowdim/io/tables"
+	"github.com/lowdim/lowdim/pipelines"
 	"github.com/lowdim/lowdim/transforms"
 )
 
@@ -84,20 +85,20 @@ func MeanLandscapes(rows []transforms.LandscapeRow) []MeanLandscape {
 // diagrams of all its samples (diagram-<cloud>.png). It returns the
 // report's markdown: the plots and a table of the landscape_summary rows.
 func LandscapeReport(ctx context.Context, out, runID, dir string) (string, error) {
-	sums, err := tables.ReadRun[transforms.LandscapeSummaryRow](ctx, out, LandscapeSummaryTable, runID)
+	sums, err := tables.ReadRun[transforms.LandscapeSummaryRow](ctx, out, pipelines.LandscapeSummaryTable, runID)
 	if err != nil {
 		return "", err
 	}
-	lands, err := tables.ReadRun[transforms.LandscapeRow](ctx, out, LandscapeTable, runID)
+	lands, err := tables.ReadRun[transforms.LandscapeRow](ctx, out, pipelines.LandscapeTable, runID)
 	if err != nil {
 		return "", err
 	}
-	diags, err := tables.ReadRun[transforms.LandscapeDiagramRow](ctx, out, DiagramTable, runID)
+	diags, err := tables.ReadRun[transforms.LandscapeDiagramRow](ctx, out, pipelines.DiagramTable, runID)
 	if err != nil {
 		return "", err
 	}
 	if len(sums) == 0 {
-		return "", fmt.Errorf("%s: run %s has no %s rows", out, runID, LandscapeSummaryTable)
+		return "", fmt.Errorf("%s: run %s has no %s rows", out, runID, pipelines.LandscapeSummaryTable)
 	}
 	slices.SortFunc(sums, func(a, b transforms.LandscapeSummaryRow) int {
 		if c := strings.Compare(a.Cloud, b.Cloud); c != 0 {
@@ -142,10 +143,11 @@ func LandscapeReport(ctx context.Context, out, runID, dir string) (string, error
 	return md.String(), nil
 }
 
-// PrintLandscapeSummary prints one line per (cloud, dim) of run runID: the
+// LandscapeSummary prints one line per (cloud, dim) of run runID: the
 // mean number of features and the norms of the mean landscape.
-func PrintLandscapeSummary(ctx context.Context, w io.Writer, out, runID string) error {
-	sums, err := tables.ReadRun[transforms.LandscapeSummaryRow](ctx, out, LandscapeSummaryTable, runID)
+func LandscapeSummary(ctx context.Context, w io.Writer, out string, run pipelines.RunRow) error {
+	runID := run.RunID
+	sums, err := tables.ReadRun[transforms.LandscapeSummaryRow](ctx, out, pipelines.LandscapeSummaryTable, runID)
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package main
+package report
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -21,26 +22,29 @@ import (
 )
 
 // heatGrid adapts a PhaseHeatmap to plotter.GridXYZ: x = N, y = d.
-type heatGrid struct{ h pipelines.PhaseHeatmap }
+type heatGrid struct{ h PhaseHeatmap }
 
 func (g heatGrid) Dims() (c, r int)   { return len(g.h.Samples), len(g.h.Dims) }
 func (g heatGrid) Z(c, r int) float64 { return g.h.Rate[r][c] }
 func (g heatGrid) X(c int) float64    { return float64(g.h.Samples[c]) }
 func (g heatGrid) Y(r int) float64    { return float64(g.h.Dims[r]) }
 
-func phaseReport(ctx context.Context, md *strings.Builder, dir, out, runID string) error {
+// PhaseReport draws a success-rate heatmap per (n, K, noise) panel with the
+// boundary N* and returns the markdown section.
+func PhaseReport(ctx context.Context, out, runID, dir string) (string, error) {
+	md := &strings.Builder{}
 	sum, err := tables.ReadRun[transforms.PhaseSummaryRow](ctx, out, pipelines.PhaseSummaryTable, runID)
 	if err != nil {
-		return err
+		return "", err
 	}
 	bounds, err := tables.ReadRun[transforms.PhaseBoundaryRow](ctx, out, pipelines.PhaseBoundaryTable, runID)
 	if err != nil {
-		return err
+		return "", err
 	}
-	for _, h := range pipelines.PhaseHeatmaps(sum) {
+	for _, h := range PhaseHeatmaps(sum) {
 		name := fmt.Sprintf("phase-n%d-K%d-noise%g.png", h.AmbientDim, h.Components, h.Noise)
 		if err := phaseHeatmap(filepath.Join(dir, name), h, bounds); err != nil {
-			return err
+			return "", err
 		}
 		fmt.Fprintf(md, "## n = %d, K = %d, noise = %g\n\n![success rate](%s)\n\n", h.AmbientDim, h.Components, h.Noise, name)
 		fmt.Fprintf(md, "| d | N* | N* interpolated |\n|---|---|---|\n")
@@ -50,10 +54,10 @@ func phaseReport(ctx context.Context, md *strings.Builder, dir, out, runID strin
 		md.WriteString("\n")
 	}
 	fmt.Fprintf(md, "Slope of N* in d per (n, K, noise):\n\n```sql\nSELECT ambient_dim, components, noise, regr_slope(n_star, intrinsic_dim) AS slope,\n       regr_r2(n_star, intrinsic_dim) AS r2\nFROM read_parquet('%s/phase_boundary/**/*.parquet', hive_partitioning=1)\nWHERE run_id = '%s' GROUP BY ALL ORDER BY ALL;\n```\n\n", out, runID)
-	return nil
+	return md.String(), nil
 }
 
-func sortedBounds(bounds []transforms.PhaseBoundaryRow, h pipelines.PhaseHeatmap) []transforms.PhaseBoundaryRow {
+func sortedBounds(bounds []transforms.PhaseBoundaryRow, h PhaseHeatmap) []transforms.PhaseBoundaryRow {
 	var sel []transforms.PhaseBoundaryRow
 	for _, b := range bounds {
 		if b.AmbientDim == h.AmbientDim && b.Components == h.Components && b.Noise == h.Noise {
@@ -72,7 +76,7 @@ func optFloat(p *float64) string {
 }
 
 // phaseHeatmap draws the success rate over (N, d) with the boundary N*(d).
-func phaseHeatmap(file string, h pipelines.PhaseHeatmap, bounds []transforms.PhaseBoundaryRow) error {
+func phaseHeatmap(file string, h PhaseHeatmap, bounds []transforms.PhaseBoundaryRow) error {
 	p := plot.New()
 	p.Title.Text = fmt.Sprintf("success rate: n = %d, K = %d, noise = %g — red 1, blue 0; white: N* (interpolated)", h.AmbientDim, h.Components, h.Noise)
 	p.X.Label.Text = "samples per component N"
@@ -102,7 +106,9 @@ func phaseHeatmap(file string, h pipelines.PhaseHeatmap, bounds []transforms.Pha
 	return p.Save(6*vg.Inch, 4.5*vg.Inch, file)
 }
 
-func printPhaseSummary(ctx context.Context, w io.Writer, out, runID string) error {
+// PhaseSummary prints the cells, trials and N* per d of a phase_transition run.
+func PhaseSummary(ctx context.Context, w io.Writer, out string, run pipelines.RunRow) error {
+	runID := run.RunID
 	sum, err := tables.ReadRun[transforms.PhaseSummaryRow](ctx, out, pipelines.PhaseSummaryTable, runID)
 	if err != nil {
 		return err
@@ -116,7 +122,7 @@ func printPhaseSummary(ctx context.Context, w io.Writer, out, runID string) erro
 		trials += s.Trials
 	}
 	fmt.Fprintf(w, "\n%d cells, %d trials\n", len(sum), trials)
-	for _, h := range pipelines.PhaseHeatmaps(sum) {
+	for _, h := range PhaseHeatmaps(sum) {
 		var parts []string
 		for _, b := range sortedBounds(bounds, h) {
 			parts = append(parts, fmt.Sprintf("d=%d: %s", b.IntrinsicDim, optInt(b.NStar)))
@@ -128,3 +134,77 @@ func printPhaseSummary(ctx context.Context, w io.Writer, out, runID string) erro
 }
 
 var whiteColor = color.White
+
+// PhaseHeatmap is the success rate of one (ambient_dim, components, noise)
+// panel over intrinsic_dim (rows, ascending) × samples_per_component
+// (columns, ascending); Rate is NaN where no cell was swept.
+type PhaseHeatmap struct {
+	AmbientDim int64
+	Components int64
+	Noise      float64
+	Dims       []int64
+	Samples    []int64
+	Rate       [][]float64 // Rate[i][j] at Dims[i], Samples[j]
+}
+
+// PhaseHeatmaps arranges phase_summary rows (of one run) as heatmaps, one per
+// (ambient_dim, components, noise), in ascending order of those.
+func PhaseHeatmaps(rows []transforms.PhaseSummaryRow) []PhaseHeatmap {
+	type panelKey struct {
+		n, k  int64
+		noise float64
+	}
+	groups := map[panelKey][]transforms.PhaseSummaryRow{}
+	var keys []panelKey
+	for _, r := range rows {
+		k := panelKey{r.AmbientDim, r.Components, r.Noise}
+		if _, ok := groups[k]; !ok {
+			keys = append(keys, k)
+		}
+		groups[k] = append(groups[k], r)
+	}
+	slices.SortFunc(keys, func(a, b panelKey) int {
+		switch {
+		case a.n != b.n:
+			return int(a.n - b.n)
+		case a.k != b.k:
+			return int(a.k - b.k)
+		}
+		switch {
+		case a.noise < b.noise:
+			return -1
+		case a.noise > b.noise:
+			return 1
+		}
+		return 0
+	})
+	var maps []PhaseHeatmap
+	for _, k := range keys {
+		g := groups[k]
+		h := PhaseHeatmap{AmbientDim: k.n, Components: k.k, Noise: k.noise}
+		for _, r := range g {
+			if !slices.Contains(h.Dims, r.IntrinsicDim) {
+				h.Dims = append(h.Dims, r.IntrinsicDim)
+			}
+			if !slices.Contains(h.Samples, r.SamplesPerComponent) {
+				h.Samples = append(h.Samples, r.SamplesPerComponent)
+			}
+		}
+		slices.Sort(h.Dims)
+		slices.Sort(h.Samples)
+		h.Rate = make([][]float64, len(h.Dims))
+		for i := range h.Rate {
+			h.Rate[i] = make([]float64, len(h.Samples))
+			for j := range h.Rate[i] {
+				h.Rate[i][j] = math.NaN()
+			}
+		}
+		for _, r := range g {
+			i, _ := slices.BinarySearch(h.Dims, r.IntrinsicDim)
+			j, _ := slices.BinarySearch(h.Samples, r.SamplesPerComponent)
+			h.Rate[i][j] = r.SuccessRate
+		}
+		maps = append(maps, h)
+	}
+	return maps
+}

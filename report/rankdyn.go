@@ -1,4 +1,4 @@
-package pipelines
+package report
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 	"gonum.org/v1/plot/vg"
 
 	"github.com/lowdim/lowdim/io/tables"
+	"github.com/lowdim/lowdim/pipelines"
 	"github.com/lowdim/lowdim/transforms"
 )
 
@@ -27,14 +28,14 @@ const reportLegendMax = 12
 // Markdown section that shows them, with a table of each tensor's first
 // and last step. It returns an error when the run has no rank_dynamics rows.
 func RankDynamicsReport(ctx context.Context, out, runID, dir string) (markdown string, err error) {
-	rows, err := tables.ReadRun[transforms.RankDynamicsRow](ctx, out, RankDynamicsTable, runID)
+	rows, err := tables.ReadRun[transforms.RankDynamicsRow](ctx, out, pipelines.RankDynamicsTable, runID)
 	if err != nil {
 		return "", err
 	}
 	if len(rows) == 0 {
-		return "", fmt.Errorf("%s: no %s rows for run %q", out, RankDynamicsTable, runID)
+		return "", fmt.Errorf("%s: no %s rows for run %q", out, pipelines.RankDynamicsTable, runID)
 	}
-	drift, err := tables.ReadRun[transforms.RankDriftRow](ctx, out, RankDriftTable, runID)
+	drift, err := tables.ReadRun[transforms.RankDriftRow](ctx, out, pipelines.RankDriftTable, runID)
 	if err != nil {
 		return "", err
 	}
@@ -151,7 +152,7 @@ func RankDynamicsReport(ctx context.Context, out, runID, dir string) (markdown s
 			r.Tensor, r.Rows, r.Cols, r.Step, r.StableRank, r.RankMe, reportInt(r.EnergyRank90), reportInt(r.EnergyRank99), alpha, welore, r.SpectralNorm)
 	}
 	md.WriteString("\n")
-	fmt.Fprintf(&md, "Per-tensor change of stable rank from the first to the last step:\n\n```sql\nSELECT tensor, arg_min(stable_rank, step) AS first, arg_max(stable_rank, step) AS last\nFROM read_parquet('%s/%s/**/*.parquet', hive_partitioning=1)\nWHERE run_id = '%s' GROUP BY tensor ORDER BY last / first;\n```\n\n", out, RankDynamicsTable, runID)
+	fmt.Fprintf(&md, "Per-tensor change of stable rank from the first to the last step:\n\n```sql\nSELECT tensor, arg_min(stable_rank, step) AS first, arg_max(stable_rank, step) AS last\nFROM read_parquet('%s/%s/**/*.parquet', hive_partitioning=1)\nWHERE run_id = '%s' GROUP BY tensor ORDER BY last / first;\n```\n\n", out, pipelines.RankDynamicsTable, runID)
 	return md.String(), nil
 }
 

@@ -1,4 +1,7 @@
-package main
+// Package report holds every console summary and every report of lowdim's
+// studies. Each reads committed tables (package io/tables), never a
+// pipeline's in-memory state, so `lowdim report OUT` can redraw any run.
+package report
 
 import (
 	"context"
@@ -14,14 +17,20 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 
-	"github.com/lowdim/lowdim/experiments"
 	"github.com/lowdim/lowdim/io/tables"
 	"github.com/lowdim/lowdim/pipelines"
 	"github.com/lowdim/lowdim/transforms"
 )
 
-// latestRun is the run of out that started last.
-func latestRun(ctx context.Context, out string) (pipelines.RunRow, error) {
+// Summary prints the console summary of a committed run.
+type Summary func(ctx context.Context, w io.Writer, out string, run pipelines.RunRow) error
+
+// Section writes the plots of a committed run into dir and returns the
+// markdown that shows them.
+type Section func(ctx context.Context, out, runID, dir string) (markdown string, err error)
+
+// LatestRun is the run of out that started last.
+func LatestRun(ctx context.Context, out string) (pipelines.RunRow, error) {
 	runs, err := tables.ReadTable[pipelines.RunRow](ctx, out, pipelines.RunsTable)
 	if err != nil {
 		return pipelines.RunRow{}, err
@@ -33,47 +42,10 @@ func latestRun(ctx context.Context, out string) (pipelines.RunRow, error) {
 	return runs[len(runs)-1], nil
 }
 
-func cmdReport(ctx context.Context, args []string, stdout io.Writer) error {
-	pos, err := parseInterspersed(args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 1 {
-		return usageError{"want exactly one OUT directory"}
-	}
-	if strings.Contains(pos[0], "://") {
-		return usageError{"reports are written next to local tables: copy the tables first (gsutil -m cp -r " + pos[0] + " DIR) and run lowdim report DIR"}
-	}
-	runID := *runIDFlag
-	if runID == "" {
-		run, err := latestRun(ctx, pos[0])
-		if err != nil {
-			return err
-		}
-		runID = run.RunID
-	}
-	dir, err := writeReport(ctx, pos[0], runID)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "report: %s\n", dir)
-	return nil
-}
-
-func printSummary(ctx context.Context, w io.Writer, out, runID string, spec *experiments.Spec, run pipelines.RunRow, took time.Duration) error {
-	switch spec.Study {
-	case "phase_transition":
-		return printPhaseSummary(ctx, w, out, runID)
-	case "landscape":
-		return pipelines.PrintLandscapeSummary(ctx, w, out, runID)
-	case "rank_dynamics":
-		return printRankDynamicsSummary(ctx, w, out, runID)
-	case "intrinsic_dim":
-		return printIntrinsicSummary(ctx, w, out, runID)
-	case "spectrum":
-	default:
-		return nil
-	}
+// SpectrumSummary prints the shape, top singular values and spectral metrics
+// of each data set of a spectrum run.
+func SpectrumSummary(ctx context.Context, w io.Writer, out string, run pipelines.RunRow) error {
+	runID, took := run.RunID, run.FinishedAt.Sub(run.StartedAt)
 	sums, err := tables.ReadRun[transforms.SpectrumSummaryRow](ctx, out, pipelines.SpectrumSummaryTable, runID)
 	if err != nil {
 		return err
@@ -117,8 +89,10 @@ func optInt(p *int64) string {
 	return fmt.Sprint(*p)
 }
 
-// writeReport writes OUT/report/report.md and the plots of one run.
-func writeReport(ctx context.Context, out, runID string) (string, error) {
+// Write writes OUT/report/report.md and the plots of one run: the run's
+// details, the study's section (nil for none) and how to query its tables.
+// It returns the report folder.
+func Write(ctx context.Context, out, runID string, section Section) (string, error) {
 	dir := filepath.Join(out, "report")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
@@ -136,17 +110,13 @@ func writeReport(ctx context.Context, out, runID string) (string, error) {
 	fmt.Fprintf(&md, "- run `%s`, runner `%s`, lowdim %s\n- started %s, took %.1f s\n- rows read %d in %d shards, bad rows %d\n\n",
 		run.RunID, run.Runner, run.LowdimVersion, run.StartedAt.Format(time.RFC3339), run.FinishedAt.Sub(run.StartedAt).Seconds(),
 		run.RowsRead, run.Shards, run.BadRows)
-	studyReports := map[string]func(context.Context, *strings.Builder, string, string, string) error{
-		"spectrum":         spectrumReport,
-		"phase_transition": phaseReport,
-		"landscape":        markdownReport(pipelines.LandscapeReport),
-		"rank_dynamics":    markdownReport(pipelines.RankDynamicsReport),
-		"intrinsic_dim":    markdownReport(pipelines.IntrinsicDimReport),
-	}
-	if rep, ok := studyReports[run.Study]; ok {
-		if err := rep(ctx, &md, dir, out, runID); err != nil {
+	if section != nil {
+		text, err := section(ctx, out, runID, dir)
+		if err != nil {
 			return "", err
 		}
+		md.WriteString(text)
+		md.WriteString("\n")
 	}
 	runFolders, err := tables.List(ctx, tables.Join(out, "*", "run="+runID))
 	if err != nil {
@@ -164,25 +134,17 @@ func writeReport(ctx context.Context, out, runID string) (string, error) {
 	return dir, os.WriteFile(filepath.Join(dir, "report.md"), []byte(md.String()), 0o644)
 }
 
-// markdownReport adapts a pipelines report (which writes its plots into dir
-// and returns its markdown) to the report writer.
-func markdownReport(f func(ctx context.Context, out, runID, dir string) (string, error)) func(context.Context, *strings.Builder, string, string, string) error {
-	return func(ctx context.Context, md *strings.Builder, dir, out, runID string) error {
-		text, err := f(ctx, out, runID, dir)
-		md.WriteString(text)
-		md.WriteString("\n")
-		return err
-	}
-}
-
-func spectrumReport(ctx context.Context, md *strings.Builder, dir, out, runID string) error {
+// SpectrumReport draws a scree plot per data set of a spectrum run and
+// returns its markdown with the metrics table.
+func SpectrumReport(ctx context.Context, out, runID, dir string) (string, error) {
+	md := &strings.Builder{}
 	sums, err := tables.ReadRun[transforms.SpectrumSummaryRow](ctx, out, pipelines.SpectrumSummaryTable, runID)
 	if err != nil {
-		return err
+		return "", err
 	}
 	sigma, err := tables.ReadRun[transforms.SpectrumRow](ctx, out, pipelines.SpectrumTable, runID)
 	if err != nil {
-		return err
+		return "", err
 	}
 	sort.Slice(sigma, func(i, j int) bool { return sigma[i].Index < sigma[j].Index })
 	for _, s := range sums {
@@ -194,7 +156,7 @@ func spectrumReport(ctx context.Context, md *strings.Builder, dir, out, runID st
 		}
 		png := "scree-" + s.Dataset + ".png"
 		if err := screePlot(filepath.Join(dir, png), s, vals); err != nil {
-			return err
+			return "", err
 		}
 		fmt.Fprintf(md, "## %s\n\n![scree plot](%s)\n\n", s.Dataset, png)
 		fmt.Fprintf(md, "| metric | value |\n|---|---|\n")
@@ -205,7 +167,7 @@ func spectrumReport(ctx context.Context, md *strings.Builder, dir, out, runID st
 		fmt.Fprintf(md, "| coding rate R(Z, ε=%.2g) | %.3f nats |\n| spectral entropy | %.3f |\n", s.CodingRateEps, s.CodingRate, s.SpectralEntropy)
 		fmt.Fprintf(md, "| error bound on σᵢ² (relative) | %.3g (%.2g) |\n\n", s.ErrorEstimate, s.RelativeError)
 	}
-	return nil
+	return md.String(), nil
 }
 
 // screePlot draws the explained variance ratio of each σᵢ and its cumulative sum,

@@ -1,4 +1,4 @@
-package main
+package report
 
 import (
 	"cmp"
@@ -14,10 +14,11 @@ import (
 	"github.com/lowdim/lowdim/transforms"
 )
 
-// printRankDynamicsSummary prints, per tensor, its first and last step with
+// RankDynamicsSummary prints, per tensor, its first and last step with
 // stable rank, RankMe and 90 % energy rank at both, and the mean principal
 // angle of its subspace drift over the series.
-func printRankDynamicsSummary(ctx context.Context, w io.Writer, out, runID string) error {
+func RankDynamicsSummary(ctx context.Context, w io.Writer, out string, run pipelines.RunRow) error {
+	runID := run.RunID
 	rows, err := tables.ReadRun[transforms.RankDynamicsRow](ctx, out, pipelines.RankDynamicsTable, runID)
 	if err != nil {
 		return err
@@ -74,9 +75,10 @@ func maxStep(rows []transforms.RankDynamicsRow) int64 {
 	return slices.MaxFunc(rows, byStep).Step
 }
 
-// printIntrinsicSummary prints d_int90 per model and projection and the
+// IntrinsicSummary prints d_int90 per model and projection and the
 // overall data intrinsic-dimension estimates, whichever the run has.
-func printIntrinsicSummary(ctx context.Context, w io.Writer, out, runID string) error {
+func IntrinsicSummary(ctx context.Context, w io.Writer, out string, run pipelines.RunRow) error {
+	runID := run.RunID
 	ids, err := tables.ReadRun[transforms.IntrinsicDimRow](ctx, out, pipelines.IntrinsicDimTable, runID)
 	if err != nil {
 		return err

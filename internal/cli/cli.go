@@ -1,11 +1,12 @@
-// Command lowdim runs experiments on low-dimensional structure in data and
-// models as Apache Beam batch pipelines, and is also the Beam worker binary.
+// Package cli is the lowdim command: it parses the command line, checks a
+// run before it starts, runs the pipeline, commits its tables and prints the
+// summary and report. Package main only calls Main.
 //
 //	lowdim run SPEC.yaml [--out DIR] [--runner prism|direct|universal|flink|dataflow] [Beam flags]
 //	lowdim validate SPEC.yaml
 //	lowdim report OUT
 //	lowdim version
-package main
+package cli
 
 import (
 	"context"
@@ -19,10 +20,14 @@ import (
 	"syscall"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/lowdim/lowdim/internal/studies"
+	"github.com/lowdim/lowdim/io/tables"
+	"github.com/lowdim/lowdim/pipelines"
+	"github.com/lowdim/lowdim/report"
 )
 
-// version is set at build time with -ldflags "-X main.version=…".
-var version = "0.1.0-dev"
+// version is the lowdim version Main was given.
+var version = "dev"
 
 var (
 	outFlag       = flag.String("out", "", "output directory or gs://bucket/prefix (overrides the spec's output)")
@@ -79,16 +84,19 @@ Reads the tables under OUT and writes OUT/report/report.md and PNG plots
 (a scree plot of the spectrum study) for one run (default: the latest).
 `
 
-func main() {
-	if isWorker(os.Args[1:]) {
+// Main runs the lowdim command with args (os.Args[1:]) and returns the exit
+// code. When a runner starts the binary as an SDK worker, Main serves the
+// worker harness and never returns.
+func Main(args []string, lowdimVersion string) int {
+	version = lowdimVersion
+	if isWorker(args) {
 		flag.Parse()
 		beam.Init() // serves the worker harness and exits
 	}
 	// Ctrl-C cancels the run; the launcher then removes what it staged.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := runCLI(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
-	os.Exit(code)
+	defer stop()
+	return runCLI(ctx, args, os.Stdout, os.Stderr)
 }
 
 // isWorker reports whether a runner started this binary as an SDK worker.
@@ -199,4 +207,48 @@ func cmdValidate(args []string, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "# %s: valid %s study\n", pos[0], spec.Study)
 	_, err = stdout.Write(canon)
 	return err
+}
+
+func cmdReport(ctx context.Context, args []string, stdout io.Writer) error {
+	pos, err := parseInterspersed(args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError{"want exactly one OUT directory"}
+	}
+	out := pos[0]
+	if strings.Contains(out, "://") {
+		return usageError{"reports are written next to local tables: copy the tables first (gsutil -m cp -r " + out + " DIR) and run lowdim report DIR"}
+	}
+	runID := *runIDFlag
+	if runID == "" {
+		run, err := report.LatestRun(ctx, out)
+		if err != nil {
+			return err
+		}
+		runID = run.RunID
+	}
+	dir, err := writeReport(ctx, out, runID)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "report: %s\n", dir)
+	return nil
+}
+
+// writeReport writes OUT/report/ for one run with its study's section.
+func writeReport(ctx context.Context, out, runID string) (string, error) {
+	runs, err := tables.ReadRun[pipelines.RunRow](ctx, out, pipelines.RunsTable, runID)
+	if err != nil {
+		return "", err
+	}
+	if len(runs) == 0 {
+		return "", fmt.Errorf("%s: no run %q", out, runID)
+	}
+	st, err := studies.Lookup(runs[0].Study)
+	if err != nil {
+		return "", err
+	}
+	return report.Write(ctx, out, runID, st.Report)
 }

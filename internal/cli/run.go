@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -16,6 +16,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/x/beamx"
 
 	"github.com/lowdim/lowdim/experiments"
+	"github.com/lowdim/lowdim/internal/studies"
 	"github.com/lowdim/lowdim/io/tables"
 	"github.com/lowdim/lowdim/pipelines"
 )
@@ -85,7 +86,11 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	runner := runnerName()
 
-	plan, err := pipelines.NewPlan(ctx, spec, out, runID)
+	study, err := studies.Lookup(spec.Study)
+	if err != nil {
+		return fmt.Errorf("%s: %w", spec.File, err)
+	}
+	plan, err := study.Plan(ctx, spec, out, runID)
 	if err != nil {
 		return err
 	}
@@ -180,8 +185,10 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	if !*quietFlag {
-		if err := printSummary(ctx, stdout, out, runID, spec, run, finished.Sub(started)); err != nil {
-			return err
+		if study.Summary != nil {
+			if err := study.Summary(ctx, stdout, out, run); err != nil {
+				return err
+			}
 		}
 	}
 	if i := slices.Index(committed, pipelines.CheckpointsFolder); i >= 0 {

@@ -31,7 +31,6 @@ import (
 	"github.com/lowdim/lowdim/io/parquetmat"
 	"github.com/lowdim/lowdim/io/safetensors"
 	"github.com/lowdim/lowdim/linalg"
-	"github.com/lowdim/lowdim/transforms"
 )
 
 func main() {
