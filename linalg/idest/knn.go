@@ -117,6 +117,25 @@ func (g *KNN) ToRows(perPoint []float64) []float64 {
 	return out
 }
 
+// ToPoints is the inverse of ToRows: it returns one value per point, that
+// of the point's first row, so that per-row values can be pooled over
+// distinct points (as MLEPool and TwoNNFit pool MLEPoints and TwoNNRatios).
+// It panics if len(perRow) ≠ Rows().
+func (g *KNN) ToPoints(perRow []float64) []float64 {
+	if len(perRow) != len(g.rowOf) {
+		panic(fmt.Sprintf("idest: %d values for %d rows", len(perRow), len(g.rowOf)))
+	}
+	out := make([]float64, g.Len())
+	next := 0 // points appear in first-seen order
+	for r, p := range g.rowOf {
+		if p == next {
+			out[p] = perRow[r]
+			next++
+		}
+	}
+	return out
+}
+
 // distinctRows returns the distinct rows of x (exact equality, −0 = 0) in
 // first-seen order, as dedupRows does, and for each row of x the index of
 // its distinct row. It returns nil, nil for an empty x.

@@ -138,6 +138,9 @@ func TestKNNDuplicates(t *testing.T) {
 	if rows[200] != rows[0] || rows[400] != rows[0] || rows[401] != rows[3] || rows[449] != rows[17] || rows[17] == rows[217] {
 		t.Errorf("ToRows does not follow the duplicates: %v", rows)
 	}
+	if back := g.ToPoints(rows); !slices.Equal(back, v) {
+		t.Errorf("ToPoints(ToRows(v)) = %v, want %v", back, v)
+	}
 	if _, err := NewKNN(x.Slice(0, 5, 0, 5), 5, 1); err == nil {
 		t.Error("k = n accepted")
 	}

@@ -196,7 +196,7 @@ func TestLocalMLEGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			e := checkClose(t, s.Name+" MLE "+conv, got, field[[]float64](t, s.MLE, conv))
-			perPoint, _ := localMLE(s.graph, k, conv, 1)
+			perPoint := s.graph.ToPoints(got)
 			mean := PoolMean(perPoint)
 			inv := MLEPoolInverse(perPoint)
 			e = max(e, relErr(mean.Value, field[float64](t, s.MLE, "mean_"+conv)),

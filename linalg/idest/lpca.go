@@ -37,11 +37,13 @@ const (
 // the whole cloud (Global, Moments), or of each point's neighbourhood
 // (Local, LocalMean: Fukunaga & Olsen's local PCA).
 type LPCA struct {
-	Rule     string
-	AlphaFO  float64
-	AlphaFan float64
-	BetaFan  float64
-	PFan     float64
+	// Rule is FukunagaOlsen, Fan or MaxGap.
+	Rule string
+	// AlphaFO is the Fukunaga–Olsen threshold α (λᵢ > α·λ₁ counts).
+	AlphaFO float64
+	// AlphaFan, BetaFan and PFan are Fan's gap threshold α, cumulative
+	// threshold β and noise-free fraction P.
+	AlphaFan, BetaFan, PFan float64
 }
 
 // DefaultLPCA is scikit-dimension's lPCA default: the Fukunaga–Olsen rule
