@@ -1,0 +1,151 @@
+package heavytail
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
+
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/lowdim/lowdim/linalg"
+)
+
+// gramCols is the width of the block columns of the Gram product.
+const gramCols = 64
+
+// Spectrum computes the full spectrum λᵢ = σᵢ(W)² of dense matrices W, values
+// only, reusing its buffers between calls (about 2·m·n + min(m, n)² floats
+// for an m×n W). The zero value is ready to use. A Spectrum must not be used
+// by several goroutines at once; it runs its own goroutines
+// (runtime.GOMAXPROCS(0)), and its result does not depend on their number.
+type Spectrum struct {
+	x, gram []float64
+	eig     symEigen
+}
+
+// SquaredSingularValues returns the p = min(m, n) squared singular values
+// λ₁ ≥ … ≥ λ_p ≥ 0 of the m×n matrix w, in dst resized to p (or a new slice
+// when dst is too short). They are the eigenvalues of the p×p Gram matrix
+// G = X·Xᵀ, X = Wᵀ when m ≥ n and X = W otherwise (G = WᵀW or WWᵀ), formed by
+// the block products of linalg.MulTallSkinny (lower triangle, n·p² flops
+// for m ≥ n) and diagonalised by a two-stage tridiagonal reduction and the
+// Pal–Walker–Kahan QL/QR iteration (see eig.go).
+//
+// Accuracy: forming G and every orthogonal step are backward stable, so
+// |λ̂ᵢ − λᵢ| ≤ c·max(m, n)·ε·λ₁ for a modest c (ε = 2⁻⁵³), i.e. an absolute
+// error. The top of the spectrum (the heavy tail) is accurate to a few
+// units of ε·max(m, n) relative; an eigenvalue λᵢ ≪ max(m, n)·ε·λ₁ has no
+// correct digits (Gram squares the condition number: singular values below
+// about √(max(m, n)·ε)·σ₁ are lost). Negative rounding results are returned
+// as 0.
+//
+// It returns an error if w is empty or has a NaN or infinite entry, or if
+// the tridiagonal iteration fails to converge.
+func (s *Spectrum) SquaredSingularValues(dst []float64, w *mat.Dense) ([]float64, error) {
+	if w == nil || w.IsEmpty() {
+		return nil, errors.New("heavytail: empty matrix")
+	}
+	m, n := w.Dims()
+	raw := w.RawMatrix()
+	for i := range m {
+		for j, v := range raw.Data[i*raw.Stride : i*raw.Stride+n] {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return nil, fmt.Errorf("heavytail: W[%d][%d] = %v is not finite", i, j, v)
+			}
+		}
+	}
+	p, q := min(m, n), max(m, n)
+	s.x = grow(s.x, p*q)
+	x := mat.NewDense(p, q, s.x) // X, p×q
+	xt := w                      // Xᵀ, q×p
+	transposeInto(s.x, raw.Data, m, n, raw.Stride)
+	if m < n {
+		x, xt = w, mat.NewDense(n, m, s.x)
+	}
+	s.gram = grow(s.gram, p*p)
+	g := mat.NewDense(p, p, s.gram)
+	gramLower(g, x, xt)
+	if cap(dst) < p {
+		dst = make([]float64, p)
+	}
+	dst = dst[:p]
+	if err := s.eig.eigenvalues(g, dst); err != nil {
+		return nil, err
+	}
+	slices.Reverse(dst)
+	for i, v := range dst {
+		if v < 0 {
+			dst[i] = 0
+		}
+	}
+	return dst, nil
+}
+
+// SquaredSingularValues returns λᵢ = σᵢ(w)², i = 1…min(m, n), descending;
+// see Spectrum.SquaredSingularValues.
+func SquaredSingularValues(w *mat.Dense) ([]float64, error) {
+	var s Spectrum
+	return s.SquaredSingularValues(nil, w)
+}
+
+// transposeInto writes the transpose of the m×n matrix a (row stride lda)
+// into dst as an n×m row-major matrix, in 32×32 tiles.
+func transposeInto(dst, a []float64, m, n, lda int) {
+	const tile = 32
+	for i0 := 0; i0 < m; i0 += tile {
+		for j0 := 0; j0 < n; j0 += tile {
+			for i := i0; i < min(m, i0+tile); i++ {
+				row := a[i*lda : i*lda+n]
+				for j := j0; j < min(n, j0+tile); j++ {
+					dst[j*m+i] = row[j]
+				}
+			}
+		}
+	}
+}
+
+// gramLower sets g = x·xᵀ (p×p) from x (p×q) and xt = xᵀ (q×p, an explicit
+// copy): block column J = [j0, j1) of the lower triangle is the product
+// x[j0:, :]·xt[:, J] (one call of linalg.MulTallSkinny), mirrored into the
+// upper triangle. Every entry is one sequential sum over q, so g is exactly
+// symmetric and independent of scheduling.
+func gramLower(g, x, xt *mat.Dense) {
+	p, _ := x.Dims()
+	graw := g.RawMatrix()
+	gd, ld := graw.Data, graw.Stride
+	blocks := (p + gramCols - 1) / gramCols
+	workers := max(1, min(runtime.GOMAXPROCS(0), blocks))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			var tmp []float64
+			for {
+				blk := int(next.Add(1)) - 1
+				if blk >= blocks {
+					return
+				}
+				j0 := blk * gramCols
+				j1 := min(p, j0+gramCols)
+				cols, rows := j1-j0, p-j0
+				tmp = grow(tmp, rows*cols)
+				t := mat.NewDense(rows, cols, tmp)
+				linalg.MulTallSkinny(t, x.Slice(j0, p, 0, x.RawMatrix().Cols), xt.Slice(0, xt.RawMatrix().Rows, j0, j1))
+				for i := j0; i < p; i++ {
+					trow := tmp[(i-j0)*cols : (i-j0+1)*cols]
+					copy(gd[i*ld+j0:i*ld+j1], trow)
+					for c, v := range trow {
+						if j0+c < i {
+							gd[(j0+c)*ld+i] = v
+						}
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
