@@ -103,9 +103,9 @@ func TestParseErrors(t *testing.T) {
 		{"grid axis typo", head + "params:\n  grid:\n    powr_iters: [1, 2]\n",
 			[]string{`t.yaml:6:5: unknown key "powr_iters" in params.grid (did you mean power_iters?)`}},
 		{"unknown study", "study: spectra\ninput: {path: a.csv}\n",
-			[]string{`t.yaml:1:8: unknown study "spectra": expected one of intrinsic_dim, landscape, phase_transition, rank_dynamics, spectrum, test_freeform (did you mean spectrum?)`}},
+			[]string{`t.yaml:1:8: unknown study "spectra": expected one of ` + strings.Join(Studies(), ", ") + ` (did you mean spectrum?)`}},
 		{"missing study", "input: {path: a.csv}\n",
-			[]string{`t.yaml: missing study: one of intrinsic_dim, landscape, phase_transition, rank_dynamics, spectrum, test_freeform`}},
+			[]string{`t.yaml: missing study: one of ` + strings.Join(Studies(), ", ")}},
 		{"missing input", "study: spectrum\n",
 			[]string{`t.yaml: missing input.path (a file, directory or glob; or set input.dataset)`}},
 		{"missing input.path", "study: spectrum\ninput:\n  shard_rows: 5\n",
@@ -499,6 +499,7 @@ input:
   shard_rows: 4096 # default
   on_bad_rows: error # default
 params:
+  method: auto # default; auto | exact | randomized | one_pass
   k: 5
   oversample: 10 # default; test matrix has k + oversample columns
   power_iters: -1 # default; -1 = auto: 7 if k < 0.1·min(m, n), else 4
@@ -515,7 +516,7 @@ params:
 		t.Fatal(err)
 	}
 	wantJSON := `{"study":"spectrum","name":"c","seed":0,"output":"","input":{"path":"data/x.csv.gz","format":"csv","shard_rows":4096,"on_bad_rows":"error"},` +
-		`"params":{"k":5,"oversample":10,"power_iters":-1,"coding_rate_eps":0.5,"alpha_range":[1,0],"grid":{"center":[true,false]}}}`
+		`"params":{"method":"auto","k":5,"oversample":10,"power_iters":-1,"coding_rate_eps":0.5,"alpha_range":[1,0],"grid":{"center":[true,false]}}}`
 	if string(j) != wantJSON {
 		t.Errorf("JSON:\n%s\nwant\n%s", j, wantJSON)
 	}

@@ -3,12 +3,40 @@ package experiments
 import (
 	"fmt"
 	"math"
+	"slices"
+	"strings"
 )
 
-// SpectrumParams are the params of the spectrum study: a randomized SVD of
-// the input matrix A (m rows × n columns), merged over row shards, and the
-// spectral measures of design §4 computed from its top-k singular values.
+// Spectrum methods (params.method).
+const (
+	// SpectrumAuto picks exact for at most ExactMaxCols columns, else randomized.
+	SpectrumAuto = "auto"
+	// SpectrumExact is the tall-skinny QR of the rows (TSQR), merged exactly:
+	// every singular value, as accurate as LAPACK's.
+	SpectrumExact = "exact"
+	// SpectrumRandomized is Halko–Martinsson–Tropp subspace iteration with one
+	// global test matrix, one pass over the shards per iteration: the
+	// single-machine arithmetic, whatever the sharding.
+	SpectrumRandomized = "randomized"
+	// SpectrumOnePass stacks each shard's truncated ΣᵢVᵢᵀ: one read of the
+	// data, approximate and shard dependent (its error bound is reported).
+	SpectrumOnePass = "one_pass"
+)
+
+// ExactMaxCols is the widest matrix the auto method computes exactly: the
+// exact method keeps an n × n factor per shard (8 MiB at n = 1,024).
+const ExactMaxCols = 1024
+
+var spectrumMethods = []string{SpectrumAuto, SpectrumExact, SpectrumRandomized, SpectrumOnePass}
+
+// SpectrumParams are the params of the spectrum study: the singular values
+// of the input matrix A (m rows × n columns), computed over row shards by
+// one of the methods above, and the spectral measures of design §4
+// computed from its top-k singular values.
 type SpectrumParams struct {
+	// Method is auto, exact, randomized or one_pass. Default auto: exact
+	// when n ≤ ExactMaxCols, else randomized.
+	Method string `yaml:"method" comment:"auto | exact | randomized | one_pass"`
 	// K is the number of singular values kept (top-k). Default 20.
 	K int `yaml:"k"`
 	// Oversample is the oversampling p of the Gaussian test matrix: the
@@ -40,6 +68,7 @@ type SpectrumParams struct {
 // coding_rate_eps 0.5, alpha_range [1, 0] (all k eigenvalues).
 func DefaultSpectrumParams() SpectrumParams {
 	return SpectrumParams{
+		Method:        SpectrumAuto,
 		K:             20,
 		Oversample:    10,
 		PowerIters:    -1,
@@ -56,6 +85,9 @@ func (p SpectrumParams) Validate() error {
 	var fe FieldErrors
 	bad := func(key, format string, args ...any) {
 		fe = append(fe, &FieldError{Key: key, Msg: fmt.Sprintf(format, args...)})
+	}
+	if p.Method != "" && !slices.Contains(spectrumMethods, p.Method) { // "" is auto
+		bad("method", "must be one of %s, got %q%s", strings.Join(spectrumMethods, ", "), p.Method, suggest(p.Method, spectrumMethods))
 	}
 	if p.K <= 0 {
 		bad("k", "must be > 0, got %d", p.K)
@@ -96,6 +128,17 @@ func (p SpectrumParams) AlphaIndices() (lo, hi int) {
 		hi = p.K
 	}
 	return lo, hi
+}
+
+// MethodFor resolves auto for a matrix with n columns.
+func (p SpectrumParams) MethodFor(n int) string {
+	if p.Method != SpectrumAuto && p.Method != "" {
+		return p.Method
+	}
+	if n <= ExactMaxCols {
+		return SpectrumExact
+	}
+	return SpectrumRandomized
 }
 
 // PowerItersFor returns the number of power iterations for an m×n matrix:

@@ -12,6 +12,7 @@ import (
 	"github.com/lowdim/lowdim/io/blocks"
 	"github.com/lowdim/lowdim/io/matrix"
 	"github.com/lowdim/lowdim/io/tables"
+	"github.com/lowdim/lowdim/linalg"
 	"github.com/lowdim/lowdim/transforms"
 )
 
@@ -33,29 +34,73 @@ type SpectrumPlan struct {
 	Ranges  []blocks.Range
 	Params  experiments.SpectrumParams
 	Seed    uint64
+	// Method is the method that runs (params.method with auto resolved).
+	Method string
+	// MultiPass is the randomized method's plan (Method randomized).
+	MultiPass linalg.MultiPass
 }
 
-// Spectrum reads the matrix in row shards, sketches each shard by randomized
-// SVD, merges the sketches exactly into the global top-k spectrum, computes
-// the spectral metrics and stages the `spectrum` and `spectrum_summary` tables.
+// Spectrum reads the matrix in row shards, computes its spectrum by the
+// plan's method, the spectral metrics, and stages the `spectrum` and
+// `spectrum_summary` tables. Every method's merge is exact or a global
+// multi-pass algorithm, so the answer does not depend on the sharding,
+// except one_pass, which reports its error bound.
 func Spectrum(s beam.Scope, plan SpectrumPlan) {
 	s = s.Scope("Spectrum")
+	p := plan.Params
+	metrics := transforms.SpectrumMetrics{
+		RunID: plan.RunID, Dataset: plan.Dataset, Method: plan.Method, K: p.K, Shards: len(plan.Ranges),
+		CodingRateEps: p.CodingRateEps, AlphaFirst: p.AlphaRange[0], AlphaLast: p.AlphaRange[1],
+	}
+	var sigma, summary beam.PCollection
+	switch plan.Method {
+	case experiments.SpectrumExact:
+		factors := beam.ParDo(s, &transforms.ExactBlockFn{Cols: plan.Cols, Center: p.Center}, blocks.Read(s, plan.Read, plan.Ranges))
+		merged := beam.Combine(s, &transforms.MergeRowQRFn{Cols: plan.Cols, Center: p.Center}, factors)
+		sigma, summary = beam.ParDo2(s, &transforms.ExactSpectrumFn{SpectrumMetrics: metrics}, merged)
+	case experiments.SpectrumRandomized:
+		sigma, summary = randomizedSpectrum(s, plan, metrics)
+	default:
+		sigma, summary = onePassSpectrum(s, plan, metrics)
+	}
+	tables.Write(s, plan.Out, plan.RunID, SpectrumTable, 1, sigma)
+	tables.Write(s, plan.Out, plan.RunID, SpectrumSummaryTable, 1, summary)
+}
+
+// randomizedSpectrum is Halko–Martinsson–Tropp subspace iteration with one
+// global test matrix: each pass re-reads every shard, multiplies it by the
+// pass's n × l basis (a side input), sums the products in a Combine and
+// re-orthonormalises them into the next basis; the final pass factors A·X
+// by TSQR. The arithmetic is the single-machine algorithm's whatever the
+// sharding (linalg.MultiPass).
+func randomizedSpectrum(s beam.Scope, plan SpectrumPlan, metrics transforms.SpectrumMetrics) (sigma, summary beam.PCollection) {
+	mp, skip := plan.MultiPass, plan.Read.SkipBadRows
+	basis := beam.ParDo(s, &transforms.FirstBasisFn{MP: mp}, beam.Impulse(s))
+	for pass := 0; pass < mp.Reads(); pass++ {
+		ps := s.Scope(fmt.Sprintf("Pass%d", pass+1))
+		partials := beam.ParDo(ps, &transforms.PassBlockFn{}, blocks.Read(ps, plan.Read, plan.Ranges), beam.SideInput{Input: basis})
+		merged := beam.Combine(ps, &transforms.MergePassFn{}, partials)
+		if pass == mp.Reads()-1 {
+			return beam.ParDo2(ps, &transforms.PassSpectrumFn{SpectrumMetrics: metrics, MP: mp, SkipBadRows: skip}, merged, beam.SideInput{Input: basis})
+		}
+		basis = beam.ParDo(ps, &transforms.NextBasisFn{MP: mp, SkipBadRows: skip}, merged, beam.SideInput{Input: basis})
+	}
+	panic("unreachable: a randomized plan makes at least two reads")
+}
+
+// onePassSpectrum stacks each shard's truncated randomized SVD and merges
+// the stacks: one read, approximate (design §4).
+func onePassSpectrum(s beam.Scope, plan SpectrumPlan, metrics transforms.SpectrumMetrics) (sigma, summary beam.PCollection) {
 	p := plan.Params
 	l := p.K + p.Oversample
 	// Compacting merges to Keep = max(l, cols) rows keeps them exact whenever the shards are.
 	keep := max(l, plan.Cols)
-	rows := blocks.Read(s, plan.Read, plan.Ranges)
 	sketches := beam.ParDo(s, &transforms.SketchBlockFn{
 		Cols: plan.Cols, K: p.K, Oversample: p.Oversample, PowerIters: p.PowerIters,
 		Seed: plan.Seed, Center: p.Center, Keep: keep,
-	}, rows)
+	}, blocks.Read(s, plan.Read, plan.Ranges))
 	merged := beam.Combine(s, &transforms.MergeSketchFn{Cols: plan.Cols, Center: p.Center, Keep: keep}, sketches)
-	sigma, summary := beam.ParDo2(s, &transforms.SpectrumMetricsFn{
-		RunID: plan.RunID, Dataset: plan.Dataset, K: p.K, Shards: len(plan.Ranges),
-		CodingRateEps: p.CodingRateEps, AlphaFirst: p.AlphaRange[0], AlphaLast: p.AlphaRange[1],
-	}, merged)
-	tables.Write(s, plan.Out, plan.RunID, SpectrumTable, 1, sigma)
-	tables.Write(s, plan.Out, plan.RunID, SpectrumSummaryTable, 1, summary)
+	return beam.ParDo2(s, &transforms.OnePassSpectrumFn{SpectrumMetrics: metrics}, merged)
 }
 
 // PlanSpectrum opens the input matrix (header only where the format allows),
@@ -82,11 +127,22 @@ func PlanSpectrum(ctx context.Context, spec *experiments.Spec, out, runID string
 	if dataset == "" {
 		dataset = datasetName(read.Path)
 	}
-	return &SpectrumPlan{
+	plan := &SpectrumPlan{
 		RunID: runID, Out: out, Dataset: dataset, Read: read,
 		Rows: rows, Cols: cols, Ranges: blocks.PlanSource(src, spec.Input.ShardRows),
-		Params: params, Seed: spec.Seed,
-	}, nil
+		Params: params, Seed: spec.Seed, Method: params.MethodFor(cols),
+	}
+	if plan.Method == experiments.SpectrumRandomized {
+		mp, err := linalg.NewMultiPass(int64(rows), cols, linalg.MultiPassOptions{
+			K: params.K, Oversample: params.Oversample, PowerIters: params.PowerIters,
+			Seed: spec.Seed, Key: 0, Centered: params.Center,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", spec.File, err)
+		}
+		plan.MultiPass = *mp
+	}
+	return plan, nil
 }
 
 // MatrixOptions translates a spec's input keys into reader options:
@@ -109,8 +165,13 @@ func MatrixOptions(in experiments.Input) matrix.Options {
 // Build implements Plan.
 func (p *SpectrumPlan) Build(s beam.Scope) { Spectrum(s, *p) }
 
-// Work implements Plan: the row shards.
-func (p *SpectrumPlan) Work() (int, string) { return len(p.Ranges), "shards" }
+// Work implements Plan: the row shards, read once per pass.
+func (p *SpectrumPlan) Work() (int, string) {
+	if p.Method == experiments.SpectrumRandomized {
+		return len(p.Ranges) * p.MultiPass.Reads(), "shard reads"
+	}
+	return len(p.Ranges), "shards"
+}
 
 // Tables implements Plan.
 func (p *SpectrumPlan) Tables() []string { return []string{SpectrumTable, SpectrumSummaryTable} }

@@ -17,6 +17,7 @@ import (
 	"github.com/lowdim/lowdim/experiments"
 	"github.com/lowdim/lowdim/io/npy"
 	"github.com/lowdim/lowdim/io/tables"
+	"github.com/lowdim/lowdim/linalg"
 	"github.com/lowdim/lowdim/transforms"
 )
 
@@ -73,8 +74,12 @@ func runSpectrum(t *testing.T, input string, shardRows int, params experiments.S
 	for _, k := range inputKeys {
 		extra += "  " + k + "\n"
 	}
-	yaml := fmt.Sprintf("study: spectrum\nname: t\nseed: 7\ninput:\n  path: %s\n  shard_rows: %d\n%sparams:\n  k: %d\n  center: %v\n",
-		input, shardRows, extra, params.K, params.Center)
+	method := params.Method
+	if method == "" {
+		method = experiments.SpectrumAuto
+	}
+	yaml := fmt.Sprintf("study: spectrum\nname: t\nseed: 7\ninput:\n  path: %s\n  shard_rows: %d\n%sparams:\n  k: %d\n  center: %v\n  method: %s\n  power_iters: %d\n",
+		input, shardRows, extra, params.K, params.Center, method, params.PowerIters)
 	spec, err := experiments.Parse([]byte(yaml), "test.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -217,5 +222,98 @@ func TestSpectrumSameAcrossFormats(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// powerLaw returns an m×n matrix U·diag(σ)·Vᵀ with σᵢ = i^-1.3: a slowly
+// decaying spectrum with no gap, the hard case for sketches.
+func powerLaw(m, n int, seed uint64) (*mat.Dense, []float64) {
+	rng := rand.New(rand.NewSource(seed))
+	orth := func(r, c int) *mat.Dense {
+		g := mat.NewDense(r, c, nil)
+		for i := 0; i < r; i++ {
+			for j := 0; j < c; j++ {
+				g.Set(i, j, rng.NormFloat64())
+			}
+		}
+		var qr mat.QR
+		qr.Factorize(g)
+		var q mat.Dense
+		qr.QTo(&q)
+		return mat.DenseCopyOf(q.Slice(0, r, 0, c))
+	}
+	u, v := orth(m, n), orth(n, n)
+	sigma := make([]float64, n)
+	for i := range sigma {
+		sigma[i] = math.Pow(float64(i+1), -1.3)
+	}
+	us := mat.DenseCopyOf(u)
+	for j := 0; j < n; j++ {
+		for i := 0; i < m; i++ {
+			us.Set(i, j, us.At(i, j)*sigma[j])
+		}
+	}
+	var a mat.Dense
+	a.Mul(us, v.T())
+	return &a, sigma
+}
+
+// TestSpectrumMethodsShardInvariant: on a power-law spectrum (no gap) the
+// exact and randomized methods give the same σ for 1, 3, 8 and 80 shards and
+// for shards smaller than l = k + p; exact equals LAPACK's SVD, randomized
+// equals the in-memory single-machine algorithm (linalg.MultiPass.Run), and
+// both do so centred too.
+func TestSpectrumMethodsShardInvariant(t *testing.T) {
+	const m, n, k = 1200, 100, 10
+	a, _ := powerLaw(m, n, 3)
+	input := writeMatrix(t, t.TempDir(), a)
+	for _, center := range []bool{false, true} {
+		c := mat.DenseCopyOf(a)
+		if center {
+			for j := 0; j < n; j++ {
+				mean := mat.Sum(c.ColView(j)) / m
+				for i := 0; i < m; i++ {
+					c.Set(i, j, c.At(i, j)-mean)
+				}
+			}
+		}
+		lapack := exactSigma(c)
+		mp, err := linalg.NewMultiPass(m, n, linalg.MultiPassOptions{K: k, PowerIters: -1, Seed: 7, Centered: center})
+		if err != nil {
+			t.Fatal(err)
+		}
+		single, err := mp.Run([]*mat.Dense{a})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, method := range []string{experiments.SpectrumExact, experiments.SpectrumRandomized} {
+			want := lapack
+			if method == experiments.SpectrumRandomized {
+				want = single.Sigma
+			}
+			params := experiments.DefaultSpectrumParams()
+			params.K, params.Center, params.Method = k, center, method
+			for _, shardRows := range []int{m, 400, 150, 15, 7} {
+				t.Run(fmt.Sprintf("%s/center=%v/shard_rows=%d", method, center, shardRows), func(t *testing.T) {
+					sigma, sum := runSpectrum(t, input, shardRows, params)
+					if sum.Method != method || len(sigma) != k {
+						t.Fatalf("method %q, %d σ", sum.Method, len(sigma))
+					}
+					for i, s := range sigma {
+						if d := math.Abs(s.Sigma-want[i]) / want[i]; d > 1e-10 {
+							t.Errorf("σ%d = %.15g, want %.15g (rel %.2g)", i+1, s.Sigma, want[i], d)
+						}
+					}
+					if method == experiments.SpectrumRandomized {
+						if sum.Reads != int64(mp.Reads()) || sum.ErrorEstimate <= 0 {
+							t.Errorf("randomized: %d reads (want q + 2 = %d), error estimate %g", sum.Reads, mp.Reads(), sum.ErrorEstimate)
+						}
+						if d := math.Abs(sigma[k-1].Sigma-lapack[k-1]) / lapack[k-1]; d > 1e-6 {
+							t.Errorf("randomized σ%d off LAPACK by %.2g", k, d)
+						}
+					}
+				})
+			}
+		}
 	}
 }

@@ -18,10 +18,22 @@ import (
 func init() {
 	beam.RegisterDoFn(&SketchBlockFn{})
 	beam.RegisterDoFn(&MergeSketchFn{})
-	beam.RegisterDoFn(&SpectrumMetricsFn{})
+	beam.RegisterDoFn(&OnePassSpectrumFn{})
+	beam.RegisterDoFn(&ExactBlockFn{})
+	beam.RegisterDoFn(&MergeRowQRFn{})
+	beam.RegisterDoFn(&ExactSpectrumFn{})
+	beam.RegisterDoFn(&FirstBasisFn{})
+	beam.RegisterDoFn(&PassBlockFn{})
+	beam.RegisterDoFn(&MergePassFn{})
+	beam.RegisterDoFn(&NextBasisFn{})
+	beam.RegisterDoFn(&PassSpectrumFn{})
 	register.Emitter1[SpectrumRow]()
 	register.Emitter1[SpectrumSummaryRow]()
 	beam.RegisterType(typeOf[linalg.RowSketch]())
+	beam.RegisterType(typeOf[linalg.RowQR]())
+	beam.RegisterType(typeOf[linalg.PassBasis]())
+	beam.RegisterType(typeOf[linalg.PassPartial]())
+	beam.RegisterType(typeOf[linalg.MultiPass]())
 	beam.RegisterType(typeOf[SpectrumRow]())
 	beam.RegisterType(typeOf[SpectrumSummaryRow]())
 }
@@ -64,15 +76,15 @@ func (f *MergeSketchFn) CreateAccumulator() linalg.RowSketch {
 	return *linalg.NewRowSketch(f.Cols, f.Center, f.Keep)
 }
 
-func (f *MergeSketchFn) AddInput(acc, in linalg.RowSketch) linalg.RowSketch {
+func (f *MergeSketchFn) AddInput(acc, in linalg.RowSketch) (linalg.RowSketch, error) {
 	return f.MergeAccumulators(acc, in)
 }
 
-func (f *MergeSketchFn) MergeAccumulators(a, b linalg.RowSketch) linalg.RowSketch {
+func (f *MergeSketchFn) MergeAccumulators(a, b linalg.RowSketch) (linalg.RowSketch, error) {
 	if err := a.Merge(&b); err != nil {
-		panic(fmt.Sprintf("merge sketches: %v", err))
+		return linalg.RowSketch{}, fmt.Errorf("merge sketches: %w", err)
 	}
-	return a
+	return a, nil
 }
 
 func (f *MergeSketchFn) ExtractOutput(a linalg.RowSketch) linalg.RowSketch { return a }
@@ -91,8 +103,12 @@ type SpectrumRow struct {
 // Metrics on σ use the top-k merged singular values; stable rank, energy ranks
 // and explained variance use the exact ‖A‖_F², accumulated over every row.
 type SpectrumSummaryRow struct {
-	RunID      string  `parquet:"run_id"`
-	Dataset    string  `parquet:"dataset"`
+	RunID   string `parquet:"run_id"`
+	Dataset string `parquet:"dataset"`
+	// Method is the method that ran: exact, randomized or one_pass.
+	Method string `parquet:"method"`
+	// Reads is how many times every row was read (randomized: q + 2).
+	Reads      int64   `parquet:"reads"`
 	Rows       int64   `parquet:"rows"`
 	Cols       int64   `parquet:"cols"`
 	K          int64   `parquet:"k"`
@@ -113,16 +129,19 @@ type SpectrumSummaryRow struct {
 	CodingRate      float64 `parquet:"coding_rate"`
 	CodingRateEps   float64 `parquet:"coding_rate_eps"`
 	SpectralEntropy float64 `parquet:"spectral_entropy"`
-	// ErrorEstimate bounds σᵢ(A)² − σ̂ᵢ² ≥ 0 for every i (Weyl's inequality on
-	// AᵀA − SᵀS ⪰ 0): the energy dropped by truncating shards and merges.
+	// ErrorEstimate bounds σᵢ(A)² − σ̂ᵢ² ≥ 0 for every i: 0 for exact, the
+	// residual ‖A − AXXᵀ‖_F² of the final basis X for randomized, the energy
+	// dropped by truncating shards and merges for one_pass.
 	ErrorEstimate float64 `parquet:"error_estimate"`
 	// RelativeError is sqrt(ErrorEstimate)/‖A‖_F.
 	RelativeError float64 `parquet:"relative_error"`
 }
 
-// SpectrumMetricsFn turns the merged sketch into the rows of the spectrum tables.
-type SpectrumMetricsFn struct {
+// SpectrumMetrics turns a finished spectrum into the rows of the spectrum
+// tables; each method's last DoFn embeds it.
+type SpectrumMetrics struct {
 	RunID, Dataset string
+	Method         string // the params.method that ran: exact, randomized or one_pass
 	K              int
 	Shards         int
 	CodingRateEps  float64
@@ -130,38 +149,175 @@ type SpectrumMetricsFn struct {
 	AlphaLast      int
 }
 
-func (f *SpectrumMetricsFn) ProcessElement(sk linalg.RowSketch, emitSigma func(SpectrumRow), emitSummary func(SpectrumSummaryRow)) error {
-	sigma, _, err := sk.Spectrum()
-	if err != nil {
-		return err
-	}
+func (f *SpectrumMetrics) emit(res *linalg.SpectrumResult, emitSigma func(SpectrumRow), emitSummary func(SpectrumSummaryRow)) {
+	sigma := res.Sigma
 	if len(sigma) > f.K {
 		sigma = sigma[:f.K]
 	}
 	for i, s := range sigma {
-		emitSigma(SpectrumRow{RunID: f.RunID, Dataset: f.Dataset, Index: int64(i + 1), Sigma: s, ExplainedVarianceRatio: safeDiv(s*s, sk.FrobSq)})
+		emitSigma(SpectrumRow{RunID: f.RunID, Dataset: f.Dataset, Index: int64(i + 1), Sigma: s, ExplainedVarianceRatio: safeDiv(s*s, res.FrobSq)})
 	}
-	emitSummary(SummarizeSpectrum(f, sk, sigma))
-	return nil
+	emitSummary(f.Summarize(res, sigma))
 }
 
-// SummarizeSpectrum computes the summary metrics of a merged spectrum.
-func SummarizeSpectrum(f *SpectrumMetricsFn, sk linalg.RowSketch, sigma []float64) SpectrumSummaryRow {
+// Summarize computes the summary metrics of a spectrum whose top singular
+// values are sigma.
+func (f *SpectrumMetrics) Summarize(res *linalg.SpectrumResult, sigma []float64) SpectrumSummaryRow {
 	row := SpectrumSummaryRow{
-		RunID: f.RunID, Dataset: f.Dataset, Rows: sk.Rows, Cols: int64(sk.Cols), K: int64(len(sigma)),
-		Shards: int64(f.Shards), Centered: sk.Centered,
-		FrobeniusNorm: math.Sqrt(sk.FrobSq),
-		CodingRateEps: f.CodingRateEps, ErrorEstimate: sk.TailSq, RelativeError: math.Sqrt(safeDiv(sk.TailSq, sk.FrobSq)),
+		RunID: f.RunID, Dataset: f.Dataset, Method: f.Method, Reads: int64(res.Reads),
+		Rows: res.Rows, Cols: int64(res.Cols), K: int64(len(sigma)),
+		Shards: int64(f.Shards), Centered: res.Centered,
+		FrobeniusNorm: math.Sqrt(res.FrobSq),
+		CodingRateEps: f.CodingRateEps, ErrorEstimate: res.ResidualSq, RelativeError: math.Sqrt(safeDiv(res.ResidualSq, res.FrobSq)),
 	}
 	if len(sigma) == 0 {
 		return row
 	}
-	m := ComputeSpectralMetrics(sigma, sk.FrobSq, f.AlphaFirst, f.AlphaLast)
+	m := ComputeSpectralMetrics(sigma, res.FrobSq, f.AlphaFirst, f.AlphaLast)
 	row.RankMe, row.StableRank, row.SpectralNorm, row.NuclearNorm, row.SpectralEntropy = m.RankMe, m.StableRank, m.SpectralNorm, m.NuclearNorm, m.SpectralEntropy
 	row.AlphaReQ, row.AlphaReQR2 = m.AlphaReQ, m.AlphaReQR2
 	row.EnergyRank90, row.EnergyRank95, row.EnergyRank99 = m.EnergyRank90, m.EnergyRank95, m.EnergyRank99
-	row.CodingRate = linalg.CodingRate(sigma, int(sk.Rows), sk.Cols, f.CodingRateEps)
+	row.CodingRate = linalg.CodingRate(sigma, int(res.Rows), res.Cols, f.CodingRateEps)
 	return row
+}
+
+// OnePassSpectrumFn finishes the one-pass method: the merged sketch's spectrum.
+type OnePassSpectrumFn struct{ SpectrumMetrics }
+
+func (f *OnePassSpectrumFn) ProcessElement(sk linalg.RowSketch, emitSigma func(SpectrumRow), emitSummary func(SpectrumSummaryRow)) error {
+	res, err := linalg.OnePassResult(&sk)
+	if err != nil {
+		return err
+	}
+	f.emit(res, emitSigma, emitSummary)
+	return nil
+}
+
+// ExactBlockFn summarises one row block by the R factor of its QR
+// (linalg.RowQR): exact, O(Cols²) whatever the block's rows.
+type ExactBlockFn struct {
+	Cols   int
+	Center bool
+}
+
+func (f *ExactBlockFn) ProcessElement(ctx context.Context, b blocks.Block) (linalg.RowQR, error) {
+	q := linalg.NewRowQR(f.Cols, f.Center)
+	if b.Rows == 0 {
+		return *q, nil
+	}
+	if err := q.AddBlock(mat.NewDense(b.Rows, b.Cols, b.Data)); err != nil {
+		return linalg.RowQR{}, fmt.Errorf("%s: rows %d–%d: %w", b.Path, b.Start+1, b.Start+b.RowsInput, err)
+	}
+	return *q, nil
+}
+
+// MergeRowQRFn merges row-block QR factors exactly (TSQR; linalg.RowQR.Merge).
+type MergeRowQRFn struct {
+	Cols   int
+	Center bool
+}
+
+func (f *MergeRowQRFn) CreateAccumulator() linalg.RowQR { return *linalg.NewRowQR(f.Cols, f.Center) }
+
+func (f *MergeRowQRFn) AddInput(acc, in linalg.RowQR) (linalg.RowQR, error) {
+	return f.MergeAccumulators(acc, in)
+}
+
+func (f *MergeRowQRFn) MergeAccumulators(a, b linalg.RowQR) (linalg.RowQR, error) {
+	if err := a.Merge(&b); err != nil {
+		return linalg.RowQR{}, fmt.Errorf("merge QR factors: %w", err)
+	}
+	return a, nil
+}
+
+func (f *MergeRowQRFn) ExtractOutput(a linalg.RowQR) linalg.RowQR { return a }
+
+// ExactSpectrumFn finishes the exact method: the SVD of the merged R.
+type ExactSpectrumFn struct{ SpectrumMetrics }
+
+func (f *ExactSpectrumFn) ProcessElement(q linalg.RowQR, emitSigma func(SpectrumRow), emitSummary func(SpectrumSummaryRow)) error {
+	res, err := q.Finish()
+	if err != nil {
+		return err
+	}
+	f.emit(res, emitSigma, emitSummary)
+	return nil
+}
+
+// FirstBasisFn emits the basis of the randomized method's first pass,
+// X₀ = orth(Ω), Ω the one global test matrix seeded by the spec.
+type FirstBasisFn struct{ MP linalg.MultiPass }
+
+func (f *FirstBasisFn) ProcessElement(_ []byte) linalg.PassBasis { return *f.MP.FirstBasis() }
+
+// PassBlockFn multiplies one row block by the pass's basis (a side input):
+// a power pass returns CᵢᵀCᵢX, the final pass the TSQR factor of CᵢX.
+type PassBlockFn struct{}
+
+func (f *PassBlockFn) ProcessElement(ctx context.Context, b blocks.Block, basis linalg.PassBasis) (linalg.PassPartial, error) {
+	if b.Rows == 0 {
+		return linalg.PassPartial{}, nil
+	}
+	p, err := basis.Process(mat.NewDense(b.Rows, b.Cols, b.Data))
+	if err != nil {
+		return linalg.PassPartial{}, fmt.Errorf("%s: rows %d–%d, pass %d: %w", b.Path, b.Start+1, b.Start+b.RowsInput, basis.Pass+1, err)
+	}
+	return *p, nil
+}
+
+// MergePassFn sums the partials of one pass (linalg.PassPartial.Merge).
+type MergePassFn struct{}
+
+func (f *MergePassFn) CreateAccumulator() linalg.PassPartial { return linalg.PassPartial{} }
+
+func (f *MergePassFn) AddInput(acc, in linalg.PassPartial) (linalg.PassPartial, error) {
+	return f.MergeAccumulators(acc, in)
+}
+
+func (f *MergePassFn) MergeAccumulators(a, b linalg.PassPartial) (linalg.PassPartial, error) {
+	if err := a.Merge(&b); err != nil {
+		return linalg.PassPartial{}, fmt.Errorf("merge pass partials: %w", err)
+	}
+	return a, nil
+}
+
+// NextBasisFn re-orthonormalises a pass's merged product into the next
+// pass's basis. With SkipBadRows the row count is that of the first pass.
+type NextBasisFn struct {
+	MP          linalg.MultiPass
+	SkipBadRows bool
+}
+
+func (f *NextBasisFn) ProcessElement(merged linalg.PassPartial, basis linalg.PassBasis) (linalg.PassBasis, error) {
+	mp := f.MP
+	if f.SkipBadRows {
+		mp.Rows = merged.Rows
+	}
+	next, err := mp.Next(&basis, &merged)
+	if err != nil {
+		return linalg.PassBasis{}, err
+	}
+	return *next, nil
+}
+
+// PassSpectrumFn finishes the randomized method from its final pass.
+type PassSpectrumFn struct {
+	SpectrumMetrics
+	MP          linalg.MultiPass
+	SkipBadRows bool
+}
+
+func (f *PassSpectrumFn) ProcessElement(merged linalg.PassPartial, basis linalg.PassBasis, emitSigma func(SpectrumRow), emitSummary func(SpectrumSummaryRow)) error {
+	mp := f.MP
+	if f.SkipBadRows {
+		mp.Rows = merged.Rows
+	}
+	res, err := mp.Finish(&basis, &merged)
+	if err != nil {
+		return err
+	}
+	f.emit(res, emitSigma, emitSummary)
+	return nil
 }
 
 func safeDiv(a, b float64) float64 {

@@ -108,7 +108,7 @@ func TestDataflowDryRun(t *testing.T) {
 	}
 	job := string(b)
 	for _, want := range []string{
-		"blocks.readFn", "transforms.SketchBlockFn", "transforms.MergeSketchFn", "transforms.SpectrumMetricsFn",
+		"blocks.readFn", "transforms.ExactBlockFn", "transforms.MergeRowQRFn", "transforms.ExactSpectrumFn",
 		"tables.keyByShardFn", "tables.writePartFn", "nothing submitted",
 	} {
 		if !strings.Contains(job, want) {

@@ -117,6 +117,8 @@ func TestUniversalRunnerMatchesInProcess(t *testing.T) {
 func TestUniversalRunnerEveryStudyPath(t *testing.T) {
 	endpoint := startPrismJobServer(t)
 	csvSpec := writeSpec(t, t.TempDir(), "study: spectrum\nname: csv\ninput:\n  path: "+filepath.Join(mustAbs(t, "testdata/formats"), "m.csv")+"\n  shard_rows: 7\nparams:\n  k: 4\n")
+	// The randomized method's passes hand their basis to the next pass as a side input.
+	randomizedSpec := writeSpec(t, t.TempDir(), "study: spectrum\nname: randomized\ninput:\n  path: "+filepath.Join(mustAbs(t, "testdata/formats"), "m_c.npy")+"\n  shard_rows: 5\nparams:\n  k: 3\n  method: randomized\n  power_iters: 2\n")
 	db := duck(t)
 	for _, tc := range []struct {
 		spec   string
@@ -124,6 +126,7 @@ func TestUniversalRunnerEveryStudyPath(t *testing.T) {
 	}{
 		{"experiments/rank-dynamics-example.yaml", []string{pipelines.RankDynamicsTable, pipelines.RankDriftTable}},
 		{csvSpec, []string{pipelines.SpectrumTable, pipelines.SpectrumSummaryTable}},
+		{randomizedSpec, []string{pipelines.SpectrumTable, pipelines.SpectrumSummaryTable}},
 		{"experiments/mnist-mlp-checkpoints.yaml", []string{pipelines.SubspaceRunsTable, pipelines.IntrinsicDimTable}},
 	} {
 		t.Run(filepath.Base(tc.spec), func(t *testing.T) {
