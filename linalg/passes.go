@@ -3,6 +3,7 @@ package linalg
 import (
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"runtime"
 	"sync/atomic"
@@ -12,8 +13,8 @@ import (
 
 // The multi-pass randomized method (design §4): randomized subspace
 // iteration on the right (Halko, Martinsson & Tropp 2011, "Finding structure
-// with randomness", SIAM Rev. 53(2), Algorithm 4.4 applied to Aᵀ, with
-// Rayleigh–Ritz extraction, §5.1) over row shards A = [A₁; …; A_s]:
+// with randomness", SIAM Rev. 53(2), Algorithm 4.4 applied to Aᵀ, with the
+// Rayleigh–Ritz extraction of §5.1) over row shards A = [A₁; …; A_s]:
 //
 //	X₀ = orth(Ω),  Ω ~ N(0,1)^{n×l} drawn from DeriveSeed(Seed, Key)
 //	power pass j = 0 … q:  P = Σᵢ CᵢᵀCᵢXⱼ (n×l),  Xⱼ₊₁ = orth(P)
@@ -26,34 +27,48 @@ import (
 //
 // Reads. The method reads the data q + 2 times: q + 1 power passes and the
 // final pass. The column means ride along in every pass and the exact ‖C‖_F²
-// in the final pass, so no extra read computes them, and the centring needs
-// no mean known
-// in advance (see PassBasis.Process). scikit-learn's randomized_svd with n_iter = q
-// multiplies by A or Aᵀ 2q + 2 times (2q in the power iterations, one for
-// Q = orth(A·Y), one for B = QᵀA), i.e. 2q + 2 reads of a sharded matrix.
+// in the final pass, so no extra read computes them, and centring needs no
+// mean known in advance (see PassBasis.Process). scikit-learn's
+// randomized_svd with n_iter = q multiplies by A or Aᵀ 2q + 2 times (2q in
+// the power iterations, one for Q = orth(A·Y), one for B = QᵀA): 2q + 2
+// reads of a sharded matrix (16 against 9 for q = 7).
 //
 // Accuracy, compared with scikit-learn. With the same Ω, scikit-learn's
 // Q = orth(A·(AᵀA)^q·Ω) and B = QᵀA, whose row space is
 // S = range(Aᵀ·Q) = range((AᵀA)^{q+1}·Ω); the q + 1 power passes make
-// range(X) = S (when l ≤ rank; otherwise both contain the row space of A).
-// Since the rows of B lie in S, B = B·X·Xᵀ, so
+// range(X) = S. The rows of B lie in S, so B = B·X·Xᵀ and
 //
-//	σᵢ(B) = σᵢ(QᵀA·X) ≤ σᵢ(A·X) ≤ σᵢ(A)   for every i
+//	σᵢ(B) = σᵢ(Qᵀ·(A·X)) ≤ σᵢ(A·X) ≤ σᵢ(A)   for every i,
 //
-// (multiplying by the orthonormal Qᵀ, and restricting to a subspace, can only
-// lower singular values: Horn & Johnson, Topics in Matrix Analysis, Thm
-// 3.1.3), and ‖A − AXXᵀ‖_F² = ‖A‖_F² − ‖AX‖_F² ≤ ‖A‖_F² − ‖QᵀAX‖_F² =
-// ‖A − QQᵀA‖_F². Every σᵢ of this method is therefore at least as close to
-// σᵢ(A) as scikit-learn's, and its residual at most scikit-learn's, for the
-// same Ω (TestMultiPassDominatesScikitLearn checks both with scikit-learn's
-// recipe on the same X₀).
+// since σᵢ(M·N) ≤ ‖M‖₂·σᵢ(N) and σᵢ(N·M) ≤ σᵢ(N)·‖M‖₂ with ‖Qᵀ‖₂ = ‖X‖₂ = 1
+// (Horn & Johnson, Topics in Matrix Analysis, ch. 3); and
+// ‖A − AXXᵀ‖_F² = ‖A‖_F² − ‖AX‖_F² ≤ ‖A‖_F² − ‖QᵀAX‖_F² = ‖A − QQᵀA‖_F².
+// Every σᵢ of this method is therefore at least as close to σᵢ(A) as
+// scikit-learn's, and its residual at most scikit-learn's, for the same Ω
+// (TestMultiPassDominatesScikitLearn checks both, and range(X) = S, against
+// scikit-learn's recipe started from the same X₀).
 //
-// The q + 1 power passes could end with the final pass fused into the last
-// one (returning both Aᵢᵀ(AᵢXⱼ) and the TSQR of AᵢXⱼ) and give scikit-learn's
-// B exactly as R⁻ᵀPᵀ in q + 1 reads; but that applies R⁻¹, whose condition
-// number is σ₁/σ_l, to rounded products, losing accuracy on decaying spectra
-// and failing on exactly low-rank A. One more read buys a backward-stable
-// finish and the dominance above.
+// Fusing the final pass into the last power pass (returning both
+// Aᵢᵀ(AᵢX_q) and the TSQR of AᵢX_q) would give scikit-learn's B = R⁻ᵀPᵀ in
+// q + 1 reads; but that applies R⁻¹, whose condition number is about σ₁/σ_l,
+// to rounded products, losing accuracy on decaying spectra and failing on
+// exactly low-rank A. One more read buys a backward-stable finish and the
+// dominance above.
+//
+// Rounding. A power pass applies CᵀC with no normalisation in between (C·X
+// is spread over the shards), so P resolves a direction with σᵢ ≪ σ₁ to
+// about ε·(σ₁/σᵢ)² relative, where scikit-learn's normalised half-steps keep
+// ε·σ₁/σᵢ. The converged top K are insensitive to it (equal to ~1e-14
+// across shardings in TestMultiPassShardInvariance); the oversampled tail
+// Sigma[K:] can differ between shardings by ~10·ε·(σ₁/σᵢ)² (2.4e-10 on an
+// uncentred matrix dominated by its mean, σ₁/σ_l ≈ 5000).
+//
+// Float32 shards are multiplied in float64. Measured on the 8192×512 power
+// law (k = 20, q = 7), float32 power passes with a float64 final pass keep
+// the top-K error (9.4e-10) and its shard invariance (≤ 3e-12) but not the
+// tail's (1e-6); without a fast float32 product kernel (gonum's blas32 is
+// ~10× slower than MulTallSkinny) the path would only be slower, so it is
+// not implemented.
 
 // MultiPassOptions configures NewMultiPass.
 type MultiPassOptions struct {
@@ -138,13 +153,17 @@ func (mp *MultiPass) FirstBasis() *PassBasis {
 // basis is Final after the last power pass.
 //
 // Next returns an error if b is the final pass, if merged is not b's pass
-// or its shape differs, or if merged.Rows is not mp.Rows.
+// or its shape differs, if merged.Rows is not mp.Rows, or if P is not
+// finite.
 func (mp *MultiPass) Next(b *PassBasis, merged *PassPartial) (*PassBasis, error) {
 	if b.Final {
 		return nil, errors.New("linalg: MultiPass.Next: the final pass has no next basis; call Finish")
 	}
 	if err := mp.checkPass(b, merged); err != nil {
 		return nil, err
+	}
+	if !allFinite(merged.P) {
+		return nil, fmt.Errorf("linalg: MultiPass.Next: pass %d: the product is not finite (NaN or ±Inf in the data?)", b.Pass)
 	}
 	p := mat.DenseCopyOf(mat.NewDense(mp.Cols, mp.L, merged.P))
 	Orthonormalize(p)
@@ -163,13 +182,16 @@ func (mp *MultiPass) Next(b *PassBasis, merged *PassPartial) (*PassBasis, error)
 // 0 ≤ σᵢ(C)² − σᵢ(CX)² ≤ ‖C(I − XXᵀ)‖₂² ≤ ResidualSq.
 //
 // Finish returns an error if b is not the final pass, if merged does not
-// belong to it, or if the SVD of R fails to converge.
+// belong to it, if it is not finite, or if the SVD of R fails to converge.
 func (mp *MultiPass) Finish(b *PassBasis, merged *PassPartial) (*SpectrumResult, error) {
 	if !b.Final {
 		return nil, fmt.Errorf("linalg: MultiPass.Finish: pass %d is a power pass; call Next", b.Pass)
 	}
 	if err := mp.checkPass(b, merged); err != nil {
 		return nil, err
+	}
+	if math.IsNaN(merged.FrobSq) || math.IsInf(merged.FrobSq, 0) {
+		return nil, errors.New("linalg: MultiPass.Finish: ‖A‖_F² is not finite (NaN or ±Inf in the data?)")
 	}
 	sigma, w, err := merged.Projected.Spectrum()
 	if err != nil {
@@ -226,8 +248,9 @@ type PassBasis struct {
 // of the ε·(‖μ‖/s)² of forming AᵀAX − mμμᵀX, and partials merge by Chan et
 // al.'s update without cancellation (see PassPartial.Merge).
 //
-// Final pass: the TSQR R factor (RowQR, L columns) of the rows of AᵢX,
-// centred by their own means μᵢᵀX when Centered (2·r·Cols·L + 2·r·L² flops).
+// Final pass: the TSQR R factor (RowQR.AddBlock, L columns) of the rows of
+// AᵢX, centred by their own means μᵢᵀX when Centered (2·r·Cols·L flops for
+// the product, O(r·L²) for the QR).
 //
 // Every pass also counts the rows and, when Centered, sums the column means;
 // the final pass sums ‖Cᵢ‖_F² (O(r·Cols) each, on GOMAXPROCS goroutines).
@@ -329,6 +352,9 @@ type PassPartial struct {
 // need for X (μᵀX travels in MeanX). The final pass merges its TSQR factors
 // by RowQR.Merge. Means and FrobSq merge as in RowQR.
 //
+// Like RowQR.Merge it never writes to the slices of p or o, so copies of
+// partials passed by value stay valid.
+//
 // Merge returns an error if both partials are non-empty and belong to
 // different passes or shapes, or if either is inconsistent.
 func (p *PassPartial) Merge(o *PassPartial) error {
@@ -355,42 +381,48 @@ func (p *PassPartial) Merge(o *PassPartial) error {
 	}
 	na, nb := float64(p.Rows), float64(o.Rows)
 	n := na + nb
+	projected := p.Projected
+	var sum []float64
 	if p.Final {
-		if err := p.Projected.Merge(&o.Projected); err != nil {
+		if err := projected.Merge(&o.Projected); err != nil {
 			return err
 		}
 	} else {
+		sum = make([]float64, len(p.P))
 		for i, x := range o.P {
-			p.P[i] += x
+			sum[i] = p.P[i] + x
 		}
 	}
+	mean, meanX, frob := p.Mean, p.MeanX, p.FrobSq+o.FrobSq
 	if p.Centered {
 		w2 := na * nb / n
 		if !p.Final {
 			// P += w²·δ·(δᵀX), δᵀX = MeanX_b − MeanX_a.
 			dx := make([]float64, p.L)
+			meanX = make([]float64, p.L)
 			for j := range dx {
 				dx[j] = w2 * (o.MeanX[j] - p.MeanX[j])
-				p.MeanX[j] = (na*p.MeanX[j] + nb*o.MeanX[j]) / n
+				meanX[j] = (na*p.MeanX[j] + nb*o.MeanX[j]) / n
 			}
 			for k := range p.Cols {
 				d := o.Mean[k] - p.Mean[k]
-				row := p.P[k*p.L : (k+1)*p.L]
+				row := sum[k*p.L : (k+1)*p.L]
 				for j, s := range dx {
 					row[j] += d * s
 				}
 			}
 		}
+		mean = make([]float64, p.Cols)
 		var deltaSq float64
-		for k := range p.Mean {
+		for k := range mean {
 			d := o.Mean[k] - p.Mean[k]
 			deltaSq += d * d
-			p.Mean[k] = (na*p.Mean[k] + nb*o.Mean[k]) / n
+			mean[k] = (na*p.Mean[k] + nb*o.Mean[k]) / n
 		}
-		p.FrobSq += w2 * deltaSq
+		frob += w2 * deltaSq
 	}
-	p.FrobSq += o.FrobSq
 	p.Rows += o.Rows
+	p.Mean, p.MeanX, p.FrobSq, p.P, p.Projected = mean, meanX, frob, sum, projected
 	return nil
 }
 
@@ -530,4 +562,14 @@ func columnMoments(a *mat.Dense, wantFrob bool) (mean []float64, frobSq float64)
 		frobSq += s
 	}
 	return mean, frobSq
+}
+
+// allFinite reports whether no element of x is NaN or ±Inf.
+func allFinite(x []float64) bool {
+	for _, v := range x {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return false
+		}
+	}
+	return true
 }

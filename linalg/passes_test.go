@@ -546,3 +546,94 @@ func TestMultiPassErrors(t *testing.T) {
 		t.Errorf("%d σ, %d reads", len(res.Sigma), res.Reads)
 	}
 }
+
+// TestMergeLeavesInputs: Merge writes to no slice of either operand (Beam
+// accumulators are passed by value), and merging into an empty partial copies.
+func TestMergeLeavesInputs(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(6, 6))
+	const n = 16
+	a, b := gaussian(rnd, 40, n), gaussian(rnd, 50, n)
+	for _, centered := range []bool{false, true} {
+		qa, qb := NewRowQR(n, centered), NewRowQR(n, centered)
+		if err := qa.AddBlock(a); err != nil {
+			t.Fatal(err)
+		}
+		if err := qb.AddBlock(b); err != nil {
+			t.Fatal(err)
+		}
+		snapA, snapB := slices.Clone(qa.R), slices.Clone(qb.R)
+		meanA := slices.Clone(qa.Mean)
+		value := *qa // a value copy shares qa's slices
+		if err := value.Merge(qb); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(qa.R, snapA) || !slices.Equal(qb.R, snapB) || !slices.Equal(qa.Mean, meanA) {
+			t.Errorf("centred %t: RowQR.Merge wrote to an operand's slices", centered)
+		}
+
+		mp, err := NewMultiPass(90, n, MultiPassOptions{K: 3, Centered: centered})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, basis := range []*PassBasis{mp.FirstBasis(), {Final: true, Pass: 1, Cols: n, L: mp.L, Centered: centered, X: mp.FirstBasis().X}} {
+			pa, err := basis.Process(a)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pb, err := basis.Process(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sp, sm, sx, sr := slices.Clone(pa.P), slices.Clone(pa.Mean), slices.Clone(pa.MeanX), slices.Clone(pa.Projected.R)
+			v := *pa
+			if err := v.Merge(pb); err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(pa.P, sp) || !slices.Equal(pa.Mean, sm) || !slices.Equal(pa.MeanX, sx) || !slices.Equal(pa.Projected.R, sr) {
+				t.Errorf("centred %t final %t: PassPartial.Merge wrote to an operand's slices", centered, basis.Final)
+			}
+			var empty PassPartial
+			if err := empty.Merge(pa); err != nil {
+				t.Fatal(err)
+			}
+			if len(pa.P) > 0 && &empty.P[0] == &pa.P[0] {
+				t.Error("merging into an empty partial shares P")
+			}
+		}
+	}
+}
+
+// TestMultiPassDegenerate: a zero matrix has zero σ and residual; a NaN in a
+// shard is an error at the next Next or Finish (never a silent spectrum).
+func TestMultiPassDegenerate(t *testing.T) {
+	zero := mat.NewDense(50, 10, nil)
+	mp, err := NewMultiPass(50, 10, MultiPassOptions{K: 2, PowerIters: 2, Centered: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := mp.Run(cutRows(zero, []int{0, 7, 50}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range res.Sigma {
+		if s != 0 {
+			t.Errorf("zero matrix: σ = %v", res.Sigma)
+			break
+		}
+	}
+	if res.FrobSq != 0 || res.ResidualSq != 0 {
+		t.Errorf("zero matrix: FrobSq %v, ResidualSq %v", res.FrobSq, res.ResidualSq)
+	}
+	if ex, err := ExactSpectrum(cutRows(zero, []int{0, 7, 50}), true); err != nil || ex.Sigma[0] != 0 {
+		t.Errorf("exact, zero matrix: %v, %v", ex, err)
+	}
+
+	bad := gaussian(rand.New(rand.NewPCG(1, 1)), 50, 10)
+	bad.Set(30, 4, math.NaN())
+	if _, err := mp.Run(cutRows(bad, []int{0, 25, 50})); err == nil || !strings.Contains(err.Error(), "not finite") {
+		t.Errorf("NaN: %v", err)
+	}
+	if _, err := ExactSpectrum(cutRows(bad, []int{0, 25, 50}), false); err == nil || !strings.Contains(err.Error(), "not finite") {
+		t.Errorf("exact, NaN: %v", err)
+	}
+}

@@ -63,11 +63,11 @@ type SpectrumResult struct {
 //
 // Two row blocks merge exactly (the tall-skinny QR of Demmel, Grigori,
 // Hoemmen & Langou 2012, "Communication-optimal parallel and sequential QR
-// and LU factorizations", SIAM J. Sci. Comput. 34(1), §3): the R factor of
+// and LU factorizations", SIAM J. Sci. Comput. 34(1)): the R factor of
 // the stack [Rₐ; R_b] is an R factor of [Aₐ; A_b], since
 // [Aₐ; A_b] = diag(Qₐ, Q_b)·[Rₐ; R_b]. Centred blocks merge by Chan, Golub
 // & LeVeque's pairwise update (1979, "Updating formulae and a pairwise
-// algorithm for computing sample variances", eq. (2.1)) in matrix form: with
+// algorithm for computing sample variances") in matrix form: with
 // counts nₐ, n_b, n = nₐ + n_b and means μₐ, μ_b,
 //
 //	CᵀC = CₐᵀCₐ + C_bᵀC_b + (nₐn_b/n)·(μ_b − μₐ)(μ_b − μₐ)ᵀ,
@@ -75,8 +75,9 @@ type SpectrumResult struct {
 // so the stack gains the row sqrt(nₐn_b/n)·(μ_b − μₐ)ᵀ and no
 // uncentred Gram matrix (and no cancellation) is ever formed.
 //
-// Householder QR is backward stable, so Spectrum's σᵢ equal those of a
-// matrix within O(ε)·‖A‖₂ of A, as LAPACK's SVD of A itself does.
+// Householder QR, and CholeskyQR2 on the well-conditioned panels AddBlock
+// gives it, are backward stable, so Spectrum's σᵢ equal those of a matrix
+// within O(ε)·‖A‖₂ of A, as LAPACK's SVD of A itself does.
 //
 // RowQR has only exported fields so that it can serve as a Beam combiner
 // accumulator; the zero value and NewRowQR's result are empty summaries and
@@ -227,7 +228,8 @@ func upperTriangle(g *mat.Dense) []float64 {
 }
 
 // appendTriangular sets R to the R factor of [R; r], r Cols×Cols upper
-// triangular (row-major), which it may take over or overwrite.
+// triangular (row-major), which it may take over or overwrite; a full R is
+// updated in place (AddBlock calls it on its own fresh summary only).
 func (q *RowQR) appendTriangular(r []float64) {
 	c := q.Cols
 	switch q.RRows {
@@ -251,6 +253,10 @@ func (q *RowQR) appendTriangular(r []float64) {
 // (the triangular-pentagonal QR of LAPACK's dtpqrt2), about (2/3)·Cols³
 // flops for two full factors and 2·t·Cols² for t rows into a full factor;
 // otherwise the stack (fewer than 2·Cols+1 rows) is re-factored by dgeqrf.
+//
+// Merge never writes to the slices of q or o (it replaces q's), so a copy
+// of a RowQR value taken before a Merge stays valid, as Beam's accumulators
+// passed by value require.
 //
 // Merge returns an error if both summaries are non-empty and their Cols or
 // Centered differ, or if either is inconsistent.
@@ -284,13 +290,15 @@ func (q *RowQR) Merge(o *RowQR) error {
 	if q.Centered {
 		w := math.Sqrt(na * nb / n)
 		extra = make([]float64, c)
+		mean := make([]float64, c)
 		var deltaSq float64
 		for j := range extra {
 			d := o.Mean[j] - q.Mean[j]
 			deltaSq += d * d
 			extra[j] = w * d
-			q.Mean[j] = (na*q.Mean[j] + nb*o.Mean[j]) / n
+			mean[j] = (na*q.Mean[j] + nb*o.Mean[j]) / n
 		}
+		q.Mean = mean
 		q.FrobSq += na * nb / n * deltaSq
 	}
 	q.FrobSq += o.FrobSq
@@ -304,7 +312,7 @@ func (q *RowQR) Merge(o *RowQR) error {
 		var pivot, other []float64
 		var otherRows int
 		if q.RRows == c {
-			pivot, other, otherRows = q.R[:c*c], o.R[:o.RRows*c], o.RRows
+			pivot, other, otherRows = append([]float64(nil), q.R[:c*c]...), o.R[:o.RRows*c], o.RRows
 		} else {
 			pivot, other, otherRows = append([]float64(nil), o.R[:c*c]...), q.R[:q.RRows*c], q.RRows
 		}
@@ -335,16 +343,11 @@ func (q *RowQR) stackRows(rows []float64, t int) {
 	copy(stack[q.RRows*c:], rows[:t*c])
 	geqrf(blas64.General{Rows: s, Cols: c, Stride: c, Data: stack})
 	k := min(s, c)
-	if cap(q.R) < k*c {
-		q.R = make([]float64, k*c)
-	}
-	q.R = q.R[:k*c]
+	r := make([]float64, k*c)
 	for i := range k {
-		row := q.R[i*c : (i+1)*c]
-		clear(row[:i])
-		copy(row[i:], stack[i*c+i:(i+1)*c])
+		copy(r[i*c+i:(i+1)*c], stack[i*c+i:(i+1)*c])
 	}
-	q.RRows = k
+	q.R, q.RRows = r, k
 }
 
 // geqrf overwrites a with its Householder QR factorisation (R in the upper
@@ -405,14 +408,17 @@ func triangularAppend(r []float64, c int, b []float64, t, nFull int) {
 // Spectrum returns the singular values σ (descending, min(Rows, Cols) of
 // them) and right singular vectors V (Cols×len(σ)) of the summarised (centred)
 // rows: the SVD of R. The entry of largest magnitude of each column of V is
-// positive. q is not modified. Spectrum returns an error for an empty or
-// inconsistent summary, or when the SVD fails to converge.
+// positive. q is not modified. Spectrum returns an error for an empty,
+// inconsistent or non-finite summary, or when the SVD fails to converge.
 func (q *RowQR) Spectrum() (sigma []float64, v *mat.Dense, err error) {
 	if err := q.check(); err != nil {
 		return nil, nil, err
 	}
 	if q.Rows == 0 || q.RRows == 0 {
 		return nil, nil, errors.New("linalg: RowQR.Spectrum: empty summary")
+	}
+	if !allFinite(q.R[:q.RRows*q.Cols]) || math.IsNaN(q.FrobSq) || math.IsInf(q.FrobSq, 0) {
+		return nil, nil, errors.New("linalg: RowQR.Spectrum: R is not finite (NaN or ±Inf in the data?)")
 	}
 	var svd mat.SVD
 	if !svd.Factorize(mat.NewDense(q.RRows, q.Cols, q.R[:q.RRows*q.Cols]), mat.SVDThinV) {
