@@ -25,6 +25,8 @@ import (
 	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/lowdim/lowdim/io/format"
 )
 
 const (
@@ -35,12 +37,12 @@ const (
 )
 
 var (
-	formatNames = []string{"csv", "npy", "npz", "safetensors", "parquet", "idx"}
+	formatNames = format.Names()
 	onBadRows   = []string{"error", "skip"}
 )
 
 // Formats returns the input formats a spec may name in input.format.
-func Formats() []string { return slices.Clone(formatNames) }
+func Formats() []string { return format.Names() }
 
 // Spec is one parsed study spec. Parse fills the defaults: input.shard_rows
 // (DefaultShardRows), input.on_bad_rows ("error"), input.format (from the
@@ -373,34 +375,15 @@ func (s *Spec) Validate() error {
 	return e.err()
 }
 
-var idxName = regexp.MustCompile(`(\.idx\d*|-ubyte)$`)
-
-// InferFormat returns the input format implied by the extension of path,
-// after dropping a trailing .gz, .zst, .bz2 or .xz: .csv → csv, .npy → npy,
-// .safetensors → safetensors, .parquet → parquet, and .idx, .idxN or -ubyte
-// (MNIST style) → idx. It returns "" when the extension says nothing, as for
-// a directory.
+// InferFormat returns the input format implied by the name of path
+// (format.Of: a trailing .gz, .zst, .bz2 or .xz dropped, then .csv → csv,
+// .npy → npy, .npz → npz, .safetensors → safetensors, .parquet → parquet,
+// and .idx, .idxN or -ubyte (MNIST style) → idx) when it is one input.format
+// names. It returns "" when the name says nothing, as for a directory, and
+// for .tsv and .txt, which the readers tell from csv by the extension.
 func InferFormat(path string) string {
-	base := strings.ToLower(path[strings.LastIndexAny(path, `/\`)+1:])
-	for _, z := range []string{".gz", ".zst", ".bz2", ".xz"} {
-		if b, ok := strings.CutSuffix(base, z); ok {
-			base = b
-			break
-		}
-	}
-	switch {
-	case strings.HasSuffix(base, ".csv"):
-		return "csv"
-	case strings.HasSuffix(base, ".npy"):
-		return "npy"
-	case strings.HasSuffix(base, ".npz"):
-		return "npz"
-	case strings.HasSuffix(base, ".safetensors"):
-		return "safetensors"
-	case strings.HasSuffix(base, ".parquet"):
-		return "parquet"
-	case idxName.MatchString(base):
-		return "idx"
+	if f := format.Of(path); slices.Contains(formatNames, f) {
+		return f
 	}
 	return ""
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 
 	"github.com/lowdim/lowdim/internal/progress"
+	"github.com/lowdim/lowdim/io/format"
 	"github.com/lowdim/lowdim/io/matrix"
 	"github.com/lowdim/lowdim/linalg"
 	"github.com/lowdim/lowdim/linalg/landscape"
@@ -152,19 +153,14 @@ func (r CloudReader) ReadGroups(ctx context.Context, path string) ([]Cloud, erro
 	if r.Column != "" {
 		return nil, fmt.Errorf("%s: a grouped table has scalar coordinate columns; input.column %q does not apply", path, r.Column)
 	}
-	format, ext := tableFormat(path, r.Format)
+	kind := tableFormat(path, r.Format)
 	var labels []string
 	opts := matrix.Options{Format: r.Format, Delimiter: r.Delimiter}
-	switch format {
-	case "csv":
+	switch kind {
+	case format.CSV:
 		delim := r.Delimiter
 		if delim == "" {
-			switch ext {
-			case ".tsv":
-				delim = "\t"
-			case ".txt":
-				delim = "whitespace"
-			}
+			delim = format.Delimiter(path)
 		}
 		var j int
 		var err error
@@ -174,7 +170,7 @@ func (r CloudReader) ReadGroups(ctx context.Context, path string) ([]Cloud, erro
 		}
 		// By index: a header name that parses as an integer would be taken as one.
 		opts.DropColumns = append(slices.Clone(r.Drop), strconv.Itoa(j))
-	case "parquet":
+	case format.Parquet:
 		src, err := matrix.Open(ctx, path, matrix.Options{Format: "parquet", Columns: []string{r.GroupBy}})
 		if err != nil {
 			return nil, fmt.Errorf("input.group_by %q: %w", r.GroupBy, err)
@@ -197,7 +193,7 @@ func (r CloudReader) ReadGroups(ctx context.Context, path string) ([]Cloud, erro
 			opts.DropColumns = append(opts.DropColumns, r.GroupBy)
 		}
 	default:
-		return nil, fmt.Errorf("%s: input.group_by %q needs a table with named columns: csv with a header row, or parquet (format %q)", path, r.GroupBy, format)
+		return nil, fmt.Errorf("%s: input.group_by %q needs a table with named columns: csv with a header row, or parquet (format %q)", path, r.GroupBy, kind)
 	}
 	src, err := matrix.Open(ctx, path, opts)
 	if err != nil {
@@ -230,21 +226,19 @@ func (r CloudReader) ReadGroups(ctx context.Context, path string) ([]Cloud, erro
 	return clouds, nil
 }
 
-// tableFormat returns "csv" or "parquet" (or format as given when it is
-// another) and the extension of path after any .gz.
-func tableFormat(path, format string) (string, string) {
-	base := strings.ToLower(pathpkg.Base(path))
-	ext := pathpkg.Ext(strings.TrimSuffix(base, ".gz"))
-	if format != "" {
-		return strings.ToLower(format), ext
+// tableFormat returns the format of the table at path: kind in lower case
+// when it is set, else the format its name implies, delimited text of any
+// extension being csv.
+func tableFormat(path, kind string) string {
+	if kind != "" {
+		return strings.ToLower(kind)
 	}
-	switch ext {
-	case ".csv", ".tsv", ".txt":
-		return "csv", ext
-	case ".parquet":
-		return "parquet", ext
+	switch f := format.Of(path); f {
+	case format.TSV, format.TXT:
+		return format.CSV
+	default:
+		return f
 	}
-	return strings.TrimPrefix(ext, "."), ext
 }
 
 // readCSVColumn returns the values (blanks trimmed) of the column named

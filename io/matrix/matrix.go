@@ -29,8 +29,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -40,6 +38,7 @@ import (
 	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem/local"
 
 	"github.com/lowdim/lowdim/io/csvmat"
+	"github.com/lowdim/lowdim/io/format"
 	"github.com/lowdim/lowdim/io/npy"
 	"github.com/lowdim/lowdim/io/ranged"
 )
@@ -133,46 +132,30 @@ func Open(ctx context.Context, path string, opts Options) (Source, error) {
 // formatNames are the values of Options.Format.
 var formatNames = []string{"npy", "csv", "tsv", "txt", "safetensors", "npz", "parquet", "idx"}
 
-// idxName matches IDX file names (after any .gz): x.idx, x.idx3, MNIST's
-// train-images-idx3-ubyte and train-images.idx3-ubyte.
-var idxName = regexp.MustCompile(`(\.idx\d*|-ubyte)$`)
-
 // formatOf returns the format (one of formatNames, with tsv and txt mapped
 // to csv) and the csv delimiter.
-func formatOf(p string, opts Options) (format, delim string, err error) {
-	base := strings.ToLower(path.Base(p))
-	stem := strings.TrimSuffix(base, ".gz")
-	ext := path.Ext(stem)
-	format = strings.ToLower(opts.Format)
-	if format == "" {
-		switch {
-		case ext == ".npy" || ext == ".csv" || ext == ".tsv" || ext == ".txt" ||
-			ext == ".safetensors" || ext == ".npz" || ext == ".parquet":
-			format = ext[1:]
-		case idxName.MatchString(stem):
-			format = "idx"
-		default:
+func formatOf(p string, opts Options) (kind, delim string, err error) {
+	kind = strings.ToLower(opts.Format)
+	if kind == "" {
+		name := format.Parse(p)
+		if name.Format == "" || (name.Compression != "" && name.Compression != ".gz") {
 			return "", "", fmt.Errorf("open %s: cannot tell the format from the name; set the format (%s)", p, strings.Join(formatNames, ", "))
 		}
-		switch format {
+		kind = name.Format
+		switch kind {
 		case "npy", "npz", "parquet":
-			if stem != base {
-				return "", "", fmt.Errorf("open %s: gzipped .%s is not supported; decompress it", p, format)
+			if name.Compression != "" {
+				return "", "", fmt.Errorf("open %s: gzipped .%s is not supported; decompress it", p, kind)
 			}
 		}
 	}
 	delim = opts.Delimiter
-	switch format {
+	switch kind {
 	case "npy", "safetensors", "npz", "parquet", "idx":
-		return format, "", nil
+		return kind, "", nil
 	case "csv":
 		if delim == "" {
-			switch ext {
-			case ".tsv":
-				delim = "\t"
-			case ".txt":
-				delim = "whitespace"
-			}
+			delim = format.Delimiter(p)
 		}
 	case "tsv":
 		if delim == "" {
