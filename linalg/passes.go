@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"sync/atomic"
 
+	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -242,18 +243,21 @@ type PassBasis struct {
 // Power pass: with μᵢ the shard's column means (when Centered),
 // Y = AᵢX − 1(μᵢᵀX) = CᵢX and P = AᵢᵀY − μᵢ(1ᵀY) = CᵢᵀCᵢX, two tall-skinny
 // products (MulTallSkinny, MulTransTallSkinny; 4·r·Cols·L flops, r×L extra
-// memory). The shard is centred through Y, never copied: the subtracted
-// μᵢ(1ᵀY), zero in exact arithmetic, removes the rounding of 1ᵀY, so the
-// relative error of P grows like ε·‖μ‖/s (s the spread of the rows) instead
-// of the ε·(‖μ‖/s)² of forming AᵀAX − mμμᵀX, and partials merge by Chan et
-// al.'s update without cancellation (see PassPartial.Merge).
+// memory); μᵢᵀX is taken as 1ᵀ(AᵢX)/r and μᵢ from a column of ones appended
+// to Y, so no other sweep reads the shard. The shard is centred through Y,
+// never copied: the subtracted μᵢ(1ᵀY), zero in exact arithmetic, removes
+// the rounding of 1ᵀY, so the relative error of P grows like ε·‖μ‖/s (s the
+// spread of the rows) instead of the ε·(‖μ‖/s)² of forming AᵀAX − mμμᵀX,
+// and partials merge by Chan et al.'s update without cancellation (see
+// PassPartial.Merge).
 //
 // Final pass: the TSQR R factor (RowQR.AddBlock, L columns) of the rows of
 // AᵢX, centred by their own means μᵢᵀX when Centered (2·r·Cols·L flops for
 // the product, O(r·L²) for the QR).
 //
 // Every pass also counts the rows and, when Centered, sums the column means;
-// the final pass sums ‖Cᵢ‖_F² (O(r·Cols) each, on GOMAXPROCS goroutines).
+// the final pass sums them and ‖Cᵢ‖_F² in two sweeps (O(r·Cols) each, on
+// GOMAXPROCS goroutines).
 // Process returns an error if the block does not have Cols columns or the
 // basis is inconsistent.
 func (b *PassBasis) Process(block *mat.Dense) (*PassPartial, error) {
@@ -272,47 +276,64 @@ func (b *PassBasis) Process(block *mat.Dense) (*PassPartial, error) {
 		return p, nil
 	}
 	x := mat.NewDense(c, b.L, b.X)
-	switch {
-	case b.Centered:
-		p.Mean, p.FrobSq = columnMoments(block, b.Final)
-	case b.Final:
-		p.FrobSq = frobeniusSq(block)
-	}
-	y := mat.NewDense(r, b.L, nil)
-	MulTallSkinny(y, block, x)
+	l := b.L
 	if b.Final {
+		if b.Centered {
+			p.Mean, p.FrobSq = columnMoments(block, true)
+		} else {
+			p.FrobSq = frobeniusSq(block)
+		}
+		y := mat.NewDense(r, l, nil)
+		MulTallSkinny(y, block, x)
 		if err := p.Projected.AddBlock(y); err != nil {
 			return nil, err
 		}
 		return p, nil
 	}
-	var colSums []float64
-	if b.Centered {
-		p.MeanX = make([]float64, b.L)
-		mat.NewVecDense(b.L, p.MeanX).MulVec(x.T(), mat.NewVecDense(c, p.Mean))
-		colSums = make([]float64, b.L)
-		yr := y.RawMatrix()
-		for i := range r {
-			row := yr.Data[i*yr.Stride : i*yr.Stride+b.L]
-			for j, mx := range p.MeanX {
-				row[j] -= mx
-				colSums[j] += row[j]
-			}
+	if !b.Centered {
+		y := mat.NewDense(r, l, nil)
+		MulTallSkinny(y, block, x)
+		pm := mat.NewDense(c, l, nil)
+		MulTransTallSkinny(pm, block, y)
+		p.P = pm.RawMatrix().Data
+		return p, nil
+	}
+	// Centred: w = [Y | 1] with Y = AᵢX centred by its column means
+	// μᵢᵀX = 1ᵀAᵢX/r, so that the one product Aᵢᵀw = [AᵢᵀY | r·μᵢ] also
+	// sums the columns of Aᵢ (no separate sweep over the shard).
+	w := mat.NewDense(r, l+1, nil)
+	y := w.Slice(0, r, 0, l).(*mat.Dense)
+	MulTallSkinny(y, block, x)
+	wr := w.RawMatrix()
+	p.MeanX = make([]float64, l)
+	for i := range r {
+		floats.Add(p.MeanX, wr.Data[i*wr.Stride:i*wr.Stride+l])
+	}
+	floats.Scale(1/float64(r), p.MeanX)
+	colSums := make([]float64, l) // 1ᵀY after centring: zero but for rounding
+	for i := range r {
+		row := wr.Data[i*wr.Stride : i*wr.Stride+l+1]
+		for j, mx := range p.MeanX {
+			row[j] -= mx
+			colSums[j] += row[j]
+		}
+		row[l] = 1
+	}
+	pw := mat.NewDense(c, l+1, nil)
+	MulTransTallSkinny(pw, block, w)
+	pr := pw.RawMatrix()
+	p.Mean = make([]float64, c)
+	p.P = make([]float64, c*l)
+	for k := range c {
+		src := pr.Data[k*pr.Stride : k*pr.Stride+l+1]
+		mu := src[l] / float64(r)
+		p.Mean[k] = mu
+		// P = AᵢᵀY − μᵢ·(1ᵀY)ᵀ = CᵢᵀY = CᵢᵀCᵢX.
+		dst := p.P[k*l : (k+1)*l]
+		for j, s := range colSums {
+			dst[j] = src[j] - mu*s
 		}
 	}
-	pm := mat.NewDense(c, b.L, nil)
-	MulTransTallSkinny(pm, block, y)
-	if b.Centered {
-		// P −= μᵢ·(1ᵀY)ᵀ.
-		pr := pm.RawMatrix()
-		for k, mu := range p.Mean {
-			row := pr.Data[k*pr.Stride : k*pr.Stride+b.L]
-			for j, s := range colSums {
-				row[j] -= mu * s
-			}
-		}
-	}
-	p.P = pm.RawMatrix().Data
 	return p, nil
 }
 
@@ -499,7 +520,8 @@ func momentChunks(rows int) (chunks, rowsPer int) {
 }
 
 // columnMoments returns the column means μ of a and, when wantFrob is set,
-// Σᵢⱼ (aᵢⱼ − μⱼ)² (two sweeps, so no cancellation). Rows are cut into fixed
+// Σᵢⱼ (aᵢⱼ − μⱼ)² (two sweeps, so no cancellation; four interleaved
+// accumulators per chunk, combined in a fixed order). Rows are cut into fixed
 // chunks (momentChunks) shared among GOMAXPROCS goroutines; each chunk is
 // summed sequentially and the chunk sums are added in chunk order, so the
 // result is bit-for-bit independent of GOMAXPROCS and scheduling.
@@ -531,9 +553,7 @@ func columnMoments(a *mat.Dense, wantFrob bool) (mean []float64, frobSq float64)
 	sweep(func(ch int) {
 		s := sums[ch*c : (ch+1)*c]
 		for i := ch * rowsPer; i < min(r, (ch+1)*rowsPer); i++ {
-			for j, x := range raw.Data[i*raw.Stride : i*raw.Stride+c] {
-				s[j] += x
-			}
+			floats.Add(s, raw.Data[i*raw.Stride:i*raw.Stride+c])
 		}
 	})
 	for ch := range chunks {
@@ -549,14 +569,24 @@ func columnMoments(a *mat.Dense, wantFrob bool) (mean []float64, frobSq float64)
 	}
 	sq := make([]float64, chunks)
 	sweep(func(ch int) {
-		var s float64
+		var s0, s1, s2, s3 float64
 		for i := ch * rowsPer; i < min(r, (ch+1)*rowsPer); i++ {
-			for j, x := range raw.Data[i*raw.Stride : i*raw.Stride+c] {
-				d := x - mean[j]
-				s += d * d
+			row := raw.Data[i*raw.Stride : i*raw.Stride+c]
+			mu := mean[:len(row)]
+			j := 0
+			for ; j+4 <= len(row); j += 4 {
+				d0, d1, d2, d3 := row[j]-mu[j], row[j+1]-mu[j+1], row[j+2]-mu[j+2], row[j+3]-mu[j+3]
+				s0 += d0 * d0
+				s1 += d1 * d1
+				s2 += d2 * d2
+				s3 += d3 * d3
+			}
+			for ; j < len(row); j++ {
+				d := row[j] - mu[j]
+				s0 += d * d
 			}
 		}
-		sq[ch] = s
+		sq[ch] = (s0 + s1) + (s2 + s3)
 	})
 	for _, s := range sq {
 		frobSq += s
