@@ -25,12 +25,16 @@ type RankDynamicsParams struct {
 	// Exclude lists path.Match patterns of tensors skipped even when
 	// included ("*embed*"). Default empty.
 	Exclude []string `yaml:"exclude" comment:"path.Match patterns of tensors to skip"`
-	// ExactMaxDim is the largest min(rows, cols) for which the full SVD is
-	// computed exactly (gonum's LAPACK-style SVD). Larger matrices get a
-	// randomized SVD of rank K (Halko, Martinsson & Tropp 2011, Alg. 4.4),
-	// and their σ-metrics are computed on the top K singular values only.
-	// Default 512.
-	ExactMaxDim int `yaml:"exact_max_dim" comment:"full exact SVD when min(rows, cols) ≤ this"`
+	// ExactMaxDim is the largest min(rows, cols) for which the full
+	// spectrum is computed exactly: every σᵢ² by heavytail's values-only
+	// eigensolver of the Gram matrix, and up to min(rows, cols) = 512 also
+	// gonum's LAPACK-style SVD for σ and the drift subspace (above 512 the
+	// subspace comes from a randomized SVD of rank K). Larger matrices get
+	// a randomized SVD of rank K (Halko, Martinsson & Tropp 2011, Alg. 4.4),
+	// their σ-metrics use the top K singular values only and the heavy-tail
+	// columns and rank_cut energies are NULL. Default 4096 (a 4,096 × 4,096
+	// matrix is exact).
+	ExactMaxDim int `yaml:"exact_max_dim" comment:"full exact spectrum when min(rows, cols) ≤ this"`
 	// Oversample is the oversampling p of the randomized SVD. Default 10.
 	Oversample int `yaml:"oversample" comment:"randomized SVD: test matrix has k + oversample columns"`
 	// PowerIters is the number q of power iterations of the randomized SVD;
@@ -57,29 +61,46 @@ type RankDynamicsParams struct {
 	// than weights: besides every metric they get the TwoNN intrinsic
 	// dimension of their rows (Facco et al. 2017). Default empty.
 	Representations []string `yaml:"representations" comment:"path.Match patterns of activation matrices (rows = samples): + TwoNN"`
+	// AlphaMinTail is the smallest tail (number of λ = σ² ≥ xmin) of the
+	// Clauset–Shalizi–Newman power-law fit behind the alpha columns
+	// (heavytail.FitPowerLaw). Default 10.
+	AlphaMinTail int `yaml:"alpha_min_tail" comment:"smallest tail of the power-law fit of σ² (alpha columns)"`
+	// RankCuts are fractions f of min(rows, cols): the rank_cut table has,
+	// per matrix and step, the rank r = round(f·min(rows, cols)) (≥ 1) and
+	// the fraction of ‖W‖_F² its best rank-r approximation keeps. Default
+	// [0.1, 0.25, 0.5].
+	RankCuts []float64 `yaml:"rank_cuts" comment:"fractions of min(rows, cols) of the rank_cut table"`
+	// Center subtracts the column means from every row before the spectrum
+	// (for representation matrices, rows = samples); it applies to every
+	// analysed tensor, so restrict include to the representations. Default
+	// false.
+	Center bool `yaml:"center" comment:"subtract column means from the rows before the spectrum"`
 }
 
 // DefaultRankDynamicsParams returns the defaults of the rank_dynamics
-// study: k 20, include [] (all), exclude [], exact_max_dim 512,
+// study: k 20, include [] (all), exclude [], exact_max_dim 4096,
 // oversample 10, power_iters -1 (auto), alpha_range [1, 0], welore_tau 0.1,
-// steps_per_element 8.
+// steps_per_element 8, alpha_min_tail 10, rank_cuts [0.1, 0.25, 0.5],
+// center false.
 func DefaultRankDynamicsParams() RankDynamicsParams {
 	return RankDynamicsParams{
 		K:           20,
-		ExactMaxDim: 512,
+		ExactMaxDim: 4096,
 		Oversample:  10,
 		PowerIters:  -1,
 		AlphaRange:  [2]int{1, 0},
 		WeloreTau:   0.1,
 
 		StepsPerElement: 8,
+		AlphaMinTail:    10,
+		RankCuts:        []float64{0.1, 0.25, 0.5},
 	}
 }
 
 // Validate checks k > 0, include, exclude and representations patterns well formed,
 // exact_max_dim ≥ 0, oversample ≥ 0, power_iters ≥ -1, alpha_range[0] ≥ 1
 // with alpha_range[1] = 0 or > alpha_range[0], 0 < welore_tau < 1 and
-// steps_per_element ≥ 1.
+// steps_per_element ≥ 1, alpha_min_tail ≥ 2 and every rank cut in (0, 1].
 // The error is FieldErrors.
 func (p RankDynamicsParams) Validate() error {
 	var fe FieldErrors
@@ -124,6 +145,14 @@ func (p RankDynamicsParams) Validate() error {
 	}
 	if p.StepsPerElement < 1 {
 		bad("steps_per_element", "must be ≥ 1, got %d", p.StepsPerElement)
+	}
+	if p.AlphaMinTail < 2 {
+		bad("alpha_min_tail", "must be ≥ 2, got %d", p.AlphaMinTail)
+	}
+	for i, f := range p.RankCuts {
+		if !(f > 0 && f <= 1) {
+			bad("rank_cuts", "[%d] must be a fraction of min(rows, cols) in (0, 1], got %v", i, f)
+		}
 	}
 	return fe.Err()
 }

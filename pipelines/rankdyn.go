@@ -28,15 +28,21 @@ import (
 //     nuclear_norm, frobenius_norm, spectral_norm, spectral_entropy,
 //     welore_tau, welore_rank, welore_rank_reduction,
 //     welore_low_rank_component, and for representation matrices
-//     (params.representations) twonn, twonn_spread, twonn_points (see
-//     transforms.RankDynamicsRow).
+//     (params.representations) twonn, twonn_spread, twonn_points, and the
+//     heavy-tail columns alpha, alpha_xmin, alpha_ks, alpha_tail,
+//     alpha_weighted, log_alpha_norm, log_spectral_norm, log_norm (NULL
+//     unless exact_spectrum; see transforms.RankDynamicsRow).
 //   - rank_drift: one row per (tensor, consecutive steps): run_id, tensor,
 //     step_from, step_to, k, principal_angles (list, radians, ascending),
 //     mean_principal_angle, max_principal_angle, subspace_overlap
 //     = ‖V₁ᵀV₂‖_F²/k (see transforms.RankDriftRow).
+//   - rank_cut: one row per (step, tensor, params.rank_cuts fraction):
+//     run_id, step, tensor, r, fraction, energy_kept (see
+//     transforms.RankCutRow).
 const (
 	RankDynamicsTable = "rank_dynamics"
 	RankDriftTable    = "rank_drift"
+	RankCutTable      = "rank_cut"
 )
 
 // RankDynamicsPlan is everything the rank_dynamics pipeline needs.
@@ -103,7 +109,9 @@ func (p *RankDynamicsPlan) Work() (int, string) {
 func (p *RankDynamicsPlan) Build(s beam.Scope) { RankDynamics(s, *p) }
 
 // Tables implements Plan.
-func (p *RankDynamicsPlan) Tables() []string { return []string{RankDynamicsTable, RankDriftTable} }
+func (p *RankDynamicsPlan) Tables() []string {
+	return []string{RankDynamicsTable, RankDriftTable, RankCutTable}
+}
 
 // RankDynamics lists the matrices of every checkpoint (one element per
 // file, reading headers only), groups the small TensorTasks by matrix name,
@@ -112,7 +120,8 @@ func (p *RankDynamicsPlan) Tables() []string { return []string{RankDynamicsTable
 // reads one tensor of one checkpoint at a time and keeps only the previous
 // step's top-k subspace for the drift. No matrix or subspace passes through a
 // GroupByKey, so the runner's memory does not grow with the series. It
-// stages the rank_dynamics and rank_drift tables and returns their rows.
+// stages the rank_dynamics, rank_drift and rank_cut tables and returns the
+// rows of the first two.
 // rank_drift has no file when no tensor was read at two steps.
 func RankDynamics(s beam.Scope, plan RankDynamicsPlan) (rows, drift beam.PCollection) {
 	s = s.Scope("RankDynamics")
@@ -120,11 +129,13 @@ func RankDynamics(s beam.Scope, plan RankDynamicsPlan) (rows, drift beam.PCollec
 	cks := beam.Reshuffle(s, beam.CreateList(s, plan.Checkpoints))
 	tasks := beam.ParDo(s, &transforms.ListTensorsFn{Include: p.Include, Exclude: p.Exclude}, cks)
 	series := beam.Reshuffle(s, beam.ParDo(s, &transforms.SplitSeriesFn{StepsPerElement: p.StepsPerElement}, beam.GroupByKey(s, tasks)))
-	rows, drift = beam.ParDo2(s, &transforms.SeriesSpectrumFn{
+	var cuts beam.PCollection
+	rows, drift, cuts = beam.ParDo3(s, &transforms.SeriesSpectrumFn{
 		RunID: plan.RunID, K: p.K, ExactMaxDim: p.ExactMaxDim, Oversample: p.Oversample, PowerIters: p.PowerIters,
 		Seed: plan.Seed, AlphaFirst: p.AlphaRange[0], AlphaLast: p.AlphaRange[1], WeloreTau: p.WeloreTau,
-		Representations: p.Representations,
+		Representations: p.Representations, AlphaMinTail: p.AlphaMinTail, RankCuts: p.RankCuts, Center: p.Center,
 	}, series)
+	tables.Write(s, plan.Out, plan.RunID, RankCutTable, 1, cuts)
 	tables.Write(s, plan.Out, plan.RunID, RankDynamicsTable, 1, rows)
 	tables.Write(s, plan.Out, plan.RunID, RankDriftTable, 1, drift)
 	return rows, drift

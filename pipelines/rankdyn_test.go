@@ -35,7 +35,7 @@ func runRankDynamics(t *testing.T, out, input, params string) ([]transforms.Rank
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := plan.Tables(), []string{RankDynamicsTable, RankDriftTable}; !slices.Equal(got, want) {
+	if got, want := plan.Tables(), []string{RankDynamicsTable, RankDriftTable, RankCutTable}; !slices.Equal(got, want) {
 		t.Fatalf("tables %v, want %v", got, want)
 	}
 	p, s := beam.NewPipelineWithRoot()

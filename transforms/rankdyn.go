@@ -23,6 +23,7 @@ import (
 	"github.com/lowdim/lowdim/io/matrix"
 	"github.com/lowdim/lowdim/io/npy"
 	"github.com/lowdim/lowdim/linalg"
+	"github.com/lowdim/lowdim/linalg/heavytail"
 	"github.com/lowdim/lowdim/linalg/idest"
 )
 
@@ -308,6 +309,22 @@ type RankDynamicsRow struct {
 	TwoNN       *float64 `parquet:"twonn,optional"`
 	TwoNNSpread *float64 `parquet:"twonn_spread,optional"`
 	TwoNNPoints *int64   `parquet:"twonn_points,optional"`
+	// Heavy-tail columns (Martin & Mahoney 2021; design §4), from the full
+	// spectrum λᵢ = σᵢ² (heavytail), NULL when exact_spectrum is false.
+	// Alpha is the Clauset–Shalizi–Newman power-law exponent of the tail
+	// λ ≥ AlphaXmin (AlphaTail values, KS distance AlphaKS; NULL when no
+	// tail of params.alpha_min_tail values exists). AlphaWeighted = α·log₁₀
+	// λ_max, LogAlphaNorm = log₁₀ Σ λᵢ^α, LogSpectralNorm = log₁₀ λ_max =
+	// 2·log₁₀ spectral_norm, LogNorm = log₁₀ Σ λᵢ = 2·log₁₀ frobenius_norm
+	// keep WeightWatcher's definitions (on σ², not σ).
+	Alpha           *float64 `parquet:"alpha,optional"`
+	AlphaXmin       *float64 `parquet:"alpha_xmin,optional"`
+	AlphaKS         *float64 `parquet:"alpha_ks,optional"`
+	AlphaTail       *int64   `parquet:"alpha_tail,optional"`
+	AlphaWeighted   *float64 `parquet:"alpha_weighted,optional"`
+	LogAlphaNorm    *float64 `parquet:"log_alpha_norm,optional"`
+	LogSpectralNorm *float64 `parquet:"log_spectral_norm,optional"`
+	LogNorm         *float64 `parquet:"log_norm,optional"`
 }
 
 // RankDriftRow is one row of the `rank_drift` table: the motion of one
@@ -370,19 +387,24 @@ type MatrixSpectrumOptions struct {
 	Oversample  int // randomized SVD oversampling (0 means linalg's default)
 	PowerIters  int // randomized SVD power iterations (-1 auto)
 	Seed        uint64
+	// Spectrum is the heavytail solver of the exact path, reused between
+	// calls (nil: a new one).
+	Spectrum *heavytail.Spectrum
 }
 
 // MatrixSpectrum is the spectrum of one matrix.
 type MatrixSpectrum struct {
 	Sigma  []float64  // all min(m, n) σ when Exact, else the top K
-	Exact  bool       // full SVD
+	Exact  bool       // full spectrum
+	Lambda []float64  // all min(m, n) σ² by heavytail when Exact, else nil
 	FrobSq float64    // ‖A‖_F², exact
 	VT     *mat.Dense // K × n: the top-K right singular vectors as rows
 }
 
 // ComputeMatrixSpectrum returns the singular values and top-k right
-// singular vectors of a: the exact SVD when min(m, n) ≤ opts.ExactMaxDim,
-// else linalg.RandomizedSVD with opts.Seed.
+// singular vectors of a: the exact spectrum when min(m, n) ≤
+// opts.ExactMaxDim (see exactSpectrum), else linalg.RandomizedSVD with
+// opts.Seed.
 func ComputeMatrixSpectrum(a *mat.Dense, opts MatrixSpectrumOptions) (MatrixSpectrum, error) {
 	m, n := a.Dims()
 	p := min(m, n)
@@ -390,12 +412,11 @@ func ComputeMatrixSpectrum(a *mat.Dense, opts MatrixSpectrumOptions) (MatrixSpec
 	res := MatrixSpectrum{FrobSq: frobSq(a)}
 	var v mat.Dense
 	if p <= opts.ExactMaxDim {
-		var svd mat.SVD
-		if !svd.Factorize(a, mat.SVDThinV) {
-			return res, fmt.Errorf("SVD of the %d×%d matrix did not converge", m, n)
+		ve, err := exactSpectrum(&res, opts.Spectrum, a, k, opts)
+		if err != nil {
+			return res, err
 		}
-		res.Sigma, res.Exact = svd.Values(nil), true
-		svd.VTo(&v)
+		v = *ve
 	} else {
 		r, err := linalg.RandomizedSVD(a, linalg.RSVDOptions{K: k, Oversample: opts.Oversample, PowerIters: opts.PowerIters, Seed: opts.Seed})
 		if err != nil {
@@ -471,10 +492,10 @@ func SplitSeries(name string, tasks []TensorTask, n int) ([]TensorSeries, error)
 // SeriesSpectrumFn reads the matrix of a TensorSeries step by step,
 // computes its spectrum (ComputeMatrixSpectrum; the randomized SVD is seeded
 // with linalg.DeriveSeed(Seed, TensorStepKey(name, step)), so a step analysed in two
-// series gives the same subspace twice), emits a rank_dynamics row per step
-// and a rank_drift row per pair of consecutive steps whose shapes agree
-// (pairs whose shapes differ, the matrix was resized, are counted as
-// rankdyn_drift_shape_changed).
+// series gives the same subspace twice), emits a rank_dynamics row and
+// len(RankCuts) rank_cut rows per step and a rank_drift row per pair of
+// consecutive steps whose shapes agree (pairs whose shapes differ, the
+// matrix was resized, are counted as rankdyn_drift_shape_changed).
 type SeriesSpectrumFn struct {
 	RunID       string
 	K           int
@@ -488,11 +509,18 @@ type SeriesSpectrumFn struct {
 	// Representations are path.Match patterns of tensor names whose rows
 	// also get the TwoNN intrinsic dimension.
 	Representations []string
+	// AlphaMinTail is the smallest tail of the power-law fit (alpha columns).
+	AlphaMinTail int
+	// RankCuts are the fractions of min(rows, cols) of the rank_cut rows.
+	RankCuts []float64
+	// Center subtracts the column means from the rows before the spectrum.
+	Center bool
 
-	buf []float64 // the matrix being analysed, reused from step to step
+	buf      []float64 // the matrix being analysed, reused from step to step
+	spectrum heavytail.Spectrum
 }
 
-func (f *SeriesSpectrumFn) ProcessElement(ctx context.Context, s TensorSeries, emitRow func(RankDynamicsRow), emitDrift func(RankDriftRow)) error {
+func (f *SeriesSpectrumFn) ProcessElement(ctx context.Context, s TensorSeries, emitRow func(RankDynamicsRow), emitDrift func(RankDriftRow), emitCut func(RankCutRow)) error {
 	var prev Subspace
 	for i, t := range s.Tasks {
 		src, err := matrix.Open(ctx, t.Path, matrix.Options{Format: t.Format, Tensor: t.Tensor})
@@ -508,7 +536,11 @@ func (f *SeriesSpectrumFn) ProcessElement(ctx context.Context, s TensorSeries, e
 		if j := blocks.FirstNonFinite(data); j >= 0 {
 			return fmt.Errorf("%s: tensor %q (step %d): row %d, column %d is %v; the spectrum needs finite weights", t.Path, t.Name, t.Step, j/n, j%n, data[j])
 		}
-		row, sub, err := f.Analyze(t, src.DType(), mat.NewDense(m, n, data))
+		a := mat.NewDense(m, n, data)
+		if f.Center {
+			heavytail.CenterRows(a)
+		}
+		row, cuts, sub, err := f.Analyze(t, src.DType(), a)
 		if err != nil {
 			return fmt.Errorf("%s: tensor %q (step %d): %w", t.Path, t.Name, t.Step, err)
 		}
@@ -517,6 +549,9 @@ func (f *SeriesSpectrumFn) ProcessElement(ctx context.Context, s TensorSeries, e
 			beam.NewCounter("lowdim", "shards").Inc(ctx, 1)
 			progress.Add(1, int64(m))
 			emitRow(row)
+			for _, c := range cuts {
+				emitCut(c)
+			}
 		}
 		if i > 0 {
 			if d, ok := Drift(f.RunID, s.Name, prev, sub); ok {
@@ -549,9 +584,9 @@ type Subspace struct {
 	VT *mat.Dense
 }
 
-// Analyze computes the rank_dynamics row and the subspace of matrix a, read
-// from task t with stored dtype dtype.
-func (f *SeriesSpectrumFn) Analyze(t TensorTask, dtype string, a *mat.Dense) (RankDynamicsRow, Subspace, error) {
+// Analyze computes the rank_dynamics row, the rank_cut rows and the
+// subspace of matrix a, read from task t with stored dtype dtype.
+func (f *SeriesSpectrumFn) Analyze(t TensorTask, dtype string, a *mat.Dense) (RankDynamicsRow, []RankCutRow, Subspace, error) {
 	m, n := a.Dims()
 	var twoNN *idest.Estimate
 	if len(f.Representations) > 0 && included(t.Name, f.Representations, nil) {
@@ -561,10 +596,10 @@ func (f *SeriesSpectrumFn) Analyze(t TensorTask, dtype string, a *mat.Dense) (Ra
 	}
 	sp, err := ComputeMatrixSpectrum(a, MatrixSpectrumOptions{
 		K: f.K, ExactMaxDim: f.ExactMaxDim, Oversample: f.Oversample, PowerIters: f.PowerIters,
-		Seed: linalg.DeriveSeed(f.Seed, TensorStepKey(t.Name, t.Step)),
+		Seed: linalg.DeriveSeed(f.Seed, TensorStepKey(t.Name, t.Step)), Spectrum: &f.spectrum,
 	})
 	if err != nil {
-		return RankDynamicsRow{}, Subspace{}, err
+		return RankDynamicsRow{}, nil, Subspace{}, err
 	}
 	k, _ := sp.VT.Dims()
 	sigma := sp.Sigma
@@ -586,7 +621,16 @@ func (f *SeriesSpectrumFn) Analyze(t TensorTask, dtype string, a *mat.Dense) (Ra
 		pts := int64(twoNN.N)
 		row.TwoNN, row.TwoNNSpread, row.TwoNNPoints = &twoNN.Value, &twoNN.Spread, &pts
 	}
-	return row, Subspace{Step: t.Step, Cols: n, VT: sp.VT}, nil
+	if sp.Exact {
+		if err := heavyTailColumns(&row, sp.Lambda, f.AlphaMinTail); err != nil {
+			return RankDynamicsRow{}, nil, Subspace{}, err
+		}
+	}
+	cuts, err := rankCutRows(row, min(m, n), sp.Lambda, f.RankCuts)
+	if err != nil {
+		return RankDynamicsRow{}, nil, Subspace{}, err
+	}
+	return row, cuts, Subspace{Step: t.Step, Cols: n, VT: sp.VT}, nil
 }
 
 // Drift is the rank_drift row of the motion span(V_a) → span(V_b) of a
