@@ -43,6 +43,7 @@ Usage:
   lowdim run SPEC.yaml [flags]   run a study; tables go to OUT/<table>/run=<run_id>/
   lowdim validate SPEC.yaml      check a spec and print it with every default filled in
   lowdim report OUT              write OUT/report/ (plots, report.md) for the latest run in OUT
+  lowdim repair OUT              complete commits a crash interrupted and remove abandoned staging
   lowdim version                 print the version
   lowdim help COMMAND            help for one command
 
@@ -115,7 +116,7 @@ func runCLI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	cmd, rest := args[0], args[1:]
-	helps := map[string]string{"run": runUsage, "validate": validateUsage, "report": reportUsage}
+	helps := map[string]string{"run": runUsage, "validate": validateUsage, "report": reportUsage, "repair": repairUsage}
 	if wantsHelp(rest) {
 		if h, ok := helps[cmd]; ok {
 			fmt.Fprint(stdout, h)
@@ -130,6 +131,8 @@ func runCLI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = cmdValidate(rest, stdout)
 	case "report":
 		err = cmdReport(ctx, rest, stdout)
+	case "repair":
+		err = cmdRepair(ctx, rest, stdout)
 	case "version", "--version", "-version":
 		fmt.Fprintf(stdout, "lowdim %s\n", version)
 	case "help", "-h", "--help", "-help":
@@ -221,6 +224,9 @@ func cmdReport(ctx context.Context, args []string, stdout io.Writer) error {
 	if strings.Contains(out, "://") {
 		return usageError{"reports are written next to local tables: copy the tables first (gsutil -m cp -r " + out + " DIR) and run lowdim report DIR"}
 	}
+	if _, _, err := tables.Recover(ctx, out, ""); err != nil {
+		return err
+	}
 	runID := *runIDFlag
 	if runID == "" {
 		run, err := report.LatestRun(ctx, out)
@@ -251,4 +257,29 @@ func writeReport(ctx context.Context, out, runID string) (string, error) {
 		return "", err
 	}
 	return report.Write(ctx, out, runID, st.Report)
+}
+
+const repairUsage = `Usage: lowdim repair OUT
+
+Completes the commits that a crash interrupted (every run is then whole:
+all its tables and its runs row) and removes what runs that crashed before
+committing left in OUT/_staging. Runs still in progress are left alone.
+lowdim run and lowdim report do the same before they touch OUT; on gs://,
+which has no locks, repair acts only on --run_id.
+`
+
+func cmdRepair(ctx context.Context, args []string, stdout io.Writer) error {
+	pos, err := parseInterspersed(args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError{"want exactly one OUT directory"}
+	}
+	completed, removed, err := tables.Recover(ctx, pos[0], *runIDFlag)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "repaired %s: %d commits completed %v, %d abandoned runs removed %v\n", pos[0], len(completed), completed, len(removed), removed)
+	return nil
 }

@@ -85,6 +85,17 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		}
 	}
 	runner := runnerName()
+	dryRun := isDryRun()
+	if !dryRun {
+		// Before any work: finish or clear what crashed runs left in out,
+		// take this run's lock (refusing a concurrent run of the same id),
+		// and prove out writable.
+		unlock, err := openOutput(ctx, out, runID)
+		if err != nil {
+			return err
+		}
+		defer unlock()
+	}
 
 	study, err := studies.Lookup(spec.Study)
 	if err != nil {
@@ -94,7 +105,6 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	dryRun := isDryRun()
 	for _, t := range append(plan.Tables(), pipelines.RunsTable) {
 		if dryRun {
 			break // nothing will be written
@@ -230,4 +240,49 @@ func oneLine(err error) string {
 		return lines[0]
 	}
 	return lines[0] + " " + lines[len(lines)-1]
+}
+
+// checkTimeout bounds each check made before a run (output writable).
+var checkTimeout = flag.Duration("check_timeout", 20*time.Second, "deadline of each check before a run starts (output writable, endpoint reachable)")
+
+// openOutput recovers out (completes journalled commits, removes the
+// staging of crashed runs), takes runID's lock and proves out writable by
+// writing and removing a probe in its staging folder, each within
+// --check_timeout. It returns the unlock function.
+func openOutput(ctx context.Context, out, runID string) (unlock func(), err error) {
+	cctx, cancel := context.WithTimeout(ctx, *checkTimeout)
+	defer cancel()
+	if _, _, err := tables.Recover(cctx, out, onlyRemote(out, runID)); err != nil {
+		return nil, deadlineHint(cctx, fmt.Errorf("recovering %s: %w", out, err))
+	}
+	lock, err := tables.TryLock(cctx, out, runID)
+	if err != nil {
+		return nil, err
+	}
+	probe := tables.Join(tables.StagingDir, "run="+runID, ".probe")
+	if err := tables.WriteBytes(cctx, tables.Join(out, probe), nil); err != nil {
+		lock.Unlock()
+		return nil, deadlineHint(cctx, fmt.Errorf("output %s is not writable: %w", out, err))
+	}
+	if err := tables.Abort(cctx, out, runID); err != nil {
+		lock.Unlock()
+		return nil, deadlineHint(cctx, fmt.Errorf("output %s: removing the write probe: %w", out, err))
+	}
+	return lock.Unlock, nil
+}
+
+// onlyRemote is the run id Recover may touch: every run locally (locks tell
+// live runs), only this run on an object store.
+func onlyRemote(out, runID string) string {
+	if strings.Contains(out, "://") {
+		return runID
+	}
+	return ""
+}
+
+func deadlineHint(ctx context.Context, err error) error {
+	if ctx.Err() == context.DeadlineExceeded {
+		return fmt.Errorf("%w (no answer within --check_timeout=%s)", err, *checkTimeout)
+	}
+	return err
 }

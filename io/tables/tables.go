@@ -25,6 +25,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -220,15 +221,18 @@ func listTree(ctx context.Context, dir string, first bool) ([]string, error) {
 	return files, nil
 }
 
-// Commit moves the staged tables of runID named in want into
+// Commit publishes the staged tables of runID named in want as
 // OUT/<table>/run=<runID>/, in the order given (put the runs table last: it
 // marks a complete run), and drops anything else staged. A staged table is
 // a folder OUT/_staging/run=<runID>/<table>/ holding at least one file;
-// every file in it moves, at any depth, keeping its path below the folder
-// (locally the folder is renamed as a whole). It refuses to overwrite a run
-// folder that already holds files unless overwrite is set; then the old
-// files of that run are removed first. A nil want commits every staged
-// table, in name order.
+// every file in it moves, at any depth, keeping its path below the folder.
+// It refuses to replace a run folder that already holds files unless
+// overwrite is set; then the old run moves to the trash, whole, first.
+// A nil want commits every staged table, in name order.
+//
+// The moves are journalled (see Recover): a crash at any instant leaves the
+// new run and the old one each whole or absent, and the next Recover
+// completes the commit. The caller holds the run's Lock.
 func Commit(ctx context.Context, out, runID string, overwrite bool, want []string) ([]string, error) {
 	staging := Join(out, StagingDir, "run="+runID)
 	files, err := ListTree(ctx, staging)
@@ -251,56 +255,78 @@ func Commit(ctx context.Context, out, runID string, overwrite bool, want []strin
 		}
 		sort.Strings(want)
 	}
-	var tableNames []string
+	var tableNames, replaced []string
 	for _, t := range want {
 		if len(byTable[t]) > 0 {
 			tableNames = append(tableNames, t)
 		}
 	}
-	for _, t := range tableNames {
-		dst := RunFolder(out, t, runID)
-		old, err := ListTree(ctx, dst)
-		if err != nil {
-			return nil, err
-		}
-		if len(old) > 0 && !overwrite {
-			return nil, fmt.Errorf("%s already holds a run %q: pass --overwrite to replace it, or pick another --run_id", dst, runID)
-		}
-		if !strings.Contains(out, "://") {
-			if err := os.RemoveAll(dst); err != nil { // files and their folders
-				return nil, err
-			}
-		} else if err := removeAll(ctx, old); err != nil {
-			return nil, err
-		}
+	// Every folder the old run has, among the tables committed now or not:
+	// the old run is replaced whole.
+	old, err := runTables(ctx, out, runID)
+	if err != nil {
+		return nil, err
 	}
-	for _, t := range tableNames {
-		dst := RunFolder(out, t, runID)
-		if !strings.Contains(out, "://") {
-			if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-				return nil, err
-			}
-			os.Remove(dst) // an empty leftover folder
-			if err := os.Rename(StagingFolder(out, t, runID), dst); err != nil {
-				return nil, err
-			}
+	for _, t := range old {
+		if !overwrite {
+			return nil, fmt.Errorf("%s already holds a run %q: pass --overwrite to replace it, or pick another --run_id", RunFolder(out, t, runID), runID)
+		}
+		replaced = append(replaced, t)
+	}
+	j := journal{RunID: runID, Moves: commitMoves(out, runID, tableNames, replaced)}
+	if err := step("journal"); err != nil {
+		return nil, err
+	}
+	if err := writeJournal(ctx, out, j); err != nil {
+		return nil, err
+	}
+	return tableNames, apply(ctx, out, j)
+}
+
+// runTables lists the tables (folders under out) that hold files of runID,
+// the runs table last.
+func runTables(ctx context.Context, out, runID string) ([]string, error) {
+	pattern := Join(out, "*", "run="+runID)
+	remote := strings.Contains(out, "://")
+	if remote {
+		pattern = Join(pattern, "**") // objects, not folders
+	}
+	found, err := List(ctx, pattern)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	hasRuns := false
+	root := filepath.ToSlash(out) + "/"
+	for _, f := range found {
+		t, _, _ := strings.Cut(strings.TrimPrefix(filepath.ToSlash(f), root), "/")
+		if strings.HasPrefix(t, "_") {
 			continue
 		}
-		fs, err := filesystem.New(ctx, dst)
-		if err != nil {
-			return nil, err
-		}
-		src := prefix + t + "/"
-		for _, f := range byTable[t] {
-			if err := filesystem.Rename(ctx, fs, f, Join(dst, strings.TrimPrefix(f, src))); err != nil {
-				fs.Close()
-				return nil, err
+		if !remote {
+			if ok, err := Exists(ctx, f); err != nil || !ok {
+				if err != nil {
+					return nil, err
+				}
+				continue
 			}
 		}
-		fs.Close()
+		if t == runsTable {
+			hasRuns = true
+			continue
+		}
+		names = append(names, t)
 	}
-	return tableNames, Abort(ctx, out, runID)
+	sort.Strings(names)
+	names = slices.Compact(names)
+	if hasRuns {
+		names = append(names, runsTable)
+	}
+	return names, nil
 }
+
+// runsTable is the name of the table of runs, whose row marks a run whole.
+const runsTable = "runs"
 
 // Abort removes the staging folder of runID and everything in it.
 func Abort(ctx context.Context, out, runID string) error {
