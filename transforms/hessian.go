@@ -1,0 +1,786 @@
+package transforms
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"math"
+	"math/rand/v2"
+	"path"
+	"runtime"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/lowdim/lowdim/internal/progress"
+	"github.com/lowdim/lowdim/io/blocks"
+	"github.com/lowdim/lowdim/io/matrix"
+	"github.com/lowdim/lowdim/io/safetensors"
+	"github.com/lowdim/lowdim/linalg"
+	"github.com/lowdim/lowdim/linalg/hessian"
+	"github.com/lowdim/lowdim/linalg/nn"
+)
+
+func init() {
+	beam.RegisterDoFn(&HessianFn{})
+	register.Emitter1[HessianEigRow]()
+	register.Emitter1[HessianDensityRow]()
+	register.Emitter1[HessianSummaryRow]()
+	beam.RegisterType(typeOf[HessianTask]())
+	beam.RegisterType(typeOf[HessianData]())
+	beam.RegisterType(typeOf[HessianEigRow]())
+	beam.RegisterType(typeOf[HessianDensityRow]())
+	beam.RegisterType(typeOf[HessianSummaryRow]())
+}
+
+// Hessian block names (the block column): the whole Hessian, or the
+// diagonal block of one layer's parameters, "layers.<l>".
+const HessianWholeBlock = "whole"
+
+// HessianLayerBlock names the block of layer l: "layers.<l>", the
+// parameters of the tensors layers.<l>.weight and layers.<l>.bias.
+func HessianLayerBlock(l int) string { return fmt.Sprintf("layers.%d", l) }
+
+// HessianData says where the labelled rows of a hessian study come from: a
+// matrix with the label in column LabelColumn (0-based, of the file's
+// columns), or, when LabelsPath is set, features and labels in two files
+// (IDX, as MNIST ships them). Rows are read ReadRows at a time, so reading
+// holds the kept rows plus one such block.
+type HessianData struct {
+	Path        string
+	Options     matrix.Options
+	LabelColumn int
+	LabelsPath  string
+	ReadRows    int // rows per read; ≤ 0 means 4096
+}
+
+// HessianRows are the rows a Hessian averages over.
+type HessianRows struct {
+	X *mat.Dense // kept rows × features, as stored (not scaled)
+	Y []int
+	// Total is the number of rows of the data set; MaxAbs the largest
+	// |feature| over all of them (the divisor lowdim's training applies).
+	Total  int
+	MaxAbs float64
+	// MaxLabel is the largest label of the kept rows.
+	MaxLabel int
+}
+
+// SampleRows returns the rows of a seeded subsample of k of n rows,
+// ascending: the first k of a permutation drawn by PCG from seed. It returns
+// nil, meaning every row, when k is 0 or k ≥ n.
+func SampleRows(n, k int, seed uint64) []int {
+	if k <= 0 || k >= n {
+		return nil
+	}
+	rng := rand.New(rand.NewPCG(seed, linalg.DeriveSeed(seed, 0x5eed)))
+	rows := rng.Perm(n)[:k]
+	slices.Sort(rows)
+	return rows
+}
+
+// Load reads the labelled rows, keeping the rows of SampleRows(n, samples,
+// seed) (all for samples 0). Features must be finite and labels integers
+// ≥ 0; errors name the file and row.
+func (d HessianData) Load(ctx context.Context, samples int, seed uint64) (*HessianRows, error) {
+	src, err := matrix.Open(ctx, d.Path, d.Options)
+	if err != nil {
+		return nil, err
+	}
+	n, cols := src.Rows(), src.Cols()
+	features := cols
+	var labels []float64
+	if d.LabelsPath != "" {
+		lab, err := matrix.Open(ctx, d.LabelsPath, matrix.Options{Format: d.Options.Format})
+		if err != nil {
+			return nil, err
+		}
+		if lab.Rows() != n || lab.Cols() != 1 {
+			return nil, fmt.Errorf("%s: %d × %d labels for the %d rows of %s", d.LabelsPath, lab.Rows(), lab.Cols(), n, d.Path)
+		}
+		if labels, err = lab.ReadRows(ctx, 0, n); err != nil {
+			return nil, err
+		}
+	} else {
+		if d.LabelColumn < 0 || d.LabelColumn >= cols {
+			return nil, fmt.Errorf("%s: label column %d outside the %d columns", d.Path, d.LabelColumn, cols)
+		}
+		if cols < 2 {
+			return nil, fmt.Errorf("%s: only the label column", d.Path)
+		}
+		features = cols - 1
+	}
+	if n == 0 || features == 0 {
+		return nil, fmt.Errorf("%s: no data (%d × %d)", d.Path, n, features)
+	}
+	keep := SampleRows(n, samples, seed)
+	kept := n
+	if keep != nil {
+		kept = len(keep)
+	}
+	out := &HessianRows{X: mat.NewDense(kept, features, nil), Y: make([]int, 0, kept), Total: n}
+	step := d.ReadRows
+	if step <= 0 {
+		step = 4096
+	}
+	var buf []float64
+	next := 0 // index into keep
+	for lo := 0; lo < n; lo += step {
+		hi := min(lo+step, n)
+		if buf, err = src.ReadRowsInto(ctx, lo, hi, buf); err != nil {
+			return nil, err
+		}
+		if j := blocks.FirstNonFinite(buf); j >= 0 {
+			return nil, fmt.Errorf("%s: row %d, column %d is %v; the Hessian needs finite features", d.Path, lo+j/cols, j%cols, buf[j])
+		}
+		for i := lo; i < hi; i++ {
+			row := buf[(i-lo)*cols : (i-lo+1)*cols]
+			label := 0.0
+			if labels != nil {
+				label = labels[i]
+			} else {
+				label = row[d.LabelColumn]
+			}
+			for j, v := range row {
+				if labels == nil && j == d.LabelColumn {
+					continue
+				}
+				out.MaxAbs = max(out.MaxAbs, math.Abs(v))
+			}
+			if keep != nil && (next >= len(keep) || keep[next] != i) {
+				continue
+			}
+			next++
+			if label != math.Trunc(label) || label < 0 || label > 1e6 {
+				return nil, fmt.Errorf("%s: row %d: label %v is not a class index (an integer ≥ 0)", d.Path, i, label)
+			}
+			y := int(label)
+			out.MaxLabel = max(out.MaxLabel, y)
+			dst := out.X.RawRowView(len(out.Y))
+			if labels != nil {
+				copy(dst, row)
+			} else {
+				copy(dst, row[:d.LabelColumn])
+				copy(dst[d.LabelColumn:], row[d.LabelColumn+1:])
+			}
+			out.Y = append(out.Y, y)
+		}
+	}
+	return out, nil
+}
+
+// ModelCheckpoint is a lowdim MLP checkpoint read back (see
+// EncodeCheckpoint): its layer sizes, θ in linalg/nn's order and the
+// safetensors metadata.
+type ModelCheckpoint struct {
+	Path     string
+	Sizes    []int // inputs, hidden widths…, classes
+	Theta    []float64
+	Metadata map[string]string
+}
+
+// Model returns the MLP of the checkpoint's sizes.
+func (c *ModelCheckpoint) Model() *nn.MLP {
+	return &nn.MLP{Sizes: slices.Clone(c.Sizes)}
+}
+
+// openCheckpoint opens a checkpoint file through Beam's file systems and
+// returns a reader of its (gunzipped) bytes and their size, or -1 when the
+// file is gzip-compressed.
+func openCheckpoint(ctx context.Context, p string) (io.Reader, int64, func(), error) {
+	fsys, err := filesystem.New(ctx, p)
+	if err != nil {
+		return nil, 0, nil, fmt.Errorf("open %s: %v", p, err)
+	}
+	size, err := fsys.Size(ctx, p)
+	if err != nil {
+		fsys.Close()
+		return nil, 0, nil, fmt.Errorf("open %s: %v", p, err)
+	}
+	rc, err := fsys.OpenRead(ctx, p)
+	if err != nil {
+		fsys.Close()
+		return nil, 0, nil, fmt.Errorf("open %s: %v", p, err)
+	}
+	done := func() { rc.Close(); fsys.Close() }
+	br := bufio.NewReader(rc)
+	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			done()
+			return nil, 0, nil, fmt.Errorf("%s: %v", p, err)
+		}
+		return zr, -1, done, nil
+	}
+	return br, size, done, nil
+}
+
+// ReadModelHeader reads only the header of checkpoint p and returns the
+// layer sizes of its MLP and its metadata; see ReadModel.
+func ReadModelHeader(ctx context.Context, p string) (sizes []int, metadata map[string]string, err error) {
+	r, size, done, err := openCheckpoint(ctx, p)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer done()
+	h, err := safetensors.ReadHeader(r, size)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", p, err)
+	}
+	sizes, err = mlpSizes(p, h.Tensors)
+	return sizes, h.Metadata, err
+}
+
+// ReadModel reads the MLP checkpoint p (local or gs://, .safetensors or
+// gzipped): tensors layers.<l>.weight (out × in) and layers.<l>.bias (out)
+// for l = 0…L−1, in any file order, of dtype F64, F32, F16 or BF16, chained
+// (the inputs of layer l+1 are the outputs of layer l), and no other
+// tensor. Values are converted to float64 exactly.
+func ReadModel(ctx context.Context, p string) (*ModelCheckpoint, error) {
+	r, _, done, err := openCheckpoint(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	b, err := io.ReadAll(r)
+	done()
+	if err != nil {
+		return nil, fmt.Errorf("%s: reading at byte %d: %v", p, len(b), err)
+	}
+	h, err := safetensors.ReadHeader(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", p, err)
+	}
+	sizes, err := mlpSizes(p, h.Tensors)
+	if err != nil {
+		return nil, err
+	}
+	ck := &ModelCheckpoint{Path: p, Sizes: sizes, Metadata: h.Metadata}
+	m := ck.Model()
+	ck.Theta = make([]float64, m.NumParams())
+	byName := map[string]safetensors.Tensor{}
+	for _, t := range h.Tensors {
+		byName[t.Name] = t
+	}
+	for _, dst := range m.Tensors(ck.Theta) {
+		t := byName[dst.Name]
+		safetensors.DecodeRows(t, b[t.Begin:t.End], dst.Data)
+		if j := blocks.FirstNonFinite(dst.Data); j >= 0 {
+			return nil, fmt.Errorf("%s: tensor %q: element %d is %v; the Hessian needs finite weights", p, dst.Name, j, dst.Data[j])
+		}
+	}
+	return ck, nil
+}
+
+// mlpSizes checks that tensors are those of a lowdim MLP and returns its
+// layer sizes.
+func mlpSizes(p string, tensors []safetensors.Tensor) ([]int, error) {
+	byName := map[string]safetensors.Tensor{}
+	var names []string
+	for _, t := range tensors {
+		byName[t.Name] = t
+		names = append(names, t.Name)
+	}
+	sort.Strings(names)
+	listed := func() string {
+		if len(names) > 8 {
+			return strings.Join(names[:8], ", ") + ", …"
+		}
+		return strings.Join(names, ", ")
+	}
+	var sizes []int
+	for l := 0; ; l++ {
+		wName, bName := fmt.Sprintf("layers.%d.weight", l), fmt.Sprintf("layers.%d.bias", l)
+		w, ok := byName[wName]
+		if !ok {
+			if l == 0 {
+				return nil, fmt.Errorf("%s: not a lowdim MLP checkpoint: no tensor layers.0.weight (tensors: %s)", p, listed())
+			}
+			break
+		}
+		b, ok := byName[bName]
+		if !ok {
+			return nil, fmt.Errorf("%s: tensor %s has no %s", p, wName, bName)
+		}
+		for _, t := range []safetensors.Tensor{w, b} {
+			if t.ItemSize() == 0 {
+				return nil, fmt.Errorf("%s: tensor %q has dtype %s; want F64, F32, F16 or BF16", p, t.Name, t.DType)
+			}
+		}
+		if len(w.Shape) != 2 || w.Shape[0] < 1 || w.Shape[1] < 1 {
+			return nil, fmt.Errorf("%s: tensor %s has shape %v, want [out, in]", p, wName, w.Shape)
+		}
+		if len(b.Shape) != 1 || b.Shape[0] != w.Shape[0] {
+			return nil, fmt.Errorf("%s: tensor %s has shape %v, want [%d] (the outputs of %s)", p, bName, b.Shape, w.Shape[0], wName)
+		}
+		if l == 0 {
+			sizes = append(sizes, w.Shape[1])
+		} else if w.Shape[1] != sizes[l] {
+			return nil, fmt.Errorf("%s: tensor %s has %d inputs, layer %d has %d outputs", p, wName, w.Shape[1], l-1, sizes[l])
+		}
+		sizes = append(sizes, w.Shape[0])
+		delete(byName, wName)
+		delete(byName, bName)
+	}
+	if len(byName) > 0 {
+		var extra []string
+		for n := range byName {
+			extra = append(extra, n)
+		}
+		sort.Strings(extra)
+		return nil, fmt.Errorf("%s: tensor %q is not part of an MLP layers.<l>.weight/bias chain of %d layers", p, extra[0], len(sizes)-1)
+	}
+	if c := sizes[len(sizes)-1]; c < 2 {
+		return nil, fmt.Errorf("%s: the last layer has %d output; a classifier needs ≥ 2 classes", p, c)
+	}
+	return sizes, nil
+}
+
+// InputScale returns the number the features of a checkpoint's rows are
+// divided by before its Hessian, and how it was found. The metadata key
+// "input_scale" (a positive number) wins. Otherwise a lowdim training
+// checkpoint (metadata format "lowdim": intrinsic_dim's training divides
+// every feature by the largest |value| of its training rows, see
+// LabelledData) gets maxAbs, the largest |feature| of the data set, which is
+// that divisor whenever the training rows reach the data set's largest value
+// (digits: 16, MNIST: 255). Any other checkpoint sees the rows as they are
+// (1).
+func InputScale(metadata map[string]string, maxAbs float64) (float64, string, error) {
+	if v, ok := metadata["input_scale"]; ok {
+		s, err := strconv.ParseFloat(v, 64)
+		if err != nil || !(s > 0) || math.IsInf(s, 1) {
+			return 0, "", fmt.Errorf("metadata input_scale %q is not a finite number > 0", v)
+		}
+		return s, "metadata input_scale", nil
+	}
+	if metadata["format"] == "lowdim" && maxAbs > 0 {
+		return maxAbs, "max |x| (lowdim training scaling)", nil
+	}
+	return 1, "none", nil
+}
+
+// CheckpointSeries names the series a checkpoint file belongs to: the name
+// of the folder above the path element that carries the step (StepOf), so
+// that …/mlp-full-seed0/step-00000100.safetensors is in series
+// mlp-full-seed0 and run/checkpoint-1000/model.safetensors in series run.
+// A file without a folder there is in series ".".
+func CheckpointSeries(p string) string {
+	p = strings.ReplaceAll(p, `\`, "/")
+	_, at, ok := StepOf(p)
+	cut := len(p)
+	if ok {
+		cut = at[0]
+	}
+	dir := p[:strings.LastIndexByte(p[:cut], '/')+1] // up to the element holding the step
+	dir = strings.TrimRight(dir, "/")
+	if dir == "" {
+		return "."
+	}
+	return path.Base(dir)
+}
+
+// HessianTask is one Beam element of the hessian study: one block of the
+// Hessian of one checkpoint.
+type HessianTask struct {
+	Checkpoint string // series (CheckpointSeries)
+	Path       string
+	Step       int64
+	Block      string // HessianWholeBlock or HessianLayerBlock(l)
+	Layer      int    // hessian.AllLayers or l
+	Params     int64  // D of the block
+	// InputScale divides every feature (InputScale); ScaleRule says why.
+	InputScale float64
+	ScaleRule  string
+	Exact      bool // compute the dense Hessian and every eigenvalue
+}
+
+// HessianEigRow is one row of the `hessian_eigs` table: one eigenvalue of
+// one block of one checkpoint's Hessian. Index i ≥ 1 is the i-th largest;
+// Lanczos also gives the smallest, index −i for the i-th smallest. The
+// exact method lists all D eigenvalues (index 1…D).
+type HessianEigRow struct {
+	RunID      string  `parquet:"run_id"`
+	Checkpoint string  `parquet:"checkpoint"`
+	Step       int64   `parquet:"step"`
+	Block      string  `parquet:"block"`
+	Method     string  `parquet:"method"` // exact | lanczos
+	Index      int64   `parquet:"index"`
+	Eigenvalue float64 `parquet:"eigenvalue"`
+	// Residual is ‖Hy − θy‖ of the Ritz pair (Lanczos): an eigenvalue of H
+	// lies within it of Eigenvalue. NULL for exact.
+	Residual *float64 `parquet:"residual,optional"`
+}
+
+// HessianDensityRow is one point of the `hessian_density` table: the
+// Gaussian-broadened spectral density φ_σ(x) = (1/D) Σᵢ g_σ(x − λᵢ) of one
+// block, estimated by stochastic Lanczos quadrature (method slq, Ghorbani
+// et al. 2019, eq. 8) or from the exact eigenvalues (method exact), on a
+// grid over the spectrum found, padded by 3σ (σ in hessian_summary.broadening).
+type HessianDensityRow struct {
+	RunID      string  `parquet:"run_id"`
+	Checkpoint string  `parquet:"checkpoint"`
+	Step       int64   `parquet:"step"`
+	Block      string  `parquet:"block"`
+	Method     string  `parquet:"method"` // slq | exact
+	X          float64 `parquet:"x"`
+	Density    float64 `parquet:"density"`
+}
+
+// HessianSummaryRow is one row of the `hessian_summary` table: one block of
+// one checkpoint's Hessian.
+type HessianSummaryRow struct {
+	RunID      string `parquet:"run_id"`
+	Checkpoint string `parquet:"checkpoint"` // series (CheckpointSeries)
+	Path       string `parquet:"path"`
+	Step       int64  `parquet:"step"`
+	Block      string `parquet:"block"`
+	Params     int64  `parquet:"params"`  // D of the block
+	Rows       int64  `parquet:"rows"`    // N, rows the loss averages over
+	Classes    int64  `parquet:"classes"` // outputs of the model
+	// InputScale divided every feature; ScaleRule says how it was found
+	// (InputScale).
+	InputScale float64 `parquet:"input_scale"`
+	ScaleRule  string  `parquet:"scale_rule"`
+	// Loss and Accuracy of the checkpoint on the rows (mean cross-entropy, nats).
+	Loss     float64 `parquet:"loss"`
+	Accuracy float64 `parquet:"accuracy"`
+	// SpectrumMethod is where TopEigenvalue and the outliers come from:
+	// exact when computed, else lanczos; empty (and those columns NULL)
+	// with neither.
+	SpectrumMethod string   `parquet:"spectrum_method"`
+	TopEigenvalue  *float64 `parquet:"top_eigenvalue,optional"`
+	// Outliers is the number of eigenvalues above the bulk edge by the
+	// largest-ratio-gap rule (hessian.Outliers) among the top
+	// MaxOutliers + 1; BulkEdge is the largest bulk eigenvalue and
+	// OutlierGap the ratio λ_k/λ_{k+1} at the split. OutlierRule states
+	// the rule and the values it saw.
+	Outliers    *int64   `parquet:"outliers,optional"`
+	BulkEdge    *float64 `parquet:"bulk_edge,optional"`
+	OutlierGap  *float64 `parquet:"outlier_gap,optional"`
+	OutlierRule string   `parquet:"outlier_rule"`
+	// Trace is Hutchinson's estimate of tr H with its standard error
+	// (NULL for one probe) over TraceProbes probes; TraceExact is Σλᵢ of
+	// the exact spectrum. NULL when not computed.
+	Trace       *float64 `parquet:"trace,optional"`
+	TraceStderr *float64 `parquet:"trace_stderr,optional"`
+	TraceProbes *int64   `parquet:"trace_probes,optional"`
+	TraceExact  *float64 `parquet:"trace_exact,optional"`
+	// LanczosSteps is the number of Lanczos products; LanczosConverged
+	// whether every top_k Ritz value at each end has residual
+	// ≤ 1e-10·max|θ|.
+	LanczosSteps     *int64 `parquet:"lanczos_steps,optional"`
+	LanczosConverged *bool  `parquet:"lanczos_converged,optional"`
+	// ExactAsymmetry is max|Hᵢⱼ − Hⱼᵢ|/max|Hᵢⱼ| of the dense Hessian before
+	// symmetrisation (rounding size for exact products).
+	ExactAsymmetry *float64 `parquet:"exact_asymmetry,optional"`
+	// Broadening is the σ of the density (NULL without a density); Probes
+	// and SLQSteps those of slq.
+	Broadening *float64 `parquet:"broadening,optional"`
+	SLQProbes  *int64   `parquet:"slq_probes,optional"`
+	SLQSteps   *int64   `parquet:"slq_steps,optional"`
+	// Seconds is the wall time of the element (not deterministic).
+	Seconds float64 `parquet:"seconds"`
+}
+
+// HessianOptions say what HessianSpectra computes.
+type HessianOptions struct {
+	Exact, Lanczos, SLQ, Hutchinson bool
+	// TopK eigenvalues at each end by Lanczos (clamped to D).
+	TopK int
+	// Probes of SLQ and Hutchinson; SLQSteps Lanczos steps per SLQ probe
+	// (clamped to D).
+	Probes, SLQSteps int
+	// DensityGrid points; Broadening σ (0: 1 % of the spectrum's width).
+	DensityGrid int
+	Broadening  float64
+	// MaxOutliers bounds the outlier count: the rule sees the top
+	// MaxOutliers + 1 eigenvalues (min(2·classes, top_k − 1) in the study,
+	// so exact and Lanczos see the same values).
+	MaxOutliers int
+	Seed        uint64
+}
+
+// HessianSpectra is everything computed for one operator.
+type HessianSpectra struct {
+	Dim     int
+	Exact   *hessian.Spectrum
+	Lanczos *hessian.Extremes
+	Density *hessian.Density
+	Trace   *hessian.Trace
+	// Grid, SLQDensity and ExactDensity: the density on Grid with σ =
+	// Sigma (nil without SLQ or exact).
+	Grid, SLQDensity, ExactDensity []float64
+	Sigma                          float64
+	Split                          *hessian.Split
+	SplitFrom                      string // exact | lanczos
+	SplitSeen                      int    // eigenvalues the rule saw
+	MaxOutliers                    int
+}
+
+// ComputeHessianSpectra runs the methods of opts on op, every method from
+// opts.Seed (so the same probes and start vectors at every checkpoint).
+func ComputeHessianSpectra(op hessian.Operator, opts HessianOptions) (*HessianSpectra, error) {
+	D := op.Dim()
+	res := &HessianSpectra{Dim: D}
+	var err error
+	if opts.Exact {
+		if res.Exact, err = hessian.Exact(op); err != nil {
+			return nil, err
+		}
+	}
+	if opts.Lanczos {
+		if res.Lanczos, err = hessian.Lanczos(op, hessian.LanczosOptions{K: min(opts.TopK, D), Seed: opts.Seed}); err != nil {
+			return nil, err
+		}
+	}
+	if opts.SLQ {
+		if res.Density, err = hessian.SLQ(op, hessian.SLQOptions{Probes: opts.Probes, Steps: min(opts.SLQSteps, D), Seed: opts.Seed}); err != nil {
+			return nil, err
+		}
+	}
+	if opts.Hutchinson {
+		t, err := hessian.Hutchinson(op, hessian.TraceOptions{Probes: opts.Probes, Seed: opts.Seed})
+		if err != nil {
+			return nil, err
+		}
+		res.Trace = &t
+	}
+	if res.Density != nil || res.Exact != nil {
+		lo, hi := math.Inf(1), math.Inf(-1)
+		if res.Density != nil {
+			lo, hi = res.Density.Support()
+		}
+		if res.Exact != nil {
+			lo, hi = min(lo, res.Exact.Values[0]), max(hi, res.Exact.Values[D-1])
+		}
+		res.Sigma = opts.Broadening
+		if res.Sigma == 0 {
+			res.Sigma = 0.01 * (hi - lo)
+			if !(res.Sigma > 0) {
+				res.Sigma = 1e-3 * max(math.Abs(hi), 1e-12)
+			}
+		}
+		res.Grid = hessian.Grid(lo-3*res.Sigma, hi+3*res.Sigma, opts.DensityGrid)
+		if res.Density != nil {
+			if res.SLQDensity, err = res.Density.Eval(nil, res.Grid, res.Sigma); err != nil {
+				return nil, err
+			}
+		}
+		if res.Exact != nil {
+			w := make([]float64, D)
+			for i := range w {
+				w[i] = 1 / float64(D)
+			}
+			ex := &hessian.Density{Dim: D, Quadratures: []hessian.Quadrature{{Nodes: res.Exact.Values, Weights: w}}}
+			if res.ExactDensity, err = ex.Eval(nil, res.Grid, res.Sigma); err != nil {
+				return nil, err
+			}
+		}
+	}
+	var top []float64
+	switch {
+	case res.Exact != nil:
+		top, res.SplitFrom = res.Exact.Top(opts.MaxOutliers+1), HessianExactMethod
+	case res.Lanczos != nil:
+		top, res.SplitFrom = res.Lanczos.Top, HessianLanczosMethod
+	}
+	res.MaxOutliers = min(opts.MaxOutliers, len(top)-1)
+	if res.MaxOutliers >= 1 {
+		top = top[:res.MaxOutliers+1]
+		s, err := hessian.Outliers(top, res.MaxOutliers)
+		if err != nil {
+			return nil, err
+		}
+		res.Split, res.SplitSeen = &s, len(top)
+	}
+	return res, nil
+}
+
+// Method names of the eigs and density tables.
+const (
+	HessianExactMethod   = "exact"
+	HessianLanczosMethod = "lanczos"
+	HessianSLQMethod     = "slq"
+)
+
+// HessianFn computes the Hessian spectra of one HessianTask: it reads the
+// labelled rows (once per element; the rows of SampleRows(Samples,
+// SampleSeed)), divides them by the task's InputScale, reads the
+// checkpoint, and applies hessian.CrossEntropy over fixed shards of the
+// rows (HVPShardRows; shard sums added in shard order on
+// runtime.GOMAXPROCS(0) goroutines, so results depend on neither
+// input.shard_rows nor the core count). It emits the task's eigenvalues,
+// density points and summary row.
+type HessianFn struct {
+	RunID      string
+	Data       HessianData
+	Samples    int
+	SampleSeed uint64
+	Seed       uint64 // spec seed; each block's methods use DeriveSeed(Seed, FNV-1a("hessian/"+block))
+
+	Lanczos, SLQ, Hutchinson bool
+	TopK, Probes, SLQSteps   int
+	DensityGrid              int
+	Broadening               float64
+}
+
+// HVPShardRows is the number of rows per shard of the Hessian-vector
+// products of n rows: max(256, ⌈n/64⌉), so at most 64 shard sums of D
+// values are held, and the shards depend on n only.
+func HVPShardRows(n int) int { return max(256, (n+63)/64) }
+
+// HessianBlockSeed is the seed of a block's methods: the same at every
+// checkpoint (common random numbers along the series).
+func HessianBlockSeed(specSeed uint64, block string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte("hessian/" + block))
+	return linalg.DeriveSeed(specSeed, h.Sum64())
+}
+
+func (f *HessianFn) ProcessElement(ctx context.Context, t HessianTask, emitEig func(HessianEigRow), emitDensity func(HessianDensityRow), emitSummary func(HessianSummaryRow)) error {
+	start := time.Now()
+	rows, err := f.Data.Load(ctx, f.Samples, f.SampleSeed)
+	if err != nil {
+		return err
+	}
+	ck, err := ReadModel(ctx, t.Path)
+	if err != nil {
+		return err
+	}
+	m := ck.Model()
+	n, features := rows.X.Dims()
+	classes := m.Sizes[len(m.Sizes)-1]
+	if m.Sizes[0] != features {
+		return fmt.Errorf("%s: the model reads %d features, the data has %d", t.Path, m.Sizes[0], features)
+	}
+	if rows.MaxLabel >= classes {
+		return fmt.Errorf("%s: the model has %d classes, the data has label %d", t.Path, classes, rows.MaxLabel)
+	}
+	if t.InputScale != 1 {
+		rows.X.Scale(1/t.InputScale, rows.X)
+	}
+	step := HVPShardRows(n)
+	var shards []nn.Data
+	for lo := 0; lo < n; lo += step {
+		hi := min(lo+step, n)
+		shards = append(shards, nn.Data{X: rows.X.Slice(lo, hi, 0, features).(*mat.Dense), Y: rows.Y[lo:hi]})
+	}
+	op, err := hessian.NewCrossEntropy(m, ck.Theta, shards, t.Layer, runtime.GOMAXPROCS(0))
+	if err != nil {
+		return fmt.Errorf("%s: %w", t.Path, err)
+	}
+	if op.Dim() != int(t.Params) {
+		return fmt.Errorf("%s: block %s has %d parameters, the plan saw %d (the file changed?)", t.Path, t.Block, op.Dim(), t.Params)
+	}
+	res, err := ComputeHessianSpectra(op, HessianOptions{
+		Exact: t.Exact, Lanczos: f.Lanczos, SLQ: f.SLQ, Hutchinson: f.Hutchinson,
+		TopK: f.TopK, Probes: f.Probes, SLQSteps: f.SLQSteps, DensityGrid: f.DensityGrid, Broadening: f.Broadening,
+		MaxOutliers: min(2*classes, f.TopK-1), Seed: HessianBlockSeed(f.Seed, t.Block),
+	})
+	if err != nil {
+		return fmt.Errorf("%s: block %s (step %d): %w", t.Path, t.Block, t.Step, err)
+	}
+	eigs, density, sum := HessianRowsOf(f.RunID, t, res)
+	for _, r := range eigs {
+		emitEig(r)
+	}
+	for _, r := range density {
+		emitDensity(r)
+	}
+	sum.Rows, sum.Classes = int64(n), int64(classes)
+	sum.Loss, sum.Accuracy = m.Evaluate(ck.Theta, rows.X, rows.Y)
+	sum.Seconds = time.Since(start).Seconds()
+	emitSummary(sum)
+	beam.NewCounter("lowdim", "rows_read").Inc(ctx, int64(rows.Total))
+	beam.NewCounter("lowdim", "shards").Inc(ctx, int64(len(shards)))
+	beam.NewCounter("lowdim", "hessians").Inc(ctx, 1)
+	progress.Add(1, int64(rows.Total))
+	return nil
+}
+
+// HessianRowsOf turns the spectra of task t into its table rows (the
+// summary without Rows, Classes, Loss, Accuracy and Seconds). Non-finite
+// values are NULL.
+func HessianRowsOf(runID string, t HessianTask, res *HessianSpectra) ([]HessianEigRow, []HessianDensityRow, HessianSummaryRow) {
+	fin := func(v float64) *float64 {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil
+		}
+		return &v
+	}
+	var eigs []HessianEigRow
+	eig := func(method string, index int, v float64, residual *float64) {
+		eigs = append(eigs, HessianEigRow{RunID: runID, Checkpoint: t.Checkpoint, Step: t.Step, Block: t.Block,
+			Method: method, Index: int64(index), Eigenvalue: v, Residual: residual})
+	}
+	sum := HessianSummaryRow{RunID: runID, Checkpoint: t.Checkpoint, Path: t.Path, Step: t.Step, Block: t.Block,
+		Params: int64(res.Dim), InputScale: t.InputScale, ScaleRule: t.ScaleRule}
+	if ex := res.Exact; ex != nil {
+		for i, v := range ex.Top(len(ex.Values)) {
+			eig(HessianExactMethod, i+1, v, nil)
+		}
+		sum.TraceExact, sum.ExactAsymmetry = fin(ex.Trace()), fin(ex.Asymmetry)
+		sum.SpectrumMethod, sum.TopEigenvalue = HessianExactMethod, fin(ex.Values[len(ex.Values)-1])
+	}
+	if lz := res.Lanczos; lz != nil {
+		for i, v := range lz.Top {
+			eig(HessianLanczosMethod, i+1, v, fin(lz.TopResidual[i]))
+		}
+		for i, v := range lz.Bottom {
+			eig(HessianLanczosMethod, -(i + 1), v, fin(lz.BottomResidual[i]))
+		}
+		steps, conv := int64(lz.Steps), lz.Converged
+		sum.LanczosSteps, sum.LanczosConverged = &steps, &conv
+		if sum.SpectrumMethod == "" && len(lz.Top) > 0 {
+			sum.SpectrumMethod, sum.TopEigenvalue = HessianLanczosMethod, fin(lz.Top[0])
+		}
+	}
+	var density []HessianDensityRow
+	for _, d := range []struct {
+		method string
+		vals   []float64
+	}{{HessianSLQMethod, res.SLQDensity}, {HessianExactMethod, res.ExactDensity}} {
+		for i, v := range d.vals {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				continue
+			}
+			density = append(density, HessianDensityRow{RunID: runID, Checkpoint: t.Checkpoint, Step: t.Step, Block: t.Block,
+				Method: d.method, X: res.Grid[i], Density: v})
+		}
+	}
+	if res.Grid != nil {
+		sum.Broadening = fin(res.Sigma)
+	}
+	if res.Density != nil {
+		p, s := int64(len(res.Density.Quadratures)), int64(0)
+		for _, q := range res.Density.Quadratures {
+			s = max(s, int64(len(q.Nodes)))
+		}
+		sum.SLQProbes, sum.SLQSteps = &p, &s
+	}
+	if tr := res.Trace; tr != nil {
+		p := int64(tr.Probes)
+		sum.Trace, sum.TraceStderr, sum.TraceProbes = fin(tr.Estimate()), fin(tr.StdErr()), &p
+	}
+	switch {
+	case res.Split != nil:
+		k := int64(res.Split.Outliers)
+		sum.Outliers, sum.BulkEdge, sum.OutlierGap = &k, fin(res.Split.Edge), fin(res.Split.Gap)
+		sum.OutlierRule = fmt.Sprintf("largest ratio gap λk/λk+1 among the top %d %s eigenvalues (k ≤ %d)", res.SplitSeen, res.SplitFrom, res.MaxOutliers)
+	case res.SplitFrom != "":
+		sum.OutlierRule = "too few eigenvalues for the gap rule"
+	default:
+		sum.OutlierRule = "not computed (needs exact or lanczos)"
+	}
+	return eigs, density, sum
+}
