@@ -16,10 +16,13 @@ import (
 // dimension of the data itself, per shard and over all.
 //
 // Grid axes: subspace_dim, projection, model and seed (method subspace);
-// method and k (methods mle, twonn, pca).
+// method and k (the data estimators).
 type IntrinsicParams struct {
-	// Method is subspace, mle, twonn or pca. Default subspace.
-	Method string `yaml:"method" comment:"subspace | mle | twonn | pca"`
+	// Method is subspace or a data estimator: mle, twonn, pca, lpca,
+	// corrint, ess, fishers, mind_ml or danco (see IntrinsicDataMethods).
+	// Several data estimators run in one pass over the data as a grid axis
+	// (params.grid.method: [mle, twonn, …]). Default subspace.
+	Method string `yaml:"method" comment:"subspace | mle | twonn | pca | lpca | corrint | ess | fishers | mind_ml | danco"`
 
 	// Model is logistic (multinomial logistic regression) or mlp (ReLU
 	// layers of widths Hidden). Default mlp.
@@ -78,13 +81,33 @@ type IntrinsicParams struct {
 	Convention string `yaml:"convention" comment:"MLE normaliser: k-1 | k-2"`
 	// Energy is the variance fraction of the pca energy rank. Default 0.9.
 	Energy float64 `yaml:"energy" comment:"pca: smallest r with Σλ≤r ≥ energy·Σλ"`
+	// LPCARule is the eigenvalue rule of lpca and of local lpca: FO
+	// (Fukunaga–Olsen, α = 0.05), Fan or maxgap (scikit-dimension's ver).
+	// Default FO.
+	LPCARule string `yaml:"lpca_rule" comment:"lpca rule: FO | Fan | maxgap"`
+	// MaxDim is the largest dimension mind_ml and danco consider; 0 (the
+	// default) means the number of columns, scikit-dimension's D of DANCo.
+	MaxDim int `yaml:"max_dim" comment:"mind_ml, danco: largest dimension considered (0 = columns)"`
+	// Local lists the per-point (local) estimators written to the
+	// local_intrinsic_dim table, one row per (input row, estimator): mle
+	// (k neighbours), ess, lpca and twonn (local_k neighbours). Neighbours
+	// are found within a shard. Default none.
+	Local []string `yaml:"local" comment:"per-point estimators: mle | ess | lpca | twonn"`
+	// LocalK is the neighbourhood of ess (global and local), local lpca and
+	// local twonn. Default 100 (scikit-dimension's n_neighbors of fit_pw).
+	LocalK int `yaml:"local_k" comment:"neighbours of ess and of local lpca, twonn"`
+	// Points is the sample size of a generated benchmark manifold
+	// (input.dataset: manifold:<Name>). Default 2500.
+	Points int `yaml:"points" comment:"points drawn from a manifold:<Name> data set"`
 }
 
 // Intrinsic methods.
 var (
-	IntrinsicMethods     = []string{"subspace", "mle", "twonn", "pca"}
-	intrinsicSubspaceAxs = []string{"subspace_dim", "projection", "model", "seed"}
-	intrinsicDataAxes    = []string{"method", "k"}
+	IntrinsicMethods      = append([]string{"subspace"}, IntrinsicDataMethods...)
+	IntrinsicDataMethods  = []string{"mle", "twonn", "pca", "lpca", "corrint", "ess", "fishers", "mind_ml", "danco"}
+	IntrinsicLocalMethods = []string{"mle", "ess", "lpca", "twonn"}
+	intrinsicSubspaceAxs  = []string{"subspace_dim", "projection", "model", "seed"}
+	intrinsicDataAxes     = []string{"method", "k"}
 )
 
 // DefaultIntrinsicParams returns the defaults listed on IntrinsicParams.
@@ -93,6 +116,7 @@ func DefaultIntrinsicParams() IntrinsicParams {
 		Method: "subspace", Model: "mlp", Hidden: []int{200, 200}, Projection: "sparse", SubspaceDim: 10,
 		Baseline: true, Optimizer: "adam", LR: 0.01, BaselineLR: 0.001, Momentum: 0.9, Epochs: 10, BatchSize: 32,
 		ValFraction: 0.2, Threshold: 0.9, K: 20, Convention: "k-2", Energy: 0.9,
+		LPCARule: "FO", LocalK: 100, Points: 2500,
 	}
 }
 
@@ -166,6 +190,23 @@ func (p IntrinsicParams) Validate() error {
 	oneOf("convention", p.Convention, "k-1", "k-2")
 	if !(p.Energy > 0 && p.Energy <= 1) {
 		bad("energy", "must be in (0, 1], got %v", p.Energy)
+	}
+	oneOf("lpca_rule", p.LPCARule, "FO", "Fan", "maxgap")
+	if p.MaxDim < 0 {
+		bad("max_dim", "must be ≥ 0 (0 = the number of columns), got %d", p.MaxDim)
+	}
+	for i, m := range p.Local {
+		if !slices.Contains(IntrinsicLocalMethods, m) {
+			bad("local", "entry %d: must be one of %s, got %q", i, strings.Join(IntrinsicLocalMethods, ", "), m)
+		} else if slices.Index(p.Local, m) < i {
+			bad("local", "lists %s twice", m)
+		}
+	}
+	if p.LocalK < 3 {
+		bad("local_k", "must be ≥ 3, got %d", p.LocalK)
+	}
+	if p.Points < 2 {
+		bad("points", "must be ≥ 2, got %d", p.Points)
 	}
 	return fe.Err()
 }

@@ -32,9 +32,12 @@ import (
 //   - intrinsic_dim: one row per (dataset, model, projection): run_id,
 //     dataset, model, projection, baseline_accuracy, threshold, d_int90,
 //     d_below, d_above, d_swept, seeds (see transforms.IntrinsicDimRow).
-//   - data_intrinsic_dim: one row per (method setting, shard) and one with
-//     shard NULL over all shards (methods mle, twonn, pca): run_id, dataset,
-//     method, k, convention, shard, estimate, spread, points.
+//   - data_intrinsic_dim: one row per (data set, method setting, shard) and
+//     one with shard NULL over all shards (the data estimators): run_id,
+//     dataset, method, k, convention, shard, estimate, spread, points,
+//     true_dim (generated manifolds).
+//   - local_intrinsic_dim (with params.local): one row per (data set, input
+//     row, local estimator): run_id, dataset, row, estimator, estimate.
 //
 // With params.checkpoint_every > 0 a subspace sweep also publishes the
 // weights of every trained model, committed with the tables (not a table:
@@ -81,6 +84,9 @@ type IntrinsicPlan struct {
 	Read   blocks.Config
 	Ranges []blocks.Range
 	Cells  []transforms.DataIDCell
+	// Manifolds, instead of Read and Ranges, are the shards of generated
+	// benchmark manifolds (input.dataset manifold:<Name>).
+	Manifolds []transforms.ManifoldShard
 }
 
 // moduleRoot is the root of this module's source tree, found from this file's
@@ -185,6 +191,9 @@ func PlanIntrinsic(ctx context.Context, spec *experiments.Spec, out, runID strin
 	opts := MatrixOptions(in)
 	opts.DropColumns = nil
 	var labelCol string
+	if isManifoldDataset(in.Dataset) {
+		return planManifoldID(spec, plan)
+	}
 	switch in.Dataset {
 	case "":
 		plan.Dataset = datasetName(in.Path)
@@ -279,18 +288,21 @@ func planDataID(ctx context.Context, spec *experiments.Spec, plan *IntrinsicPlan
 	}
 	plan.Read = blocks.Config{Path: path, Options: opts, SkipBadRows: spec.Input.OnBadRows == "skip"}
 	plan.Ranges = blocks.PlanSource(src, spec.Input.ShardRows)
+	return planDataCells(spec, plan)
+}
+
+// planDataCells lists the estimator settings of the grid (each once) and
+// the local estimators.
+func planDataCells(spec *experiments.Spec, plan *IntrinsicPlan) (*IntrinsicPlan, error) {
+	if len(plan.Params.Local) > 0 && spec.Input.OnBadRows == "skip" {
+		return nil, fmt.Errorf("%s: params.local numbers input rows, which on_bad_rows: skip would shift; use on_bad_rows: error", spec.File)
+	}
 	for _, c := range spec.Cells() {
 		p, err := spec.IntrinsicParamsFor(c)
 		if err != nil {
 			return nil, err
 		}
-		cell := transforms.DataIDCell{Method: p.Method}
-		switch p.Method {
-		case "mle":
-			cell.K, cell.Convention = int64(p.K), p.Convention
-		case "pca":
-			cell.Energy = p.Energy
-		}
+		cell := dataIDCell(p)
 		for _, prev := range plan.Cells {
 			if prev.Key() == cell.Key() {
 				cell.Method = "" // the same setting swept twice (k of twonn)
@@ -312,7 +324,7 @@ func (p *IntrinsicPlan) Work() (int, string) {
 	if len(p.Tasks) > 0 {
 		return len(p.Tasks), "training runs"
 	}
-	return len(p.Ranges), "shards"
+	return len(p.Ranges) + len(p.Manifolds), "shards"
 }
 
 // Tables implements Plan. A subspace sweep with checkpoints lists
@@ -324,6 +336,9 @@ func (p *IntrinsicPlan) Tables() []string {
 			return []string{SubspaceRunsTable, IntrinsicDimTable, CheckpointsFolder}
 		}
 		return []string{SubspaceRunsTable, IntrinsicDimTable}
+	}
+	if len(p.Params.Local) > 0 {
+		return []string{DataIntrinsicDimTable, LocalIntrinsicDimTable}
 	}
 	return []string{DataIntrinsicDimTable}
 }
@@ -352,9 +367,5 @@ func IntrinsicDim(s beam.Scope, plan IntrinsicPlan) {
 		tables.Write(s, plan.Out, plan.RunID, IntrinsicDimTable, 1, dims)
 		return
 	}
-	rows := blocks.Read(s, plan.Read, plan.Ranges)
-	shardRows, partials := beam.ParDo2(s, &transforms.DataIDShardFn{RunID: plan.RunID, Dataset: plan.Dataset, Cells: plan.Cells}, rows)
-	overall := beam.ParDo(s, &transforms.DataIDOverallFn{RunID: plan.RunID, Dataset: plan.Dataset},
-		beam.CombinePerKey(s, &transforms.DataIDMergeFn{}, partials))
-	tables.Write(s, plan.Out, plan.RunID, DataIntrinsicDimTable, 1, beam.Flatten(s, shardRows, overall))
+	dataIntrinsicDim(s, plan)
 }

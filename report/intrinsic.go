@@ -98,6 +98,11 @@ func IntrinsicDimReport(ctx context.Context, out, runID, dir string) (string, er
 		}
 		md.WriteString("\n")
 	}
+	more, err := intrinsicEstimatorsReport(ctx, out, runID, dir, data)
+	if err != nil {
+		return "", err
+	}
+	md.WriteString(more)
 	return md.String(), nil
 }
 

@@ -37,6 +37,7 @@ func init() {
 	beam.RegisterDoFn(&DataIDShardFn{})
 	register.Emitter1[DataIDRow]()
 	register.Emitter2[string, DataIDPartial]()
+	register.Emitter1[LocalIDRow]()
 	beam.RegisterDoFn(&DataIDMergeFn{})
 	beam.RegisterDoFn(&DataIDOverallFn{})
 	beam.RegisterType(typeOf[SubspaceTask]())
@@ -532,63 +533,90 @@ func IntrinsicDim(runs []SubspaceRunRow, frac float64) []IntrinsicDimRow {
 }
 
 // DataIDCell is one estimator setting of a data sweep: method mle (with k
-// and convention), twonn or pca (with energy).
+// and convention), twonn, pca (with energy), lpca (with rule), corrint, ess
+// (with LocalK), fishers, mind_ml (with k and MaxDim) or danco (with
+// MaxDim; 0 means the number of columns).
 type DataIDCell struct {
 	Method     string
 	K          int64
 	Convention string
 	Energy     float64
+	Rule       string
+	LocalK     int64
+	MaxDim     int64
 }
 
 // Key identifies the cell.
 func (c DataIDCell) Key() string {
-	return fmt.Sprintf("%s/k=%d/%s/energy=%g", c.Method, c.K, c.Convention, c.Energy)
+	return fmt.Sprintf("%s/k=%d/%s/energy=%g/rule=%s/local_k=%d/max_dim=%d", c.Method, c.K, c.Convention, c.Energy, c.Rule, c.LocalK, c.MaxDim)
 }
 
 // DataIDRow is one row of the `data_intrinsic_dim` table: an estimate of the
 // intrinsic dimension of the rows of one shard, or of all shards when Shard
-// is NULL (MLE: mean of the per-point estimates of every shard; TwoNN: one
-// fit to the ratios of every shard; neighbours are found within a shard.
-// PCA: the energy rank of the exactly merged covariance).
+// is NULL (neighbours are found within a shard). Pooled exactly: pca and
+// lpca (eigenvalues of the merged covariance). Pooled from the per-point
+// statistics of every shard: mle (mean of the per-point MLEs), twonn (one
+// fit to every ratio), ess (mean of the local ESS dimensions), mind_ml
+// (MiND_MLk of every ratio). Mean over shards: corrint, fishers, danco. See
+// IntrinsicEstimatorPooling.
 type DataIDRow struct {
 	RunID   string `parquet:"run_id"`
 	Dataset string `parquet:"dataset"`
-	Method  string `parquet:"method"` // mle | twonn | pca
-	// K is the MLE neighbour count (NULL for twonn and pca); the MLE
-	// normaliser is in Convention ("k-1" or "k-2", empty otherwise).
+	Method  string `parquet:"method"`
+	// K is the neighbour count of mle, ess, mind_ml and danco (NULL for
+	// the others); the MLE normaliser is in Convention ("k-1" or "k-2",
+	// empty otherwise).
 	K          *int64  `parquet:"k,optional"`
 	Convention string  `parquet:"convention"`
 	Shard      *int64  `parquet:"shard,optional"`
 	Estimate   float64 `parquet:"estimate"`
 	// Spread is the standard error of the estimate: sd/√n of the per-point
-	// MLEs, d/√m for TwoNN fitted on m ratios; NULL for pca.
+	// MLEs or ESS dimensions, d/√m for TwoNN fitted on m ratios; for an
+	// estimate averaged over shards, sd/√m of the m shards' estimates;
+	// NULL where there is none (pca, lpca, one shard, …).
 	Spread *float64 `parquet:"spread,optional"`
 	// Points is the number of points used: distinct rows, for MLE those
 	// with a positive log-ratio sum.
 	Points int64 `parquet:"points"`
+	// TrueDim is the intrinsic dimension of a generated benchmark
+	// manifold (input.dataset manifold:<Name>); NULL for other data.
+	TrueDim *int64 `parquet:"true_dim,optional"`
 }
 
 // DataIDPartial carries a shard's statistics to the overall estimate.
 type DataIDPartial struct {
-	Cell   DataIDCell
-	Points []float64 // per-point MLEs or TwoNN ratios
-	N      int64
-	Sum    []float64 // pca moments
-	Cross  []float64
+	Cell    DataIDCell
+	Dataset string
+	Points  []float64 // per-point MLEs, TwoNN or MiND ratios, ESS dimensions
+	N       int64
+	Sum     []float64 // pca and lpca moments
+	Cross   []float64
+	Shards  []float64 // shard estimates (estimators averaged over shards)
 }
 
-// DataIDShardFn estimates every cell on one shard, emitting its rows and
-// its partial statistics keyed by cell.
+// DataIDShardFn estimates every cell on one shard, emitting its rows, its
+// partial statistics keyed by (dataset, cell), and the per-point estimates
+// of Local (local_intrinsic_dim rows). With PerBlockDataset the data set
+// is the block's Path (generated manifolds); DANCo's calibration is seeded
+// with Seed.
 type DataIDShardFn struct {
-	RunID   string
-	Dataset string
-	Cells   []DataIDCell
+	RunID           string
+	Dataset         string
+	Cells           []DataIDCell
+	PerBlockDataset bool
+	Seed            uint64
+	Local           LocalIDConfig
 }
 
 func dataRow(runID, dataset string, c DataIDCell, shard *int64, e idest.Estimate) DataIDRow {
-	r := DataIDRow{RunID: runID, Dataset: dataset, Method: c.Method, Shard: shard, Estimate: e.Value, Points: int64(e.N)}
-	if c.Method == "mle" {
+	r := DataIDRow{RunID: runID, Dataset: dataset, Method: c.Method, Shard: shard, Estimate: e.Value, Points: int64(e.N), TrueDim: trueDim(dataset)}
+	switch c.Method {
+	case "mle":
 		r.K, r.Convention = ptr(c.K), c.Convention
+	case "mind_ml", "danco":
+		r.K = ptr(c.K)
+	case "ess":
+		r.K = ptr(c.LocalK)
 	}
 	if !math.IsNaN(e.Spread) {
 		r.Spread = ptr(e.Spread)
@@ -596,38 +624,8 @@ func dataRow(runID, dataset string, c DataIDCell, shard *int64, e idest.Estimate
 	return r
 }
 
-func (f *DataIDShardFn) ProcessElement(ctx context.Context, b blocks.Block, emit func(DataIDRow), partial func(string, DataIDPartial)) error {
-	if b.Rows == 0 {
-		return nil
-	}
-	x := mat.NewDense(b.Rows, b.Cols, b.Data)
-	shard := ptr(int64(b.Index))
-	for _, c := range f.Cells {
-		p := DataIDPartial{Cell: c}
-		var e idest.Estimate
-		var err error
-		switch c.Method {
-		case "mle":
-			p.Points, err = idest.MLEPoints(x, int(c.K), c.Convention)
-			e = idest.MLEPool(p.Points)
-		case "twonn":
-			p.Points, err = idest.TwoNNRatios(x)
-			e = idest.TwoNNFit(p.Points, idest.TwoNNDiscard)
-		case "pca":
-			m := idest.NewMoments(b.Cols)
-			m.Add(x)
-			p.N, p.Sum, p.Cross = int64(m.N), m.Sum, m.Cross
-			e, err = m.PCA(c.Energy)
-		default:
-			err = fmt.Errorf("unknown method %q", c.Method)
-		}
-		if err != nil {
-			return fmt.Errorf("%s: rows %d–%d: %s: %w", b.Path, b.Start, b.Start+b.RowsInput, c.Method, err)
-		}
-		emit(dataRow(f.RunID, f.Dataset, c, shard, e))
-		partial(c.Key(), p)
-	}
-	return nil
+func (f *DataIDShardFn) ProcessElement(ctx context.Context, b blocks.Block, emit func(DataIDRow), partial func(string, DataIDPartial), local func(LocalIDRow)) error {
+	return f.process(b, emit, partial, local)
 }
 
 // DataIDMergeFn pools the partials of one cell.
@@ -637,7 +635,11 @@ func (*DataIDMergeFn) MergeAccumulators(a, b DataIDPartial) DataIDPartial {
 	if a.Cell.Method == "" {
 		a.Cell = b.Cell
 	}
+	if a.Dataset == "" {
+		a.Dataset = b.Dataset
+	}
 	a.Points = append(a.Points, b.Points...)
+	a.Shards = append(a.Shards, b.Shards...)
 	if len(b.Sum) > 0 {
 		if len(a.Sum) == 0 {
 			a.Sum, a.Cross = slices.Clone(b.Sum), slices.Clone(b.Cross)
@@ -660,9 +662,16 @@ type DataIDOverallFn struct {
 	Dataset string
 }
 
-func (f *DataIDOverallFn) ProcessElement(_ string, p DataIDPartial) DataIDRow {
+// ProcessElement emits nothing where the pooled estimate is undefined (NaN).
+func (f *DataIDOverallFn) ProcessElement(_ string, p DataIDPartial, emit func(DataIDRow)) {
+	dataset := f.Dataset
+	if p.Dataset != "" {
+		dataset = p.Dataset
+	}
 	var e idest.Estimate
 	switch p.Cell.Method {
+	default:
+		e = overallEstimate(p)
 	case "mle":
 		e = idest.MLEPool(p.Points)
 	case "twonn":
@@ -674,5 +683,7 @@ func (f *DataIDOverallFn) ProcessElement(_ string, p DataIDPartial) DataIDRow {
 			e = idest.Estimate{Value: math.NaN(), Spread: math.NaN(), N: int(p.N)}
 		}
 	}
-	return dataRow(f.RunID, f.Dataset, p.Cell, nil, e)
+	if !math.IsNaN(e.Value) {
+		emit(dataRow(f.RunID, dataset, p.Cell, nil, e))
+	}
 }
