@@ -505,6 +505,8 @@ params:
   power_iters: -1 # default; -1 = auto: 7 if k < 0.1·min(m, n), else 4
   coding_rate_eps: 0.5 # default
   alpha_range: [1, 0] # default; [lo, hi], 1-based inclusive; hi 0 = k
+  normalize_rows: false # default; unit-norm rows for the class geometry only
+  class_rank: 0 # default; 0 = each class's 90% energy rank, at most 20
   grid:
     center: [true, false]
 `
@@ -516,7 +518,7 @@ params:
 		t.Fatal(err)
 	}
 	wantJSON := `{"study":"spectrum","name":"c","seed":0,"output":"","input":{"path":"data/x.csv.gz","format":"csv","shard_rows":4096,"on_bad_rows":"error"},` +
-		`"params":{"method":"auto","k":5,"oversample":10,"power_iters":-1,"coding_rate_eps":0.5,"alpha_range":[1,0],"grid":{"center":[true,false]}}}`
+		`"params":{"method":"auto","k":5,"oversample":10,"power_iters":-1,"coding_rate_eps":0.5,"alpha_range":[1,0],"normalize_rows":false,"class_rank":0,"grid":{"center":[true,false]}}}`
 	if string(j) != wantJSON {
 		t.Errorf("JSON:\n%s\nwant\n%s", j, wantJSON)
 	}

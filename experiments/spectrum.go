@@ -61,6 +61,16 @@ type SpectrumParams struct {
 	// k ≤ lo there are fewer than two points and α is not computed (NULL);
 	// an explicit hi must satisfy lo < hi ≤ k. See AlphaIndices.
 	AlphaRange [2]int `yaml:"alpha_range" comment:"[lo, hi], 1-based inclusive; hi 0 = k"`
+	// NormalizeRows scales every row to unit Euclidean norm before the class
+	// geometry (coding rate reduction, centroid nuclear norm, class spectra,
+	// angles, Bures–Wasserstein) is computed, as MCR² and MMCR do. It applies
+	// to the class geometry only (input.label_column set); the spectrum
+	// itself is always that of the rows as read. Default false.
+	NormalizeRows bool `yaml:"normalize_rows" comment:"unit-norm rows for the class geometry only"`
+	// ClassRank is the dimension of each class's subspace in the principal
+	// angles of class_pairs; 0, the default, is each class's 90 % energy
+	// rank capped at 20 (classgeom.Options.SubspaceRank).
+	ClassRank int `yaml:"class_rank" comment:"0 = each class's 90% energy rank, at most 20"`
 }
 
 // DefaultSpectrumParams returns the defaults of the spectrum study:
@@ -77,7 +87,7 @@ func DefaultSpectrumParams() SpectrumParams {
 	}
 }
 
-// Validate checks k > 0, oversample ≥ 0, power_iters ≥ -1, coding_rate_eps
+// Validate checks k > 0, class_rank ≥ 0, oversample ≥ 0, power_iters ≥ -1, coding_rate_eps
 // finite and > 0, alpha_range[0] ≥ 1, and either alpha_range[1] = 0 or
 // alpha_range[0] < alpha_range[1] ≤ k. The error, when not nil, is
 // FieldErrors.
@@ -91,6 +101,9 @@ func (p SpectrumParams) Validate() error {
 	}
 	if p.K <= 0 {
 		bad("k", "must be > 0, got %d", p.K)
+	}
+	if p.ClassRank < 0 {
+		bad("class_rank", "must be ≥ 0 (0 = each class's 90%% energy rank, at most 20), got %d", p.ClassRank)
 	}
 	if p.Oversample < 0 {
 		bad("oversample", "must be ≥ 0, got %d", p.Oversample)

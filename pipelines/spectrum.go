@@ -38,6 +38,8 @@ type SpectrumPlan struct {
 	Method string
 	// MultiPass is the randomized method's plan (Method randomized).
 	MultiPass linalg.MultiPass
+	// LabelColumn is input.label_column: set, the class geometry runs too.
+	LabelColumn string
 }
 
 // Spectrum reads the matrix in row shards, computes its spectrum by the
@@ -53,16 +55,19 @@ func Spectrum(s beam.Scope, plan SpectrumPlan) {
 		CodingRateEps: p.CodingRateEps, AlphaFirst: p.AlphaRange[0], AlphaLast: p.AlphaRange[1],
 	}
 	var sigma, summary beam.PCollection
+	// The first read carries the rows' labels when input.label_column is set (classes.go).
+	first := blocks.Read(s, plan.labelledRead(), plan.Ranges)
 	switch plan.Method {
 	case experiments.SpectrumExact:
-		factors := beam.ParDo(s, &transforms.ExactBlockFn{Cols: plan.Cols, Center: p.Center}, blocks.Read(s, plan.Read, plan.Ranges))
+		factors := beam.ParDo(s, &transforms.ExactBlockFn{Cols: plan.Cols, Center: p.Center}, first)
 		merged := beam.Combine(s, &transforms.MergeRowQRFn{Cols: plan.Cols, Center: p.Center}, factors)
 		sigma, summary = beam.ParDo2(s, &transforms.ExactSpectrumFn{SpectrumMetrics: metrics}, merged)
 	case experiments.SpectrumRandomized:
-		sigma, summary = randomizedSpectrum(s, plan, metrics)
+		sigma, summary = randomizedSpectrum(s, plan, metrics, first)
 	default:
-		sigma, summary = onePassSpectrum(s, plan, metrics)
+		sigma, summary = onePassSpectrum(s, plan, metrics, first)
 	}
+	summary = spectrumClasses(s, plan, first, summary)
 	tables.Write(s, plan.Out, plan.RunID, SpectrumTable, 1, sigma)
 	tables.Write(s, plan.Out, plan.RunID, SpectrumSummaryTable, 1, summary)
 }
@@ -73,12 +78,16 @@ func Spectrum(s beam.Scope, plan SpectrumPlan) {
 // re-orthonormalises them into the next basis; the final pass factors A·X
 // by TSQR. The arithmetic is the single-machine algorithm's whatever the
 // sharding (linalg.MultiPass).
-func randomizedSpectrum(s beam.Scope, plan SpectrumPlan, metrics transforms.SpectrumMetrics) (sigma, summary beam.PCollection) {
+func randomizedSpectrum(s beam.Scope, plan SpectrumPlan, metrics transforms.SpectrumMetrics, first beam.PCollection) (sigma, summary beam.PCollection) {
 	mp, skip := plan.MultiPass, plan.Read.SkipBadRows
 	basis := beam.ParDo(s, &transforms.FirstBasisFn{MP: mp}, beam.Impulse(s))
 	for pass := 0; pass < mp.Reads(); pass++ {
 		ps := s.Scope(fmt.Sprintf("Pass%d", pass+1))
-		partials := beam.ParDo(ps, &transforms.PassBlockFn{}, blocks.Read(ps, plan.Read, plan.Ranges), beam.SideInput{Input: basis})
+		read := first
+		if pass > 0 {
+			read = blocks.Read(ps, plan.Read, plan.Ranges)
+		}
+		partials := beam.ParDo(ps, &transforms.PassBlockFn{}, read, beam.SideInput{Input: basis})
 		merged := beam.Combine(ps, &transforms.MergePassFn{}, partials)
 		if pass == mp.Reads()-1 {
 			return beam.ParDo2(ps, &transforms.PassSpectrumFn{SpectrumMetrics: metrics, MP: mp, SkipBadRows: skip}, merged, beam.SideInput{Input: basis})
@@ -90,7 +99,7 @@ func randomizedSpectrum(s beam.Scope, plan SpectrumPlan, metrics transforms.Spec
 
 // onePassSpectrum stacks each shard's truncated randomized SVD and merges
 // the stacks: one read, approximate (design §4).
-func onePassSpectrum(s beam.Scope, plan SpectrumPlan, metrics transforms.SpectrumMetrics) (sigma, summary beam.PCollection) {
+func onePassSpectrum(s beam.Scope, plan SpectrumPlan, metrics transforms.SpectrumMetrics, first beam.PCollection) (sigma, summary beam.PCollection) {
 	p := plan.Params
 	l := p.K + p.Oversample
 	// Compacting merges to Keep = max(l, cols) rows keeps them exact whenever the shards are.
@@ -98,7 +107,7 @@ func onePassSpectrum(s beam.Scope, plan SpectrumPlan, metrics transforms.Spectru
 	sketches := beam.ParDo(s, &transforms.SketchBlockFn{
 		Cols: plan.Cols, K: p.K, Oversample: p.Oversample, PowerIters: p.PowerIters,
 		Seed: plan.Seed, Center: p.Center, Keep: keep,
-	}, blocks.Read(s, plan.Read, plan.Ranges))
+	}, first)
 	merged := beam.Combine(s, &transforms.MergeSketchFn{Cols: plan.Cols, Center: p.Center, Keep: keep}, sketches)
 	return beam.ParDo2(s, &transforms.OnePassSpectrumFn{SpectrumMetrics: metrics}, merged)
 }
@@ -131,6 +140,7 @@ func PlanSpectrum(ctx context.Context, spec *experiments.Spec, out, runID string
 		RunID: runID, Out: out, Dataset: dataset, Read: read,
 		Rows: rows, Cols: cols, Ranges: blocks.PlanSource(src, spec.Input.ShardRows),
 		Params: params, Seed: spec.Seed, Method: params.MethodFor(cols),
+		LabelColumn: spec.Input.LabelColumn,
 	}
 	if plan.Method == experiments.SpectrumRandomized {
 		mp, err := linalg.NewMultiPass(int64(rows), cols, linalg.MultiPassOptions{
@@ -174,4 +184,6 @@ func (p *SpectrumPlan) Work() (int, string) {
 }
 
 // Tables implements Plan.
-func (p *SpectrumPlan) Tables() []string { return []string{SpectrumTable, SpectrumSummaryTable} }
+func (p *SpectrumPlan) Tables() []string {
+	return append([]string{SpectrumTable, SpectrumSummaryTable}, p.classTables()...)
+}

@@ -135,6 +135,13 @@ type SpectrumSummaryRow struct {
 	ErrorEstimate float64 `parquet:"error_estimate"`
 	// RelativeError is sqrt(ErrorEstimate)/‖A‖_F.
 	RelativeError float64 `parquet:"relative_error"`
+	// Class geometry of the labelled rows (input.label_column; NULL without
+	// one), in nats, with coding_rate_eps (classgeom.Geometry; see
+	// ClassRates): R(Z, ε), Rc, ΔR = R − Rc and the centroid nuclear norm.
+	CodingRateTotal     *float64 `parquet:"coding_rate_total,optional"`
+	CodingRateClasses   *float64 `parquet:"coding_rate_classes,optional"`
+	RateReduction       *float64 `parquet:"rate_reduction,optional"`
+	CentroidNuclearNorm *float64 `parquet:"centroid_nuclear_norm,optional"`
 }
 
 // SpectrumMetrics turns a finished spectrum into the rows of the spectrum

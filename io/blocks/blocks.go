@@ -46,6 +46,8 @@ type Block struct {
 	Data      []float64 // Rows × Cols row-major; valid until the reader's next Block
 	BadRows   int
 	RowsInput int // rows read from the source, kept or not
+	// Labels are the kept rows' labels (Config.LabelColumn), nil without one.
+	Labels []string
 }
 
 // Plan splits rows into consecutive ranges of at most shardRows rows.
@@ -78,6 +80,9 @@ type Config struct {
 	Options matrix.Options
 	// SkipBadRows drops rows holding NaN or ±Inf (counted); otherwise such a row is an error.
 	SkipBadRows bool
+	// LabelColumn, when set, is read into Block.Labels by matrix.ReadLabels
+	// (it should also be in Options.DropColumns, to keep it out of Data).
+	LabelColumn string
 }
 
 // Read reads the given row ranges of the source as Blocks. Workers decode
@@ -87,20 +92,21 @@ type Config struct {
 func Read(s beam.Scope, cfg Config, ranges []Range) beam.PCollection {
 	s = s.Scope("blocks.Read")
 	imp := beam.CreateList(s, ranges)
-	return beam.ParDo(s, &readFn{Path: cfg.Path, Options: cfg.Options, SkipBadRows: cfg.SkipBadRows}, imp)
+	return beam.ParDo(s, &readFn{Path: cfg.Path, Options: cfg.Options, SkipBadRows: cfg.SkipBadRows, LabelColumn: cfg.LabelColumn}, imp)
 }
 
 type readFn struct {
 	Path        string
 	Options     matrix.Options
 	SkipBadRows bool
+	LabelColumn string
 
 	reader *ShardReader
 }
 
 func (f *readFn) ProcessElement(ctx context.Context, r Range, emit func(Block)) error {
 	if f.reader == nil {
-		f.reader = &ShardReader{Config: Config{Path: f.Path, Options: f.Options, SkipBadRows: f.SkipBadRows}}
+		f.reader = &ShardReader{Config: Config{Path: f.Path, Options: f.Options, SkipBadRows: f.SkipBadRows, LabelColumn: f.LabelColumn}}
 	}
 	b, err := f.reader.Read(ctx, r)
 	if err != nil {
@@ -161,7 +167,13 @@ func (sr *ShardReader) Read(ctx context.Context, r Range) (Block, error) {
 	if cap(data) > cap(sr.buf) {
 		sr.buf = data
 	}
-	return keepFiniteRows(sr.Config.Path, r, cols, data, sr.Config.SkipBadRows)
+	var labels []string
+	if sr.Config.LabelColumn != "" {
+		if labels, err = matrix.ReadLabels(ctx, sr.Config.Path, sr.Config.Options, sr.Config.LabelColumn, r.Start, r.End); err != nil {
+			return Block{}, err
+		}
+	}
+	return keepFiniteRows(sr.Config.Path, r, cols, data, labels, sr.Config.SkipBadRows)
 }
 
 // FirstNonFinite returns the index of the first NaN or ±Inf in data, or -1
@@ -178,12 +190,12 @@ func FirstNonFinite(data []float64) int {
 	return -1
 }
 
-// keepFiniteRows checks every value; a row with NaN or ±Inf is dropped when
-// skip is set and is an error naming the file, row (0-based, as in NumPy) and
-// column otherwise.
-func keepFiniteRows(path string, r Range, cols int, data []float64, skip bool) (Block, error) {
+// keepFiniteRows checks every value; a row with NaN or ±Inf is dropped (with
+// its label, when labels is not nil) when skip is set and is an error naming
+// the file, row (0-based, as in NumPy) and column otherwise.
+func keepFiniteRows(path string, r Range, cols int, data []float64, labels []string, skip bool) (Block, error) {
 	rows := r.End - r.Start
-	b := Block{Path: path, Index: r.Index, Start: r.Start, Cols: cols, RowsInput: rows}
+	b := Block{Path: path, Index: r.Index, Start: r.Start, Cols: cols, RowsInput: rows, Labels: labels}
 	if decode.AllFinite(data[:rows*cols]) {
 		b.Rows, b.Data = rows, data[:rows*cols]
 		return b, nil
@@ -206,9 +218,15 @@ func keepFiniteRows(path string, r Range, cols int, data []float64, skip bool) (
 			continue
 		}
 		copy(data[kept*cols:], row)
+		if labels != nil {
+			labels[kept] = labels[i]
+		}
 		kept++
 	}
 	b.Rows = kept
 	b.Data = data[:kept*cols]
+	if labels != nil {
+		b.Labels = labels[:kept]
+	}
 	return b, nil
 }
