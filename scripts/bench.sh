@@ -10,6 +10,8 @@ echo "== Go benchmarks (kernels, readers) =="
 go test -run '^$' -bench . -benchtime 3x ./linalg/... ./io/... | tee /tmp/lowdim-gobench.txt
 echo "== randomized SVD vs scikit-learn =="
 bash scripts/bench_rsvd.sh
+echo "== spectrum study vs scikit-learn, whole process" >&2
+bash scripts/bench_spectrum.sh
 echo "== persistent homology vs Ripser and GUDHI =="
 bash scripts/bench_ph.sh
 echo "== reading matrices =="
