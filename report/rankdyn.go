@@ -109,6 +109,11 @@ func RankDynamicsReport(ctx context.Context, out, runID, dir string) (markdown s
 		}
 		fmt.Fprintf(&md, "![%s](%s)\n\n", m.col, name)
 	}
+	alphaMD, err := alphaReportSection(dir, out, runID, rows, tensors)
+	if err != nil {
+		return "", err
+	}
+	md.WriteString(alphaMD)
 	if len(drift) > 0 {
 		md.WriteString("### Drift of the top-k right singular subspaces between consecutive steps\n\n")
 		for _, m := range []struct {

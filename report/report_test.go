@@ -135,7 +135,7 @@ func TestLandscapeTorusReport(t *testing.T) {
 
 func TestRankDynamicsReport(t *testing.T) {
 	out, run := runStudy(t, "study: rank_dynamics\nname: t\nseed: 3\ninput:\n  path: testdata/rankdyn/st\nparams:\n  k: 4\n")
-	checkReport(t, out, run, []string{"rank-dynamics-stable_rank.png", "rank-drift-mean_principal_angle.png"},
+	checkReport(t, out, run, []string{"rank-dynamics-stable_rank.png", "rank-drift-mean_principal_angle.png", "rank-dynamics-alpha.png"},
 		[]string{"layers.0.attn.weight", "| 300 |"}, "layers.0.attn.weight")
 }
 

@@ -61,6 +61,7 @@ func RankDynamicsSummary(ctx context.Context, w io.Writer, out string, run pipel
 			fmt.Sprintf("%.2f → %.2f", a.StableRank, b.StableRank), fmt.Sprintf("%.1f → %.1f", a.RankMe, b.RankMe),
 			optInt(a.EnergyRank90)+" → "+optInt(b.EnergyRank90), drift)
 	}
+	writeAlphaSummary(w, rows)
 	fmt.Fprintf(w, "  steps %d … %d\n\n", minStep(rows), maxStep(rows))
 	return nil
 }

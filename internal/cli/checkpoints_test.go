@@ -1,11 +1,13 @@
 package cli
 
 import (
+	"database/sql"
 	"fmt"
 	"math"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -64,11 +66,11 @@ func TestCheckpointsToRankDynamics(t *testing.T) {
 	folder := filepath.Join(root, "mlp-full-seed0")
 	spec := writeSpec(t, t.TempDir(), strings.Replace(string(src), published, folder, 1))
 	rdOut := t.TempDir()
-	code, o, e = runLowdim(t, "run", spec, "--out", rdOut, "--run_id", "rd", "--report=false")
+	code, o, e = runLowdim(t, "run", spec, "--out", rdOut, "--run_id", "rd")
 	if code != 0 {
 		t.Fatalf("rank_dynamics run: exit %d\n%s%s", code, o, e)
 	}
-	for _, want := range []string{"33 matrices, 3 tensors", "layers.0.weight", "100×784", "steps 0 … 188"} {
+	for _, want := range []string{"33 matrices, 3 tensors", "layers.0.weight", "100×784", "steps 0 … 188", "power-law α of σ²", "layers.2.weight                  α "} {
 		if !strings.Contains(o, want) {
 			t.Errorf("rank_dynamics summary lacks %q:\n%s", want, o)
 		}
@@ -134,6 +136,8 @@ func TestCheckpointsToRankDynamics(t *testing.T) {
 	if err := drift.Close(); err != nil {
 		t.Fatal(err)
 	}
+	checkRankDynamicsAlpha(t, db, rdOut, steps, shapes)
+
 	var consecutive [][2]int64
 	for i := 1; i < len(steps); i++ {
 		consecutive = append(consecutive, [2]int64{steps[i-1], steps[i]})
@@ -216,5 +220,87 @@ func TestCheckpointsOnGCS(t *testing.T) {
 	db := duck(t)
 	if n := queryInt(t, db, fmt.Sprintf("SELECT count(DISTINCT (step, tensor)) FROM read_parquet('%s', hive_partitioning=1)", filepath.Join(rdOut, "rank_dynamics", "**", "*.parquet"))); n != 33 {
 		t.Errorf("rank_dynamics from GCS: %d (step, tensor) pairs, want 11 × 3", n)
+	}
+}
+
+// checkRankDynamicsAlpha: every (step, matrix) of the MNIST MLP run has an
+// alpha (all three are exact: min(rows, cols) ≤ 100) whose fit has at least
+// the default 10 tail values, one rank_cut row per default fraction with
+// r = round(f·min(rows, cols)) and energy_kept increasing in r, and the
+// report shows the α plot with a row per layer. It logs α per layer over
+// the steps (the docs/RESULTS.md table).
+func checkRankDynamicsAlpha(t *testing.T, db *sql.DB, out string, steps []int64, shapes map[string][2]int64) {
+	t.Helper()
+	glob := func(table string) string { return filepath.Join(out, table, "**", "*.parquet") }
+	rows, err := db.Query(fmt.Sprintf("SELECT tensor, step, alpha, alpha_tail, alpha_ks FROM read_parquet('%s', hive_partitioning=1) WHERE run = 'rd' ORDER BY tensor, step", glob("rank_dynamics")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	alpha := map[string][]string{}
+	for rows.Next() {
+		var tensor string
+		var step int64
+		var a, ks sql.NullFloat64
+		var tail sql.NullInt64
+		if err := rows.Scan(&tensor, &step, &a, &tail, &ks); err != nil {
+			t.Fatal(err)
+		}
+		if !a.Valid || !(a.Float64 > 1) || tail.Int64 < 10 || !(ks.Float64 > 0 && ks.Float64 < 1) {
+			t.Errorf("%s at step %d: alpha %v, tail %v, ks %v", tensor, step, a, tail, ks)
+		}
+		alpha[tensor] = append(alpha[tensor], fmt.Sprintf("%d:%.2f(n=%d)", step, a.Float64, tail.Int64))
+	}
+	if err := rows.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for tensor, a := range alpha {
+		t.Logf("alpha %s: %s", tensor, strings.Join(a, " "))
+	}
+	cuts, err := db.Query(fmt.Sprintf("SELECT tensor, step, list(r ORDER BY fraction), list(fraction ORDER BY fraction), list(energy_kept ORDER BY fraction)::VARCHAR FROM read_parquet('%s', hive_partitioning=1) WHERE run = 'rd' GROUP BY tensor, step", glob("rank_cut")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for cuts.Next() {
+		var tensor, kept string
+		var step int64
+		var rs, fs any
+		if err := cuts.Scan(&tensor, &step, &rs, &fs, &kept); err != nil {
+			t.Fatal(err)
+		}
+		n++
+		p := float64(min(shapes[tensor][0], shapes[tensor][1]))
+		if got, want := fmt.Sprint(rs), fmt.Sprint([]any{int64(math.Round(0.1 * p)), int64(math.Round(0.25 * p)), int64(math.Round(0.5 * p))}); got != want {
+			t.Errorf("rank_cut %s at step %d: r %s, want %s", tensor, step, got, want)
+		}
+		var e []float64
+		for _, f := range strings.Split(strings.Trim(kept, "[]"), ",") {
+			v, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
+			if err != nil {
+				t.Fatalf("rank_cut %s at step %d: energy_kept %s", tensor, step, kept)
+			}
+			e = append(e, v)
+		}
+		if len(e) != 3 || !(0 < e[0] && e[0] < e[1] && e[1] < e[2] && e[2] <= 1) {
+			t.Errorf("rank_cut %s at step %d: energy_kept %v, want increasing in (0, 1]", tensor, step, e)
+		}
+	}
+	if err := cuts.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if n != len(steps)*len(shapes) {
+		t.Errorf("rank_cut has %d (tensor, step) groups, want %d", n, len(steps)*len(shapes))
+	}
+	md, err := os.ReadFile(filepath.Join(out, "report", "report.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"![alpha](rank-dynamics-alpha.png)", "| tensor | α first | α last |"} {
+		if !strings.Contains(string(md), want) {
+			t.Errorf("report.md lacks %q", want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(out, "report", "rank-dynamics-alpha.png")); err != nil {
+		t.Error(err)
 	}
 }
