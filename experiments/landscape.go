@@ -53,12 +53,46 @@ type LandscapeParams struct {
 	// 0 (the default) means 8 GiB. A cloud over it is refused before the
 	// pipeline runs.
 	MaxBytes int64 `yaml:"max_bytes" comment:"memory bound per diagram; 0 = 8 GiB"`
+
+	// Two-parameter persistence (issue 19; package linalg/multipers): the
+	// codensity–Rips bifiltration K(t, r) = Rips_r({x : f(x) ≤ t}) of every
+	// sample, its Hilbert function on a (t, r) grid, its signed barcode and
+	// the landscapes of its restrictions to lines. The codensity f is
+	// computed on the whole cloud and restricted to each sample's points.
+	//
+	// Codensity is "" (off, the default), "knn" (distance to the
+	// codensity_k-th nearest other point, multipers.KNNCodensity) or
+	// "gaussian" (negative Gaussian kernel density with bandwidth,
+	// multipers.GaussianCodensity).
+	Codensity string `yaml:"codensity" comment:"'' (off) | knn | gaussian: the codensity–Rips bifiltration"`
+	// CodensityK is k of the knn codensity. Default 10.
+	CodensityK int `yaml:"codensity_k" comment:"k of the knn codensity"`
+	// Bandwidth is h of the gaussian codensity; it must be > 0 then.
+	Bandwidth float64 `yaml:"bandwidth" comment:"h of the gaussian codensity"`
+	// CodensityGrid are the thresholds t, strictly increasing; empty (the
+	// default) takes 20 quantiles of the whole cloud's codensity
+	// (multipers.DefaultGrid), fixed per cloud before the run.
+	CodensityGrid []float64 `yaml:"codensity_grid" comment:"t values; [] = 20 quantiles of the cloud's codensity"`
+	// RadiusGrid are the Rips radii r, strictly increasing and ≥ 0; empty
+	// (the default) takes 20 quantiles of the whole cloud's pairwise
+	// distances up to their 0.3 quantile (multipers.DefaultGrid).
+	RadiusGrid []float64 `yaml:"radius_grid" comment:"r values; [] = 20 quantiles of the distances up to their 30% quantile"`
+	// Slices is the number of evenly spaced parallel lines through the grid's
+	// box along which the bifiltration's landscapes are computed; the lines
+	// have slope 1 once the box is rescaled to a square (direction
+	// (t_max − t_min, r_max − r_min)). 0 computes none. Default 10.
+	Slices int `yaml:"slices" comment:"lines of slope 1 (in the grid box scaled to a square); 0 = none"`
 }
+
+// Multipers reports whether two-parameter persistence is switched on.
+func (p LandscapeParams) Multipers() bool { return p.Codensity != "" }
 
 // DefaultLandscapeParams returns the defaults of the landscape study:
 // max_dim 1, threshold null (the largest enclosing radius), subsamples 1,
 // subsample_size 0 (the whole cloud), replace false, landmarks random,
-// levels 5, resolution 100, range [] ([0, threshold]), max_bytes 0 (8 GiB).
+// levels 5, resolution 100, range [] ([0, threshold]), max_bytes 0 (8 GiB);
+// two-parameter persistence off (codensity ""), codensity_k 10, bandwidth 0,
+// codensity_grid and radius_grid [] (quantiles of each cloud), slices 10.
 func DefaultLandscapeParams() LandscapeParams {
 	return LandscapeParams{
 		MaxDim:     1,
@@ -66,14 +100,16 @@ func DefaultLandscapeParams() LandscapeParams {
 		Landmarks:  "random",
 		Levels:     5,
 		Resolution: 100,
+		CodensityK: 10,
+		Slices:     10,
 	}
 }
 
 // Validate checks 0 ≤ max_dim ≤ 8, threshold finite and > 0 when set,
 // subsamples ≥ 1, subsample_size 0 or ≥ 2 (and subsamples 1 when it is 0),
 // landmarks random or maxmin (maxmin without replace), levels ≥ 1,
-// resolution ≥ 2, range empty or two finite values lo < hi, and
-// max_bytes ≥ 0. The error is FieldErrors.
+// resolution ≥ 2, range empty or two finite values lo < hi, max_bytes ≥ 0,
+// and the two-parameter params (validateMultipers). The error is FieldErrors.
 func (p LandscapeParams) Validate() error {
 	var fe FieldErrors
 	bad := func(key, format string, args ...any) {
@@ -119,7 +155,52 @@ func (p LandscapeParams) Validate() error {
 	if p.MaxBytes < 0 {
 		bad("max_bytes", "must be ≥ 0 (0 = 8 GiB), got %d", p.MaxBytes)
 	}
+	p.validateMultipers(bad)
 	return fe.Err()
+}
+
+// validate checks codensity "", knn or gaussian, codensity_k ≥ 1,
+// bandwidth finite and > 0 with gaussian, both grids finite and strictly
+// increasing, radii ≥ 0 with the last > 0, slices ≥ 0, and with slices > 0
+// at least two values on a given grid axis; grids and a bandwidth need
+// codensity set.
+func (p LandscapeParams) validateMultipers(bad func(key, format string, args ...any)) {
+	switch p.Codensity {
+	case "":
+		if len(p.CodensityGrid) > 0 || len(p.RadiusGrid) > 0 || p.Bandwidth != 0 {
+			bad("codensity", "is unset (two-parameter persistence off) but codensity_grid, radius_grid or bandwidth is set; set codensity: knn or gaussian")
+		}
+		return
+	case "knn":
+	case "gaussian":
+		if !(p.Bandwidth > 0) || math.IsInf(p.Bandwidth, 1) {
+			bad("bandwidth", "must be a finite number > 0 with codensity: gaussian, got %v", p.Bandwidth)
+		}
+	default:
+		bad("codensity", "must be knn or gaussian (or unset: off), got %q", p.Codensity)
+	}
+	if p.CodensityK < 1 {
+		bad("codensity_k", "must be ≥ 1, got %d", p.CodensityK)
+	}
+	if p.Slices < 0 {
+		bad("slices", "must be ≥ 0, got %d", p.Slices)
+	}
+	for k, axis := range [][]float64{p.CodensityGrid, p.RadiusGrid} {
+		key := []string{"codensity_grid", "radius_grid"}[k]
+		for i, v := range axis {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				bad(key, "value %d is %v, want finite values", i, v)
+			} else if i > 0 && !(axis[i-1] < v) {
+				bad(key, "must be strictly increasing: %v then %v", axis[i-1], v)
+			}
+		}
+		if len(axis) == 1 && p.Slices > 0 {
+			bad(key, "has one value: slices need a box, at least two values (or slices: 0)")
+		}
+	}
+	if r := p.RadiusGrid; len(r) > 0 && (r[0] < 0 || !(r[len(r)-1] > 0)) {
+		bad("radius_grid", "radii must be ≥ 0 with the largest > 0, got %v", r)
+	}
 }
 
 // GridRange returns the grid [lo, hi] for the resolved threshold: Range when

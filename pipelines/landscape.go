@@ -12,6 +12,7 @@ import (
 
 	"github.com/lowdim/lowdim/experiments"
 	"github.com/lowdim/lowdim/io/tables"
+	"github.com/lowdim/lowdim/linalg/multipers"
 	"github.com/lowdim/lowdim/linalg/ph"
 	"github.com/lowdim/lowdim/transforms"
 )
@@ -62,6 +63,9 @@ type LandscapePlan struct {
 	Threshold float64
 	// Lo and Hi are the grid's range.
 	Lo, Hi float64
+	// MultipersGrids is the (t, r) grid of each cloud (Clouds order) when
+	// params.codensity is set (planMultipers).
+	MultipersGrids []multipers.Grid
 }
 
 // PlanLandscape lists the clouds of spec (input.path: a file, a directory or
@@ -195,6 +199,9 @@ func PlanLandscape(ctx context.Context, spec *experiments.Spec, out, runID strin
 				c.Name, c.Path, ph.ErrTooLarge, f.m, eff, edges, formatBytes(est), params.MaxDim, formatBytes(float64(limit)))
 		}
 	}
+	if err := planMultipers(ctx, plan); err != nil {
+		return nil, err
+	}
 	return plan, nil
 }
 
@@ -208,7 +215,7 @@ func (p *LandscapePlan) Work() (int, string) {
 
 // Tables implements Plan.
 func (p *LandscapePlan) Tables() []string {
-	return []string{DiagramTable, LandscapeTable, LandscapeSummaryTable}
+	return append([]string{DiagramTable, LandscapeTable, LandscapeSummaryTable}, p.multipersTables()...)
 }
 
 // Landscape runs one Beam element per (cloud, sample): the sample's
@@ -241,6 +248,7 @@ func Landscape(s beam.Scope, plan LandscapePlan) (diagrams, landscapes, summary 
 	tables.Write(s, plan.Out, plan.RunID, DiagramTable, 1, diagrams)
 	tables.Write(s, plan.Out, plan.RunID, LandscapeTable, max(1, (rows+(2<<20)-1)/(2<<20)), landscapes)
 	tables.Write(s, plan.Out, plan.RunID, LandscapeSummaryTable, 1, summary)
+	landscapeMultipers(s, plan)
 	return diagrams, landscapes, summary
 }
 

@@ -140,7 +140,11 @@ func LandscapeReport(ctx context.Context, out, runID, dir string) (string, error
 		}
 		md.WriteString("\n")
 	}
-	return md.String(), nil
+	mp, err := multipersReport(ctx, out, runID, dir)
+	if err != nil {
+		return "", err
+	}
+	return md.String() + mp, nil
 }
 
 // LandscapeSummary prints one line per (cloud, dim) of run runID: the
