@@ -69,6 +69,7 @@ func SpectrumSummary(ctx context.Context, w io.Writer, out string, run pipelines
 			s.RankMe, s.StableRank, optFloat(s.AlphaReQ), optFloat(s.AlphaReQR2), s.SpectralEntropy)
 		fmt.Fprintf(w, "  energy ranks  90%%: %s   95%%: %s   99%%: %s   (of top k = %d)\n",
 			optInt(s.EnergyRank90), optInt(s.EnergyRank95), optInt(s.EnergyRank99), s.K)
+		spectrumClassesSummary(w, s)
 		fmt.Fprintf(w, "  coding rate R(Z, ε=%.2g) %.2f nats   error bound on σ² %.3g (relative %.2g)\n\n",
 			s.CodingRateEps, s.CodingRate, s.ErrorEstimate, s.RelativeError)
 	}
@@ -166,6 +167,11 @@ func SpectrumReport(ctx context.Context, out, runID, dir string) (string, error)
 		fmt.Fprintf(md, "| nuclear norm (top k) | %.4g |\n| spectral norm | %.4g |\n| Frobenius norm | %.4g |\n", s.NuclearNorm, s.SpectralNorm, s.FrobeniusNorm)
 		fmt.Fprintf(md, "| coding rate R(Z, ε=%.2g) | %.3f nats |\n| spectral entropy | %.3f |\n", s.CodingRateEps, s.CodingRate, s.SpectralEntropy)
 		fmt.Fprintf(md, "| error bound on σᵢ² (relative) | %.3g (%.2g) |\n\n", s.ErrorEstimate, s.RelativeError)
+		classes, err := spectrumClassesSection(ctx, out, runID, dir, s)
+		if err != nil {
+			return "", err
+		}
+		md.WriteString(classes)
 	}
 	return md.String(), nil
 }
