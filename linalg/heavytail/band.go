@@ -27,17 +27,25 @@ import (
 // (MulTallSkinny), so the reduction runs at matrix-multiply speed instead of
 // the memory-bound matrix-vector speed of one-stage reduction (LAPACK
 // dsytrd, where half the flops are symmetric matrix-vector products). The
-// rank-2b update is computed for the lower triangle only, one block column at a
-// time, and mirrored to the upper triangle, so the flop count is
-// 4/3·n³ + O(n²b) like dsytrd's.
+// rank-2b update is computed for the lower triangle only, tile by tile, and
+// mirrored to the upper triangle, so the flop count is 4/3·n³ + O(n²b) like
+// dsytrd's. At n = 4,096 the stage is bound by memory traffic (one read of
+// A₂₂ for the product, a read and write of it for the update, per panel),
+// not by flops.
 
 const (
 	// bandWidth is the bandwidth b of stage 1. A larger b runs stage 1's
 	// products closer to peak but makes stage 2 (6·b·n² flops of scalar
 	// code) slower; 32 was fastest at n = 4096 on the development machine.
 	bandWidth = 32
-	// updateCols is the width of the block columns of the rank-2b update.
+	// updateRows×updateCols are the tiles of the rank-2b update: small enough
+	// for the product's result to stay in L2 until it is subtracted, and for
+	// one tile (2·updateRows·updateCols·2b < 2²¹ flops at b = 32) to stay on
+	// one goroutine inside linalg.MulTallSkinny. updateRows is a multiple of
+	// the micro-kernel's 6 rows. (Wider or taller tiles of the same size
+	// measured no faster: the update is bound by memory traffic.)
 	updateCols = 64
+	updateRows = 240
 	// twoStageMin is the order from which the two-stage reduction is used;
 	// below it LAPACK's one-stage dsytrd (gonum) is as fast.
 	twoStageMin = 256
@@ -146,16 +154,25 @@ func (r *bandReducer) reduceToBand(am *mat.Dense, b int) {
 }
 
 // symmetricUpdate sets A ← A − [V W]·[W V]ᵀ for the np×np symmetric matrix
-// A = a (stride lda) from r.lv and r.wvT: block column J = [j0, j1) of the
-// lower triangle (rows j0…np−1) is one product, then mirrored into rows J of
-// the upper triangle. Block columns are shared among GOMAXPROCS workers,
-// tallest first; every entry is computed by one product whatever the worker,
-// so the result does not depend on scheduling.
+// A = a (stride lda, both triangles) from r.lv and r.wvT, in tiles of
+// updateRows×updateCols of the lower triangle: each tile is one product
+// into a buffer that stays in cache, subtracted from A and mirrored into the
+// upper triangle (storeTile). Tiles are shared among GOMAXPROCS workers;
+// every entry is computed by one product whatever the worker, so the result
+// does not depend on scheduling.
 func (r *bandReducer) symmetricUpdate(a []float64, np, lda, b int) {
 	lv := mat.NewDense(np, 2*b, r.lv[:np*2*b])
 	wvT := mat.NewDense(2*b, np, r.wvT[:2*b*np])
-	blocks := (np + updateCols - 1) / updateCols
-	workers := max(1, min(runtime.GOMAXPROCS(0), blocks))
+	// Tile t of block column J: rows [j0 + t·updateRows, …).
+	type tile struct{ j0, j1, r0, r1 int }
+	var tiles []tile
+	for j0 := 0; j0 < np; j0 += updateCols {
+		j1 := min(np, j0+updateCols)
+		for r0 := j0; r0 < np; r0 += updateRows {
+			tiles = append(tiles, tile{j0, j1, r0, min(np, r0+updateRows)})
+		}
+	}
+	workers := max(1, min(runtime.GOMAXPROCS(0), len(tiles)))
 	for len(r.tmp) < workers {
 		r.tmp = append(r.tmp, nil)
 	}
@@ -164,31 +181,54 @@ func (r *bandReducer) symmetricUpdate(a []float64, np, lda, b int) {
 	for w := range workers {
 		wg.Go(func() {
 			for {
-				blk := int(next.Add(1)) - 1
-				if blk >= blocks {
+				k := int(next.Add(1)) - 1
+				if k >= len(tiles) {
 					return
 				}
-				j0 := blk * updateCols
-				j1 := min(np, j0+updateCols)
-				cols, rows := j1-j0, np-j0
+				t := tiles[k]
+				cols, rows := t.j1-t.j0, t.r1-t.r0
 				r.tmp[w] = grow(r.tmp[w], rows*cols)
 				tmp := mat.NewDense(rows, cols, r.tmp[w])
-				linalg.MulTallSkinny(tmp, lv.Slice(j0, np, 0, 2*b), wvT.Slice(0, 2*b, j0, j1))
-				// Subtract, and mirror each lower entry A[i][j] (j < i) to A[j][i].
-				t := r.tmp[w]
-				for i := j0; i < np; i++ {
-					arow := a[i*lda+j0 : i*lda+j1]
-					trow := t[(i-j0)*cols : (i-j0+1)*cols]
-					for c := range arow {
-						x := arow[c] - trow[c]
-						arow[c] = x
-						if j0+c < i {
-							a[(j0+c)*lda+i] = x
-						}
-					}
-				}
+				linalg.MulTallSkinny(tmp, lv.Slice(t.r0, t.r1, 0, 2*b), wvT.Slice(0, 2*b, t.j0, t.j1))
+				storeTile(a, lda, r.tmp[w], t.r0, t.r1, t.j0, t.j1, true)
 			}
 		})
 	}
 	wg.Wait()
+}
+
+// storeTile writes the lower-triangle entries (i ≥ j) of the tile t (rows
+// [r0, r1) × columns [c0, c1) of a symmetric matrix, row-major with stride
+// c1−c0) into a (stride lda), subtracting them when subtract is set and
+// copying them otherwise, then mirrors the tile's strictly lower entries into
+// the upper triangle: A[j][i] = A[i][j] for j < i. Each entry of the matrix
+// is thus written by the one tile holding its lower-triangle position, and
+// tiles of any shape can be stored concurrently. t is overwritten with the
+// stored values, and the mirror reads them from t (compact, in cache) and
+// writes one contiguous run of row j per column j, so neither side walks a
+// column of a (one page per entry).
+func storeTile(a []float64, lda int, t []float64, r0, r1, c0, c1 int, subtract bool) {
+	cols := c1 - c0
+	for i := r0; i < r1; i++ {
+		w := min(cols, i+1-c0) // the lower triangle only: columns ≤ i
+		arow := a[i*lda+c0 : i*lda+c0+w]
+		trow := t[(i-r0)*cols : (i-r0)*cols+w]
+		if subtract {
+			for c := range arow {
+				trow[c] = arow[c] - trow[c]
+			}
+		}
+		copy(arow, trow)
+	}
+	for j := c0; j < c1; j++ {
+		from := max(r0, j+1)
+		if from >= r1 {
+			continue
+		}
+		urow := a[j*lda+from : j*lda+r1]
+		col := t[(from-r0)*cols+j-c0:]
+		for k := range urow {
+			urow[k] = col[k*cols]
+		}
+	}
 }

@@ -1,6 +1,13 @@
 package heavytail
 
-import "gonum.org/v1/gonum/lapack/gonum"
+import (
+	"math"
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	"gonum.org/v1/gonum/lapack/gonum"
+)
 
 // Stage 2 of the two-stage tridiagonal reduction: a symmetric band matrix of
 // lower bandwidth b is reduced to tridiagonal form by Householder bulge
@@ -49,14 +56,68 @@ func (a *skewBand) at(i, j int) int { return (i+1)*a.stride + j }
 // tridiagonalize reduces the band to a symmetric tridiagonal matrix with the
 // same eigenvalues, returning its diagonal d (length n) and subdiagonal e
 // (length n−1) in the given slices. The band is destroyed.
+//
+// Sweeps run in a pipeline on up to GOMAXPROCS goroutines (sweep s on
+// goroutine s mod W). Step k of sweep s touches rows and columns
+// [s+1+(k−1)·b, s+(k+1)·b] only, so step k of sweep s+1 may run once sweep s
+// has finished its steps 0…k+1 (beyond them the two footprints are
+// disjoint). Every step does the same arithmetic whatever the goroutine, so
+// the result does not depend on their number.
 func (a *skewBand) tridiagonalize(d, e []float64) {
+	n := a.n
+	sweeps := max(0, n-2)
+	workers := 1
+	if n >= parallelSweepMin {
+		workers = max(1, min(runtime.GOMAXPROCS(0), sweeps))
+	}
+	// done[s] is the number of steps sweep s has finished (math.MaxInt64 at
+	// its end).
+	done := make([]atomic.Int64, sweeps)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			ws := newSweepWork(a.b)
+			for s := w; s < sweeps; s += workers {
+				a.sweep(s, ws, done)
+			}
+		})
+	}
+	wg.Wait()
+	data := a.data
+	for i := range n {
+		d[i] = data[a.at(i, i)]
+		if i+1 < n {
+			e[i] = data[a.at(i+1, i)]
+		}
+	}
+}
+
+// parallelSweepMin is the order from which tridiagonalize pipelines its sweeps.
+const parallelSweepMin = 512
+
+type sweepWork struct {
+	v, v2, work []float64
+}
+
+func newSweepWork(b int) *sweepWork {
+	return &sweepWork{v: make([]float64, b), v2: make([]float64, b), work: make([]float64, b)}
+}
+
+// sweep runs sweep s (annihilating column s below the subdiagonal and
+// chasing the bulge off the band), waiting before each step k until sweep
+// s−1 has finished step k+1, and publishing its own progress in done[s].
+func (a *skewBand) sweep(s int, ws *sweepWork, done []atomic.Int64) {
 	n, b, ld := a.n, a.b, a.stride
 	data := a.data
-	v := make([]float64, b)
-	v2 := make([]float64, b)
-	work := make([]float64, b)
 	impl := gonum.Implementation{}
-
+	wait := func(k int) {
+		if s == 0 {
+			return
+		}
+		for done[s-1].Load() < int64(k+2) {
+			runtime.Gosched()
+		}
+	}
 	// generate sets v to the reflector annihilating A[r+1 : r+lm, c] below
 	// A[r][c] (zeroing them and setting A[r][c] = β) and returns its τ.
 	generate := func(v []float64, r, c, lm int) float64 {
@@ -72,28 +133,26 @@ func (a *skewBand) tridiagonalize(d, e []float64) {
 		return tau
 	}
 
-	for s := 0; s < n-2; s++ {
-		st, ed := s+1, min(s+b, n-1)
-		tau := generate(v, st, s, ed-st+1)
-		symmetricReflect(ed-st+1, v, tau, data[a.at(st, st):], ld, work)
-		for ed+1 < n {
-			j1, j2 := ed+1, min(ed+b, n-1)
-			ln, lm := ed-st+1, j2-j1+1
-			blk := data[a.at(j1, st):]
-			reflectRight(lm, ln, v, tau, blk, ld)
-			tau = generate(v2, j1, st, lm)
-			reflectLeft(lm, ln-1, v2, tau, blk[1:], ld, work)
-			symmetricReflect(lm, v2, tau, data[a.at(j1, j1):], ld, work)
-			st, ed = j1, j2
-			v, v2 = v2, v
-		}
+	v, v2 := ws.v, ws.v2
+	wait(0)
+	st, ed := s+1, min(s+b, n-1)
+	tau := generate(v, st, s, ed-st+1)
+	symmetricReflect(ed-st+1, v, tau, data[a.at(st, st):], ld, ws.work)
+	done[s].Store(1)
+	for k := 1; ed+1 < n; k++ {
+		wait(k)
+		j1, j2 := ed+1, min(ed+b, n-1)
+		ln, lm := ed-st+1, j2-j1+1
+		blk := data[a.at(j1, st):]
+		reflectRight(lm, ln, v, tau, blk, ld)
+		tau = generate(v2, j1, st, lm)
+		reflectLeft(lm, ln-1, v2, tau, blk[1:], ld, ws.work)
+		symmetricReflect(lm, v2, tau, data[a.at(j1, j1):], ld, ws.work)
+		st, ed = j1, j2
+		v, v2 = v2, v
+		done[s].Store(int64(k + 1))
 	}
-	for i := range n {
-		d[i] = data[a.at(i, i)]
-		if i+1 < n {
-			e[i] = data[a.at(i+1, i)]
-		}
-	}
+	done[s].Store(math.MaxInt64)
 }
 
 // symmetricReflect sets D = H·D·H for the n×n symmetric matrix D whose lower

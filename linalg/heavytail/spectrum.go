@@ -111,7 +111,7 @@ func transposeInto(dst, a []float64, m, n, lda int) {
 // gramLower sets g = x·xᵀ (p×p) from x (p×q) and xt = xᵀ (q×p, an explicit
 // copy): block column J = [j0, j1) of the lower triangle is the product
 // x[j0:, :]·xt[:, J] (one call of linalg.MulTallSkinny), mirrored into the
-// upper triangle. Every entry is one sequential sum over q, so g is exactly
+// upper triangle tile by tile (storeTile). Every entry is one sequential sum over q, so g is exactly
 // symmetric and independent of scheduling.
 func gramLower(g, x, xt *mat.Dense) {
 	p, _ := x.Dims()
@@ -135,14 +135,9 @@ func gramLower(g, x, xt *mat.Dense) {
 				tmp = grow(tmp, rows*cols)
 				t := mat.NewDense(rows, cols, tmp)
 				linalg.MulTallSkinny(t, x.Slice(j0, p, 0, x.RawMatrix().Cols), xt.Slice(0, xt.RawMatrix().Rows, j0, j1))
-				for i := j0; i < p; i++ {
-					trow := tmp[(i-j0)*cols : (i-j0+1)*cols]
-					copy(gd[i*ld+j0:i*ld+j1], trow)
-					for c, v := range trow {
-						if j0+c < i {
-							gd[(j0+c)*ld+i] = v
-						}
-					}
+				for r0 := j0; r0 < p; r0 += gramCols {
+					r1 := min(p, r0+gramCols)
+					storeTile(gd, ld, tmp[(r0-j0)*cols:(r1-j0)*cols], r0, r1, j0, j1, false)
 				}
 			}
 		})
