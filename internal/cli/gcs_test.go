@@ -51,6 +51,8 @@ func TestQuickstartToGCS(t *testing.T) {
 	}
 	names := objectNames(t, server, "results/")
 	want := []string{
+		"results/class_geometry/run=g1/part-00000-of-00001.parquet",
+		"results/class_pairs/run=g1/part-00000-of-00001.parquet",
 		"results/runs/run=g1/part-00000-of-00001.parquet",
 		"results/spectrum/run=g1/part-00000-of-00001.parquet",
 		"results/spectrum_summary/run=g1/part-00000-of-00001.parquet",
