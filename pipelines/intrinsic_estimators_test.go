@@ -276,3 +276,44 @@ func TestIntrinsicManifoldSpecErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestIntrinsicExactPoolingShardInvariant: the overall pca and lpca rows
+// come from exactly merged moments, so 1, 3 and 7 shards give the same
+// dimension as the kernel on all rows.
+func TestIntrinsicExactPoolingShardInvariant(t *testing.T) {
+	const n = 700
+	for _, rule := range []string{"FO", "Fan", "maxgap"} {
+		x, err := manifolds.Generate("M10a_Cubic", n, 3)
+		must(t, err)
+		lp, err := idest.DefaultLPCA.WithRule(rule).Global(x)
+		must(t, err)
+		pca, err := idest.PCA(x, 0.9)
+		must(t, err)
+		for _, shardRows := range []int{700, 234, 100} {
+			spec := parseSpec(t, fmt.Sprintf(`study: intrinsic_dim
+seed: 3
+input: {dataset: "manifold:M10a_Cubic", shard_rows: %d}
+params:
+  points: %d
+  lpca_rule: %s
+  grid:
+    method: [pca, lpca]
+`, shardRows, n, rule))
+			out, _ := runIntrinsic(t, spec)
+			overall := 0
+			for _, r := range readStaged[transforms.DataIDRow](t, out, DataIntrinsicDimTable) {
+				if r.Shard != nil {
+					continue
+				}
+				overall++
+				want := map[string]float64{"pca": pca.Value, "lpca": lp.Value}[r.Method]
+				if r.Estimate != want || r.Points != n {
+					t.Errorf("rule %s, %d rows a shard: overall %s %v over %d points, kernel on all rows %v", rule, shardRows, r.Method, r.Estimate, r.Points, want)
+				}
+			}
+			if overall != 2 {
+				t.Errorf("rule %s, %d rows a shard: %d overall rows, want 2", rule, shardRows, overall)
+			}
+		}
+	}
+}
