@@ -101,7 +101,7 @@ var hessianUnsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
 
 // hessianLogFloor is the smallest density drawn, relative to the largest,
 // on the log-scale density plots.
-const hessianLogFloor = 1e-8
+const hessianLogFloor = 1e-6
 
 // HessianReport draws, per checkpoint series and block, the eigenvalue
 // density at every step (log-scale y; slq, else exact), the top eigenvalues
@@ -169,7 +169,13 @@ func HessianReport(ctx context.Context, out, runID, dir string) (string, error) 
 		}
 		if len(curves) > 0 {
 			name := "hessian-density-" + base + ".png"
-			title := fmt.Sprintf("%s, %s: eigenvalue density (%s, σ = %s)", g.checkpoint, g.block, method, hessianOpt(r0.Broadening, "%.3g"))
+			sigma := hessianOpt(r0.Broadening, "%.3g")
+			for _, r := range g.rows {
+				if hessianOpt(r.Broadening, "%.3g") != sigma {
+					sigma = "1 % of each step's width"
+				}
+			}
+			title := fmt.Sprintf("%s, %s: eigenvalue density (%s, σ = %s)", g.checkpoint, g.block, method, sigma)
 			if err := hessianDensityPlot(filepath.Join(dir, name), title, curves); err != nil {
 				return "", err
 			}
@@ -189,14 +195,22 @@ func HessianReport(ctx context.Context, out, runID, dir string) (string, error) 
 		}
 		if len(byIndex) > 0 {
 			var lines []hessianXYs
+			positive := true
 			for i := int64(1); i <= maxIndex; i++ {
 				if xys := byIndex[i]; len(xys) > 0 {
 					slices.SortFunc(xys, func(a, b plotter.XY) int { return cmp.Compare(a.X, b.X) })
 					lines = append(lines, hessianXYs{fmt.Sprintf("λ%d", i), xys})
+					for _, q := range xys {
+						positive = positive && q.Y > 0
+					}
 				}
 			}
 			name := "hessian-top-" + base + ".png"
-			if err := hessianStepLines(filepath.Join(dir, name), fmt.Sprintf("%s, %s: top eigenvalues over training (%s)", g.checkpoint, g.block, r0.SpectrumMethod), "eigenvalue", lines, nil); err != nil {
+			title, ylabel := fmt.Sprintf("%s, %s: top %d eigenvalues over training (%s)", g.checkpoint, g.block, len(lines), r0.SpectrumMethod), "eigenvalue"
+			if positive {
+				ylabel = "eigenvalue (log scale)"
+			}
+			if err := hessianStepLines(filepath.Join(dir, name), title, ylabel, lines, nil, positive); err != nil {
 				return "", err
 			}
 			fmt.Fprintf(&md, "![top eigenvalues over steps](%s)\n\n", name)
@@ -212,7 +226,7 @@ func HessianReport(ctx context.Context, out, runID, dir string) (string, error) 
 		if len(outl) > 0 {
 			name := "hessian-outliers-" + base + ".png"
 			ref := &hessianRef{y: float64(r0.Classes), label: fmt.Sprintf("classes C = %d", r0.Classes)}
-			if err := hessianStepLines(filepath.Join(dir, name), fmt.Sprintf("%s, %s: Hessian outliers vs classes (Sagun et al. 2018)", g.checkpoint, g.block), "outliers above the bulk", []hessianXYs{{"outliers", outl}}, ref); err != nil {
+			if err := hessianStepLines(filepath.Join(dir, name), fmt.Sprintf("%s, %s: Hessian outliers vs classes (Sagun et al. 2018)", g.checkpoint, g.block), "outliers above the bulk", []hessianXYs{{"outliers", outl}}, ref, false); err != nil {
 				return "", err
 			}
 			fmt.Fprintf(&md, "![outliers vs classes](%s)\n\n", name)
@@ -260,7 +274,7 @@ func hessianDensityPlot(file, title string, curves []hessianXYs) error {
 	}
 	floor := top * hessianLogFloor
 	p.Y.Scale = plot.LogScale{}
-	p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+	p.Y.Tick.Marker = plot.LogTicks{Prec: 2}
 	legend := len(curves) <= reportLegendMax
 	for i, c := range curves {
 		xys := make(plotter.XYs, len(c.xys))
@@ -293,12 +307,17 @@ func hessianStepColor(i, n int) color.Color {
 }
 
 // hessianStepLines draws lines with points over training steps, with an optional
-// dashed horizontal reference line.
-func hessianStepLines(file, title, ylabel string, lines []hessianXYs, ref *hessianRef) error {
+// dashed horizontal reference line, on a log-scale y axis when logY is set
+// (every value must then be > 0).
+func hessianStepLines(file, title, ylabel string, lines []hessianXYs, ref *hessianRef, logY bool) error {
 	p := plot.New()
 	p.Title.Text = title
 	p.X.Label.Text = "training step"
 	p.Y.Label.Text = ylabel
+	if logY {
+		p.Y.Scale = plot.LogScale{}
+		p.Y.Tick.Marker = plot.LogTicks{Prec: 2}
+	}
 	p.Add(plotter.NewGrid())
 	legend := len(lines) <= reportLegendMax
 	xmin, xmax := math.Inf(1), math.Inf(-1)
