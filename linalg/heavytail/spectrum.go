@@ -18,8 +18,8 @@ import (
 const gramCols = 64
 
 // Spectrum computes the full spectrum λᵢ = σᵢ(W)² of dense matrices W, values
-// only, reusing its buffers between calls (about 2·m·n + min(m, n)² floats
-// for an m×n W). The zero value is ready to use. A Spectrum must not be used
+// only, reusing its buffers between calls (m·n + min(m, n)² floats for an
+// m×n W, a transposed copy and the Gram matrix, plus O(min(m, n)·b)). The zero value is ready to use. A Spectrum must not be used
 // by several goroutines at once; it runs its own goroutines
 // (runtime.GOMAXPROCS(0)), and its result does not depend on their number.
 type Spectrum struct {
@@ -35,13 +35,14 @@ type Spectrum struct {
 // for m ≥ n) and diagonalised by a two-stage tridiagonal reduction and the
 // Pal–Walker–Kahan QL/QR iteration (see eig.go).
 //
-// Accuracy: forming G and every orthogonal step are backward stable, so
-// |λ̂ᵢ − λᵢ| ≤ c·max(m, n)·ε·λ₁ for a modest c (ε = 2⁻⁵³), i.e. an absolute
-// error. The top of the spectrum (the heavy tail) is accurate to a few
-// units of ε·max(m, n) relative; an eigenvalue λᵢ ≪ max(m, n)·ε·λ₁ has no
-// correct digits (Gram squares the condition number: singular values below
-// about √(max(m, n)·ε)·σ₁ are lost). Negative rounding results are returned
-// as 0.
+// Accuracy: forming G and every orthogonal step are backward stable, so the
+// error is absolute, |λ̂ᵢ − λᵢ| ≤ c·max(m, n)·ε·λ₁ with a modest c
+// (ε = 2⁻⁵³); the tests assert c = 1, and measured errors are about 1e-14·λ₁
+// at n = 1,000 to 4,096 (50–100·ε·λ₁). The top of the spectrum (the heavy
+// tail) is thus accurate to ~1e-14 relative, while an eigenvalue near
+// 1e-14·λ₁ has no correct digit: Gram squares the condition number, so
+// singular values below about 1e-7·σ₁ are lost (an SVD of W would keep them
+// to ε·σ₁). Negative rounding results are returned as 0.
 //
 // It returns an error if w is empty or has a NaN or infinite entry, or if
 // the tridiagonal iteration fails to converge.
