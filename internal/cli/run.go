@@ -21,8 +21,18 @@ import (
 	"github.com/lowdim/lowdim/pipelines"
 )
 
-func loadSpec(file string) (*experiments.Spec, error) {
-	spec, err := experiments.ParseFile(file)
+// loadSpec parses and validates the spec named by args[0] with the
+// KEY=VALUE overrides that follow it (params.k=5 input.shard_rows=2048).
+func loadSpec(args []string) (*experiments.Spec, error) {
+	if len(args) == 0 || experiments.IsOverride(args[0]) {
+		return nil, usageError{"want SPEC.yaml first, then any KEY=VALUE overrides"}
+	}
+	for _, o := range args[1:] {
+		if !experiments.IsOverride(o) {
+			return nil, usageError{fmt.Sprintf("%q after the spec is not a KEY=VALUE override (e.g. params.k=5)", o)}
+		}
+	}
+	spec, err := experiments.ParseFileWithOverrides(args[0], args[1:])
 	if err != nil {
 		return nil, err
 	}
@@ -55,10 +65,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		return usageError{"want exactly one SPEC.yaml (see lowdim run --help)"}
-	}
-	spec, err := loadSpec(pos[0])
+	spec, err := loadSpec(pos)
 	if err != nil {
 		return err
 	}

@@ -44,3 +44,29 @@ func TestValidateAndRunAgree(t *testing.T) {
 }
 
 var positioned = regexp.MustCompile(`spec\.yaml:\d+:\d+: `)
+
+// TestRunWithOverrides: KEY=VALUE arguments change the spec as if written
+// in it: the run uses them and records them in its runs row; a typo in an
+// override's key is refused before any work, naming it.
+func TestRunWithOverrides(t *testing.T) {
+	out := t.TempDir()
+	code, o, e := runLowdim(t, "run", "experiments/quickstart.yaml", "params.k=5", "input.shard_rows=500", "--out", out, "--run_id", "ov", "--quiet", "--report=false")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, o, e)
+	}
+	db := duck(t)
+	if n := queryInt(t, db, "SELECT count(*) FROM read_parquet('"+out+"/spectrum/**/*.parquet', hive_partitioning=1)"); n != 5 {
+		t.Errorf("%d singular values, want k = 5", n)
+	}
+	if n := queryInt(t, db, "SELECT count(*) FROM read_parquet('"+out+"/runs/**/*.parquet', hive_partitioning=1) WHERE spec LIKE '%\"k\":5%' AND spec LIKE '%\"shard_rows\":500%'"); n != 1 {
+		t.Errorf("the runs row does not record the overrides")
+	}
+	code, _, e = runLowdim(t, "run", "experiments/quickstart.yaml", "params.kk=5", "--out", t.TempDir())
+	if code == 0 || !strings.Contains(e, `unknown key "kk" in params`) || !strings.Contains(e, "params.kk=5") {
+		t.Errorf("typo in an override: exit %d, %q", code, e)
+	}
+	code, o, _ = runLowdim(t, "validate", "experiments/quickstart.yaml", "params.method=randomized")
+	if code != 0 || !strings.Contains(o, "method: randomized") {
+		t.Errorf("validate with an override: exit %d\n%s", code, o)
+	}
+}
