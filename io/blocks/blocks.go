@@ -168,8 +168,13 @@ func (sr *ShardReader) Read(ctx context.Context, r Range) (Block, error) {
 		sr.buf = data
 	}
 	var labels []string
-	if sr.Config.LabelColumn != "" {
-		if labels, err = matrix.ReadLabels(ctx, sr.Config.Path, sr.Config.Options, sr.Config.LabelColumn, r.Start, r.End); err != nil {
+	if c := sr.Config; c.LabelColumn != "" {
+		if r.At.Line > 0 {
+			labels, err = matrix.ReadLabelsAt(ctx, c.Path, c.Options, c.LabelColumn, r.At, r.Start, r.End)
+		} else {
+			labels, err = matrix.ReadLabels(ctx, c.Path, c.Options, c.LabelColumn, r.Start, r.End)
+		}
+		if err != nil {
 			return Block{}, err
 		}
 	}

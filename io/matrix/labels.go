@@ -10,6 +10,40 @@ import (
 	"github.com/lowdim/lowdim/io/csvmat"
 )
 
+// ReadLabelsAt is ReadLabels for uncompressed delimited text read from at,
+// a position of a row at or before start (as ShardReader's ranges carry from
+// PlanSource): it reads the header, seeks to at and parses only the rows
+// from at.Row to end, so a shard's labels cost O(its rows), not O(start).
+func ReadLabelsAt(ctx context.Context, path string, opts Options, column string, at TextPos, start, end int) ([]string, error) {
+	if at.Line < 1 || at.Offset < 0 || at.Row < 0 || at.Row > start || start > end {
+		return nil, fmt.Errorf("%s: labels of rows [%d, %d) cannot be read from row %d at line %d, byte %d", path, start, end, at.Row, at.Line, at.Offset)
+	}
+	opts.DropColumns = nil
+	ts, err := OpenText(ctx, path, opts)
+	if err != nil {
+		return nil, err
+	}
+	s := ts.(*csvSource)
+	f, err := openFile(ctx, path, false)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if err := checkUnchanged(ctx, f, path, at); err != nil {
+		return nil, err
+	}
+	rc := f.rc
+	if sk, ok := rc.(io.Seeker); ok {
+		if _, err := sk.Seek(at.Offset, io.SeekStart); err != nil {
+			return nil, fmt.Errorf("%s: seeking to byte %d (line %d): %v", path, at.Offset, at.Line, err)
+		}
+	} else if n, err := io.CopyN(io.Discard, rc, at.Offset); err != nil {
+		return nil, fmt.Errorf("%s: skipping to byte %d (line %d): at byte %d: %v", path, at.Offset, at.Line, n, err)
+	}
+	cr := csvmat.NewReaderAt(rc, path, s.layout, csvmat.Pos{Row: at.Row, Offset: at.Offset, Line: at.Line})
+	return readFieldRows(ctx, cr, path, column, at.Row, start, end)
+}
+
 // ReadLabels returns the labels of rows [start, end) of the matrix file at
 // path: the text of column (a 0-based index, negative from the end, or a
 // header or Parquet column name) of each row, the column that
@@ -66,10 +100,14 @@ func ReadLabels(ctx context.Context, path string, opts Options, column string, s
 	n := all.Cols()
 	labels := make([]string, end-start)
 	for i := range labels {
-		labels[i] = strconv.FormatFloat(data[i*n+label], 'g', -1, 64)
+		labels[i] = formatLabel(data[i*n+label])
 	}
 	return labels, nil
 }
+
+// formatLabel is the text of a numeric label: the shortest decimal that
+// reads back as v ("3" for 3.0).
+func formatLabel(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
 
 // readTextLabels reads field column of data rows [start, end) of delimited text.
 func readTextLabels(ctx context.Context, path, delim, column string, start, end int) ([]string, error) {
@@ -83,11 +121,17 @@ func readTextLabels(ctx context.Context, path, delim, column string, start, end 
 		return nil, err
 	}
 	defer cr.Close()
+	return readFieldRows(ctx, cr, path, column, 0, start, end)
+}
+
+// readFieldRows reads field column of data rows [start, end) from cr, whose
+// next row is row.
+func readFieldRows(ctx context.Context, cr *csvmat.Reader, path, column string, row, start, end int) ([]string, error) {
 	j, err := cr.ColumnIndex(column)
 	if err != nil {
 		return nil, err
 	}
-	for row := 0; row < start; row++ {
+	for ; row < start; row++ {
 		if row%4096 == 0 {
 			if err := ctx.Err(); err != nil {
 				return nil, fmt.Errorf("%s: %w", path, err)
@@ -100,7 +144,7 @@ func readTextLabels(ctx context.Context, path, delim, column string, start, end 
 		}
 	}
 	labels := make([]string, 0, end-start)
-	for row := start; row < end; row++ {
+	for ; row < end; row++ {
 		l, err := cr.ReadField(j)
 		if err == io.EOF {
 			return nil, fmt.Errorf("%s: row range [%d, %d) outside the %d rows", path, start, end, row)
