@@ -344,3 +344,75 @@ func runLandscapeSpecTables(t *testing.T, plan *LandscapePlan) landscapeTables {
 		summary: readStagedAll[transforms.LandscapeSummaryRow](t, plan.Out, LandscapeSummaryTable),
 	}
 }
+
+// TestMultipersSubsampleMeans: with 3 random subsamples of 150 points the
+// hilbert rows are the mean of the kernel's Hilbert functions of the three
+// samples (the same samples as the diagram table's: LandscapeSeed), the
+// signed_barcode rows the Möbius inversion of that mean, and the
+// sliced_landscape rows the exact mean of the samples' slice landscapes,
+// whatever the bundling.
+func TestMultipersSubsampleMeans(t *testing.T) {
+	path := filepath.Join("..", "testdata", "multipers", "hidden_circle.csv")
+	got := runMultipers(t, "study: landscape\nname: t\nseed: 11\ninput:\n  path: "+path+"\n  label_column: f\nparams:\n  max_dim: 1\n  subsamples: 3\n  subsample_size: 150\n  codensity: knn\n  codensity_k: 8\n  slices: 2\n  levels: 2\n  resolution: 20\n")
+	c, err := transforms.CloudReader{Drop: []string{"f"}}.Read(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := multipers.KNNCodensity(c.Points, c.N, c.Dim, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := got.plan.MultipersGrids[0]
+	fn := &transforms.MultipersFn{Seed: 11, Sampling: transforms.Sampling{Size: 150, Landmarks: "random"}, MaxDim: 1, Slices: 2, Levels: 2, Resolution: 20, Workers: 2}
+	nt, nr := len(g.T), len(g.R)
+	hsum := make([]int, 2*nt*nr)
+	lvals := map[[4]int64][]float64{} // (dim, slice, level, i) → one value per sample
+	for s := range int64(3) {
+		h, ls, err := fn.Compute(c, f, transforms.MultipersTask{Cloud: "hidden_circle", Path: path, Sample: s, T: g.T, R: g.R})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k, v := range h.Values {
+			hsum[k] += v
+		}
+		for k, perDim := range ls {
+			for q, l := range perDim {
+				for lev := range 2 {
+					for i := range 20 {
+						key := [4]int64{int64(q), int64(k), int64(lev + 1), int64(i)}
+						lvals[key] = append(lvals[key], l.At(lev, i))
+					}
+				}
+			}
+		}
+	}
+	for q := int64(0); q <= 1; q++ {
+		_, _, v := hilbertAt(t, got.hilbert, "hidden_circle", q)
+		for i := range nt {
+			for j := range nr {
+				if want := float64(hsum[(int(q)*nt+i)*nr+j]) / 3; v[i][j] != want {
+					t.Fatalf("hilbert H%d (%d, %d) = %v, want the samples' mean %v", q, i, j, v[i][j], want)
+				}
+			}
+		}
+	}
+	mean := multipers.HilbertFunction{Grid: g, MaxDim: 1, Values: hsum}
+	var wantW []string
+	for _, p := range mean.SignedMeasure() {
+		wantW = append(wantW, canonical([]transforms.SignedBarcodeRow{{RunID: "r1", Cloud: "hidden_circle", Dim: int64(p.Dim), T: p.T, R: p.R, Weight: float64(p.Weight) / 3, Samples: 3}})...)
+	}
+	slices.Sort(wantW)
+	if gotW := canonical(got.signed); !slices.Equal(gotW, wantW) {
+		t.Errorf("signed_barcode: %d rows, want %d (the Möbius inversion of the mean)", len(gotW), len(wantW))
+	}
+	if len(got.sliced) != 2*2*2*20 {
+		t.Fatalf("%d sliced rows, want %d", len(got.sliced), 2*2*2*20)
+	}
+	lines, _ := transforms.MultipersLines(g, 2)
+	for _, r := range got.sliced {
+		i := int(math.Round(r.S / lines[r.Slice].Length * 19))
+		if want := exactSum(lvals[[4]int64{r.Dim, r.Slice, r.Level, int64(i)}]) / 3; r.Value != want {
+			t.Fatalf("sliced row %+v: want the exact mean %v", r, want)
+		}
+	}
+}
