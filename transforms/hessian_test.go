@@ -142,10 +142,10 @@ func TestCheckpointSeries(t *testing.T) {
 	for p, want := range map[string]string{
 		"out/checkpoints/run=ckpt/mlp-full-seed0/step-00000100.safetensors": "mlp-full-seed0",
 		"gs://b/run=1/mlp-sparse-d300-seed2/step-00000000.safetensors":      "mlp-sparse-d300-seed2",
-		"run/checkpoint-1000/model.safetensors":                            "run",
-		"step-5.safetensors":                                               ".",
-		"/abs/step-5.safetensors":                                          "abs",
-		`C:\runs\mlp\step-3.safetensors`:                                   "mlp",
+		"run/checkpoint-1000/model.safetensors":                             "run",
+		"step-5.safetensors":                                                ".",
+		"/abs/step-5.safetensors":                                           "abs",
+		`C:\runs\mlp\step-3.safetensors`:                                    "mlp",
 	} {
 		if got := CheckpointSeries(p); got != want {
 			t.Errorf("CheckpointSeries(%q) = %q, want %q", p, got, want)
