@@ -99,10 +99,34 @@ func TestDataflowDryRun(t *testing.T) {
 	}
 	bin := filepath.Join(dir, "lowdim")
 	goBuild(t, bin, ".")
-	run := exec.Command(bin, "run", "experiments/quickstart.yaml", "--out", "gs://"+testBucket+"/dry", "--run_id", "dry",
-		"--runner=dataflow", "--dry_run", "--project=lowdim-test", "--region=us-central1",
-		"--staging_location=gs://"+testBucket+"/staging", "--temp_location=gs://"+testBucket+"/tmp",
-		"--worker_binary="+worker)
+	digits, err := os.ReadFile("testdata/digits.csv.gz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fakegcs.Put(server, testBucket, "in/digits.csv.gz", digits)
+	dataflow := func(worker string, args ...string) *exec.Cmd {
+		return exec.Command(bin, append(append([]string{"run", "experiments/quickstart.yaml"}, args...),
+			"--run_id", "dry", "--runner=dataflow", "--dry_run", "--project=lowdim-test", "--region=us-central1",
+			"--staging_location=gs://"+testBucket+"/staging", "--temp_location=gs://"+testBucket+"/tmp",
+			"--worker_binary="+worker)...)
+	}
+	// What workers on other machines could not use is refused before submission.
+	notELF := filepath.Join(dir, "not-a-binary")
+	os.WriteFile(notELF, []byte("#!/bin/sh\n"), 0o755)
+	for _, c := range []struct {
+		cmd  *exec.Cmd
+		want string
+	}{
+		{dataflow(worker, "--out", "gs://"+testBucket+"/dry"), `input.path "testdata/digits.csv.gz" is a local path`},
+		{dataflow(worker, "input.path=gs://"+testBucket+"/in/digits.csv.gz", "--out", dir), "is a local folder"},
+		{dataflow(notELF, "input.path=gs://"+testBucket+"/in/digits.csv.gz", "--out", "gs://"+testBucket+"/dry"), "--worker_binary " + notELF},
+		{dataflow(filepath.Join(dir, "missing"), "input.path=gs://"+testBucket+"/in/digits.csv.gz", "--out", "gs://"+testBucket+"/dry"), "missing"},
+	} {
+		if b, err := c.cmd.CombinedOutput(); err == nil || !strings.Contains(string(b), c.want) {
+			t.Errorf("%v: %v, want a refusal naming %q:\n%s", c.cmd.Args[2:4], err, c.want, b)
+		}
+	}
+	run := dataflow(worker, "input.path=gs://"+testBucket+"/in/digits.csv.gz", "--out", "gs://"+testBucket+"/dry")
 	run.Env = append(os.Environ(), "LOWDIM_BEAM_LOGS=1")
 	b, err := run.CombinedOutput()
 	if err != nil {

@@ -92,6 +92,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		}
 	}
 	runner := runnerName()
+	if err := checkRemote(spec, out, runner); err != nil {
+		return err
+	}
 	dryRun := isDryRun()
 	if !dryRun {
 		// Before any work: finish or clear what crashed runs left in out,
