@@ -4,10 +4,14 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/ptest"
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/lowdim/lowdim/experiments"
@@ -315,5 +319,25 @@ params:
 				t.Errorf("rule %s, %d rows a shard: %d overall rows, want 2", rule, shardRows, overall)
 			}
 		}
+	}
+}
+
+// TestIntrinsicEstimatorErrorNamesRows: a shard too small for the kNN graph
+// fails the run with the file and the shard's rows in the message.
+func TestIntrinsicEstimatorErrorNamesRows(t *testing.T) {
+	var b strings.Builder
+	for i := 0; i < 30; i++ {
+		fmt.Fprintf(&b, "%d,%d,%d\n", i, i*i%7, i%5)
+	}
+	path := filepath.Join(t.TempDir(), "small.csv")
+	must(t, os.WriteFile(path, []byte(b.String()), 0o644))
+	spec := parseSpec(t, fmt.Sprintf("study: intrinsic_dim\ninput: {path: %s, shard_rows: 15}\nparams: {method: corrint}\n", path))
+	plan, err := PlanIntrinsic(context.Background(), spec, t.TempDir(), "r1")
+	must(t, err)
+	p, s := beam.NewPipelineWithRoot()
+	plan.Build(s)
+	err = ptest.Run(p)
+	if err == nil || !strings.Contains(err.Error(), path+": rows 1–15: corrint") && !strings.Contains(err.Error(), path+": rows 16–30: corrint") {
+		t.Fatalf("error %v, want the file, the rows of the shard and the estimator", err)
 	}
 }

@@ -140,16 +140,19 @@ type LocalIDRow struct {
 }
 
 // knnNeighbours is the neighbour count of the one kNN graph a shard needs
-// (0: none): the largest of CorrInt's k2, ESS's local_k and the local
-// estimators' neighbourhoods.
-func (f *DataIDShardFn) knnNeighbours() int {
+// (0: none), the largest of CorrInt's k2, ESS's local_k and the local
+// estimators' neighbourhoods, and the estimators that need it.
+func (f *DataIDShardFn) knnNeighbours() (int, []string) {
 	k := 0
+	var users []string
 	for _, c := range f.Cells {
 		switch c.Method {
 		case "corrint":
 			k = max(k, CorrIntK2)
+			users = append(users, c.Method)
 		case "ess":
 			k = max(k, int(c.LocalK))
+			users = append(users, c.Method)
 		}
 	}
 	for _, m := range f.Local.Methods {
@@ -158,8 +161,9 @@ func (f *DataIDShardFn) knnNeighbours() int {
 		} else {
 			k = max(k, int(f.Local.LocalK))
 		}
+		users = append(users, "local "+m)
 	}
-	return k
+	return k, users
 }
 
 // dancoCache shares DANCo's calibrations between the shards a worker
@@ -208,10 +212,10 @@ func (f *DataIDShardFn) process(b blocks.Block, emit func(DataIDRow), partial fu
 	x := mat.NewDense(b.Rows, b.Cols, b.Data)
 	shard := ptr(int64(b.Index))
 	var g *idest.KNN
-	if k := f.knnNeighbours(); k > 0 {
+	if k, users := f.knnNeighbours(); k > 0 {
 		var err error
 		if g, err = idest.NewKNN(x, k, 0); err != nil {
-			return fmt.Errorf("%s: %w", where, err)
+			return fmt.Errorf("%s: %s: %w", where, strings.Join(users, ", "), err)
 		}
 	}
 	perRow := map[string][]float64{} // local estimates, shared by ess and local ess
