@@ -25,9 +25,17 @@ WeightWatcher's metrics (weightwatcher.py definitions):
   log_norm = log10(sum(lambda)) = log10(||W||_F^2)
 
 Run: /usr/bin/python3 scripts/make_heavytail_goldens.py   (from the repo root)
+
+With --bench [reps], it writes nothing and times the NumPy peers of
+BenchmarkSpectrum4096 and BenchmarkFitPowerLaw instead, on a 4,096x4,096
+standard Gaussian W (median of reps runs, default 3):
+  env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /usr/bin/python3 \
+      scripts/make_heavytail_goldens.py --bench
 """
 import json
 import os
+import sys
+import time
 
 import numpy as np
 
@@ -201,5 +209,34 @@ def main():
           f"{os.path.getsize(path)} bytes")
 
 
+def bench(reps):
+    rng = np.random.default_rng(1)
+    W = rng.standard_normal((4096, 4096))
+    lam = pareto(rng, 4096, 3.0)
+    runs = {"gram W.T@W": [], "eigvalsh(gram)": [], "eigvalsh(W.T@W)": [], "svd(W, compute_uv=False)": [],
+            "fit (direct rule, N=4096)": []}
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        G = W.T @ W
+        t1 = time.perf_counter()
+        np.linalg.eigvalsh(G)
+        t2 = time.perf_counter()
+        np.linalg.svd(W, compute_uv=False)
+        t3 = time.perf_counter()
+        fit_power_law(lam, 10)
+        t4 = time.perf_counter()
+        runs["gram W.T@W"].append(t1 - t0)
+        runs["eigvalsh(gram)"].append(t2 - t1)
+        runs["eigvalsh(W.T@W)"].append(t2 - t0)
+        runs["svd(W, compute_uv=False)"].append(t3 - t2)
+        runs["fit (direct rule, N=4096)"].append(t4 - t3)
+        print(" ".join(f"{k}={v[-1]:.3f}s" for k, v in runs.items()), f"load={os.getloadavg()[0]:.2f}", flush=True)
+    for k, v in runs.items():
+        print(f"median {k}: {np.median(v):.3f} s over {reps}")
+
+
 if __name__ == "__main__":
-    main()
+    if len(sys.argv) > 1 and sys.argv[1] == "--bench":
+        bench(int(sys.argv[2]) if len(sys.argv) > 2 else 3)
+    else:
+        main()

@@ -108,6 +108,10 @@ func TestSpectrumInvalid(t *testing.T) {
 	if _, err := SquaredSingularValues(&mat.Dense{}); err == nil {
 		t.Error("empty matrix: no error")
 	}
+	w.Set(1, 2, 1e160)
+	if _, err := SquaredSingularValues(w); err == nil {
+		t.Error("‖W‖² overflows: no error")
+	}
 }
 
 // TestZeroAndLowRank: a zero matrix has λ = 0, no fit, all energy kept; a

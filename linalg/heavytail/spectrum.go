@@ -18,10 +18,11 @@ import (
 const gramCols = 64
 
 // Spectrum computes the full spectrum λᵢ = σᵢ(W)² of dense matrices W, values
-// only, reusing its buffers between calls (m·n + min(m, n)² floats for an
-// m×n W, a transposed copy and the Gram matrix, plus O(min(m, n)·b)). The zero value is ready to use. A Spectrum must not be used
-// by several goroutines at once; it runs its own goroutines
-// (runtime.GOMAXPROCS(0)), and its result does not depend on their number.
+// only, reusing its buffers between calls: m·n + min(m, n)² floats for an
+// m×n W (a transposed copy and the Gram matrix) plus O(min(m, n)·b). The
+// zero value is ready to use. A Spectrum must not be used by several
+// goroutines at once; it runs its own goroutines (runtime.GOMAXPROCS(0)),
+// and its result does not depend on their number.
 type Spectrum struct {
 	x, gram []float64
 	eig     symEigen
@@ -31,9 +32,9 @@ type Spectrum struct {
 // λ₁ ≥ … ≥ λ_p ≥ 0 of the m×n matrix w, in dst resized to p (or a new slice
 // when dst is too short). They are the eigenvalues of the p×p Gram matrix
 // G = X·Xᵀ, X = Wᵀ when m ≥ n and X = W otherwise (G = WᵀW or WWᵀ), formed by
-// the block products of linalg.MulTallSkinny (lower triangle, n·p² flops
-// for m ≥ n) and diagonalised by a two-stage tridiagonal reduction and the
-// Pal–Walker–Kahan QL/QR iteration (see eig.go).
+// the block products of linalg.MulTallSkinny (lower triangle,
+// max(m, n)·p² flops) and diagonalised by a two-stage tridiagonal reduction
+// (4/3·p³ flops) and the Pal–Walker–Kahan QL/QR iteration (see eig.go).
 //
 // Accuracy: forming G and every orthogonal step are backward stable, so the
 // error is absolute, |λ̂ᵢ − λᵢ| ≤ c·max(m, n)·ε·λ₁ with a modest c
@@ -44,8 +45,9 @@ type Spectrum struct {
 // singular values below about 1e-7·σ₁ are lost (an SVD of W would keep them
 // to ε·σ₁). Negative rounding results are returned as 0.
 //
-// It returns an error if w is empty or has a NaN or infinite entry, or if
-// the tridiagonal iteration fails to converge.
+// It returns an error if w is empty or has a NaN or infinite entry, if
+// ‖W‖_F² overflows (entries above about 1e150), or if the tridiagonal
+// iteration fails to converge.
 func (s *Spectrum) SquaredSingularValues(dst []float64, w *mat.Dense) ([]float64, error) {
 	if w == nil || w.IsEmpty() {
 		return nil, errors.New("heavytail: empty matrix")
@@ -70,6 +72,11 @@ func (s *Spectrum) SquaredSingularValues(dst []float64, w *mat.Dense) ([]float64
 	s.gram = grow(s.gram, p*p)
 	g := mat.NewDense(p, p, s.gram)
 	gramLower(g, x, xt)
+	for i := range p {
+		if math.IsInf(s.gram[i*p+i], 0) {
+			return nil, fmt.Errorf("heavytail: ‖W‖² overflows float64 (row or column %d)", i)
+		}
+	}
 	if cap(dst) < p {
 		dst = make([]float64, p)
 	}
