@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/lowdim/lowdim/experiments"
+	"github.com/lowdim/lowdim/transforms"
 )
 
 // remoteWorkers reports whether the runner's workers may run on other
@@ -39,7 +40,7 @@ func checkRemote(spec *experiments.Spec, out, runner string) error {
 	if p := spec.Input.Path; p != "" && !strings.Contains(p, "://") {
 		return fmt.Errorf("%s: input.path %q is a local path and %s: copy it to gs://BUCKET/… (gsutil cp) and set input.path to that", spec.File, p, where)
 	}
-	if d := spec.Input.Dataset; d != "" {
+	if d := spec.Input.Dataset; d != "" && !strings.HasPrefix(d, transforms.ManifoldPrefix) { // generated manifolds read no file
 		if st, ok := experiments.Lookup(spec.Study); ok && st.ReadsInput {
 			return fmt.Errorf("%s: input.dataset %q is read from this machine's files and %s: copy its file to gs://BUCKET/… and set input.path to that", spec.File, d, where)
 		}
