@@ -55,7 +55,7 @@ func Spectrum(s beam.Scope, plan SpectrumPlan) {
 		CodingRateEps: p.CodingRateEps, AlphaFirst: p.AlphaRange[0], AlphaLast: p.AlphaRange[1],
 	}
 	var sigma, summary beam.PCollection
-	// The first read carries the rows' labels when input.label_column is set (classes.go).
+	// The first read carries the rows' labels when input.label_column is set (spectrum_classes.go).
 	first := blocks.Read(s, plan.labelledRead(), plan.Ranges)
 	switch plan.Method {
 	case experiments.SpectrumExact:

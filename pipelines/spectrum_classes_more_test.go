@@ -182,3 +182,15 @@ func TestSpectrumClassesOptional(t *testing.T) {
 		t.Errorf("unknown label column: error %v, want it named", err)
 	}
 }
+
+// TestSpectrumClassesEveryMethod: the class geometry rides on the first read
+// of every spectrum method and gives the golden ΔR whichever runs.
+func TestSpectrumClassesEveryMethod(t *testing.T) {
+	const golden = 38.48746467634109 // digits, ε = 0.5 (testdata/classgeom/golden.json)
+	for _, method := range []string{"randomized", "one_pass"} {
+		got := runClassSpectrum(t, 600, "  method: "+method+"\n")
+		if got.summary.Method != method || got.summary.RateReduction == nil || classRelErr(*got.summary.RateReduction, golden) > 1e-8 || len(got.pairs) != 45 {
+			t.Errorf("%s: method %q, ΔR %v, %d pairs; want ΔR %.15g and 45 pairs", method, got.summary.Method, got.summary.RateReduction, len(got.pairs), golden)
+		}
+	}
+}
