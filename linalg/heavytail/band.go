@@ -29,21 +29,25 @@ import (
 // dsytrd, where half the flops are symmetric matrix-vector products). The
 // rank-2b update is computed for the lower triangle only, tile by tile, and
 // mirrored to the upper triangle, so the flop count is 4/3·n³ + O(n²b) like
-// dsytrd's. At n = 4,096 the stage is bound by memory traffic (one read of
-// A₂₂ for the product, a read and write of it for the update, per panel),
-// not by flops.
+// dsytrd's. Per panel, A₂₂ is read once by the product and read and written
+// once by the update. A variant that fuses the two with a look-ahead (the
+// next panel factored first, the next product accumulated from each updated
+// tile while in cache, lower triangle only: one read and one write per
+// panel) measured no faster at n = 4,096 on the development machine (6.3 s
+// either way) and was not kept.
 
 const (
 	// bandWidth is the bandwidth b of stage 1. A larger b runs stage 1's
 	// products closer to peak but makes stage 2 (6·b·n² flops of scalar
-	// code) slower; 32 was fastest at n = 4096 on the development machine.
+	// code) slower. At n = 4,096 on the development machine, b = 32 and 48
+	// were the same within noise, 16 and 64 slower.
 	bandWidth = 32
 	// updateRows×updateCols are the tiles of the rank-2b update: small enough
 	// for the product's result to stay in L2 until it is subtracted, and for
 	// one tile (2·updateRows·updateCols·2b < 2²¹ flops at b = 32) to stay on
 	// one goroutine inside linalg.MulTallSkinny. updateRows is a multiple of
 	// the micro-kernel's 6 rows. (Wider or taller tiles of the same size
-	// measured no faster: the update is bound by memory traffic.)
+	// measured no faster.)
 	updateCols = 64
 	updateRows = 240
 	// twoStageMin is the order from which the two-stage reduction is used;

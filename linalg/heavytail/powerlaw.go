@@ -46,8 +46,8 @@ type PowerLaw struct {
 // when there is no candidate, and an error when a λ is negative, NaN or
 // infinite. λ is not modified.
 //
-// Cost: O(N log N) to sort the N positive values and O(N) for every α̂
-// (the sums over the tails are accumulated from the top down as
+// Cost: O(N log N) to sort the N positive values and O(N) for all α̂
+// together (the sums over the tails are accumulated from the top down as
 // S(u_j) = S(u_{j+1}) + n_{j+1}·ln(u_{j+1}/u_j), u the distinct values, a sum
 // of non-negative terms, so without cancellation); D costs O(n) per
 // candidate (one exp per distinct tail value), O(N²) in the worst case, less
