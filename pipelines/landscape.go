@@ -4,16 +4,17 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"os"
-	"path"
 	"strings"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 
 	"github.com/lowdim/lowdim/experiments"
+	"github.com/lowdim/lowdim/io/clouds"
+	"github.com/lowdim/lowdim/io/files"
 	"github.com/lowdim/lowdim/io/tables"
 	"github.com/lowdim/lowdim/linalg/multipers"
 	"github.com/lowdim/lowdim/linalg/ph"
+	"github.com/lowdim/lowdim/linalg/sample"
 	"github.com/lowdim/lowdim/transforms"
 )
 
@@ -57,7 +58,7 @@ type LandscapePlan struct {
 	Out    string
 	Seed   uint64
 	Params experiments.LandscapeParams
-	Read   transforms.CloudReader
+	Read   clouds.Reader
 	Clouds []LandscapeCloud // sorted by path
 	// Threshold is params.threshold, or the default rule's value.
 	Threshold float64
@@ -80,7 +81,7 @@ type LandscapePlan struct {
 // With input.group_by, input.path is one table (csv with a header, or
 // Parquet) and each distinct value of that column names a cloud: its rows,
 // less the group column, are the cloud's points (see
-// transforms.CloudReader.ReadGroups). The launcher reads the whole table
+// clouds.Reader.ReadGroups). The launcher reads the whole table
 // once here to find the groups, and every (cloud, sample) element reads it
 // again and keeps its group's rows: fine for point clouds, which are small.
 func PlanLandscape(ctx context.Context, spec *experiments.Spec, out, runID string) (*LandscapePlan, error) {
@@ -91,7 +92,7 @@ func PlanLandscape(ctx context.Context, spec *experiments.Spec, out, runID strin
 	if spec.Input.Path == "" {
 		return nil, fmt.Errorf("%s: the landscape study reads point clouds: set input.path (a file, directory or glob; one file per cloud; or one table split by input.group_by)", spec.File)
 	}
-	read := transforms.CloudReader{
+	read := clouds.Reader{
 		Format: spec.Input.Format, Delimiter: spec.Input.Delimiter,
 		Column: spec.Input.Column, Columns: spec.Input.Columns,
 		SkipBadRows: spec.Input.OnBadRows == "skip",
@@ -100,7 +101,7 @@ func PlanLandscape(ctx context.Context, spec *experiments.Spec, out, runID strin
 		read.Drop = []string{spec.Input.LabelColumn}
 	}
 	plan := &LandscapePlan{RunID: runID, Out: out, Seed: spec.Seed, Params: params, Read: read}
-	sampling := transforms.Sampling{Size: params.SubsampleSize, Replace: params.Replace, Landmarks: params.Landmarks}
+	sampling := sample.Scheme{Size: params.SubsampleSize, Replace: params.Replace, Landmarks: params.Landmarks}
 	type first struct {
 		pts       []float64
 		m, dim    int
@@ -109,7 +110,7 @@ func PlanLandscape(ctx context.Context, spec *experiments.Spec, out, runID strin
 	var firsts []first
 	// add checks cloud c, named name and read from file f in format, and
 	// adds it to the plan; where says where it is in error messages.
-	add := func(name, f, format, where string, c transforms.Cloud) error {
+	add := func(name, f, format, where string, c clouds.Cloud) error {
 		switch {
 		case c.N < 2 && c.BadRows > 0:
 			return fmt.Errorf("cloud %s (%s): %d point(s) left after dropping %d with non-finite coordinates; persistent homology needs at least 2", name, where, c.N, c.BadRows)
@@ -122,14 +123,14 @@ func PlanLandscape(ctx context.Context, spec *experiments.Spec, out, runID strin
 		if err != nil {
 			return fmt.Errorf("cloud %s (%s): %w", name, where, err)
 		}
-		pts := transforms.Gather(c.Points, c.Dim, idx)
+		pts := sample.Gather(c.Points, c.Dim, idx)
 		firsts = append(firsts, first{pts: pts, m: len(idx), dim: c.Dim, enclosing: enclosingRadius(pts, len(idx), c.Dim)})
 		plan.Clouds = append(plan.Clouds, LandscapeCloud{Name: name, Path: f, Format: format, Points: c.N, Dim: c.Dim})
 		return nil
 	}
 	if g := spec.Input.GroupBy; g != "" {
 		p := spec.Input.Path
-		if strings.ContainsAny(p, "*?[") || isLocalDir(p) || strings.HasSuffix(p, "/") {
+		if files.IsGlob(p) || files.IsLocalDir(p) || strings.HasSuffix(p, "/") {
 			return nil, fmt.Errorf("%s: input.group_by splits one table into clouds: input.path %s must be one file, not a directory or glob", spec.File, p)
 		}
 		format := experiments.InferFormat(p)
@@ -139,23 +140,23 @@ func PlanLandscape(ctx context.Context, spec *experiments.Spec, out, runID strin
 		r := read
 		r.Format = format
 		r.GroupBy = g
-		clouds, err := r.ReadGroups(ctx, p)
+		groups, err := r.ReadGroups(ctx, p)
 		if err != nil {
 			return nil, err
 		}
-		for _, c := range clouds {
+		for _, c := range groups {
 			if err := add(c.Group, p, format, fmt.Sprintf("%s, %s = %s", p, g, c.Group), c); err != nil {
 				return nil, err
 			}
 		}
 		plan.Read.GroupBy = g
 	} else {
-		files, err := listClouds(ctx, spec.Input.Path, spec.Input.Format)
+		paths, err := clouds.List(ctx, spec.Input.Path, spec.Input.Format)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", spec.File, err)
 		}
 		names := map[string]string{}
-		for _, f := range files {
+		for _, f := range paths {
 			name := datasetName(f)
 			if prev, dup := names[name]; dup {
 				return nil, fmt.Errorf("%s: two clouds are named %q: %s and %s (a cloud is named by its file name)", spec.File, name, prev, f)
@@ -234,7 +235,7 @@ func Landscape(s beam.Scope, plan LandscapePlan) (diagrams, landscapes, summary 
 	elems := beam.Reshuffle(s, beam.CreateList(s, tasks))
 	diagrams, perSample, stats := beam.ParDo3(s, &transforms.LandscapeFn{
 		RunID: plan.RunID, Seed: plan.Seed, Read: plan.Read,
-		Sampling: transforms.Sampling{Size: p.SubsampleSize, Replace: p.Replace, Landmarks: p.Landmarks},
+		Sampling: sample.Scheme{Size: p.SubsampleSize, Replace: p.Replace, Landmarks: p.Landmarks},
 		MaxDim:   p.MaxDim, Threshold: plan.Threshold, Levels: p.Levels, Resolution: p.Resolution,
 		Lo: plan.Lo, Hi: plan.Hi, MaxBytes: p.MaxBytes,
 	}, elems)
@@ -250,53 +251,6 @@ func Landscape(s beam.Scope, plan LandscapePlan) (diagrams, landscapes, summary 
 	tables.Write(s, plan.Out, plan.RunID, LandscapeSummaryTable, 1, summary)
 	landscapeMultipers(s, plan)
 	return diagrams, landscapes, summary
-}
-
-// listClouds expands input.path into cloud files, sorted: a glob's matches,
-// a directory's files, or the file itself. In a directory or glob, names
-// starting with "." or "_" are skipped, and so are files whose extension
-// names no input format, unless there are only such files and format is
-// set: then they are all read in that format.
-func listClouds(ctx context.Context, p, format string) ([]string, error) {
-	var files []string
-	var err error
-	switch {
-	case strings.ContainsAny(p, "*?["):
-		files, err = tables.List(ctx, p)
-	case isLocalDir(p) || strings.HasSuffix(p, "/"):
-		files, err = tables.List(ctx, tables.Join(p, "*"))
-	default:
-		return []string{p}, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("input.path %s: %v", p, err)
-	}
-	var known, other []string
-	for _, f := range files {
-		base := path.Base(strings.ReplaceAll(f, "\\", "/"))
-		switch {
-		case strings.HasPrefix(base, ".") || strings.HasPrefix(base, "_") || isLocalDir(f):
-		case experiments.InferFormat(f) != "":
-			known = append(known, f)
-		default:
-			other = append(other, f)
-		}
-	}
-	if len(known) == 0 && format != "" {
-		known = other
-	}
-	if len(known) == 0 {
-		return nil, fmt.Errorf("input.path %s: no point cloud files (%s) found", p, strings.Join(experiments.Formats(), ", "))
-	}
-	return known, nil
-}
-
-func isLocalDir(p string) bool {
-	if strings.Contains(p, "://") {
-		return false
-	}
-	st, err := os.Stat(p)
-	return err == nil && st.IsDir()
 }
 
 // enclosingRadius is min_i max_{j≠i} ‖xᵢ − xⱼ‖ of the n row-major points:

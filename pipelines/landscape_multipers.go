@@ -6,8 +6,10 @@ import (
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 
+	"github.com/lowdim/lowdim/io/clouds"
 	"github.com/lowdim/lowdim/io/tables"
 	"github.com/lowdim/lowdim/linalg/multipers"
+	"github.com/lowdim/lowdim/linalg/sample"
 	"github.com/lowdim/lowdim/transforms"
 )
 
@@ -63,12 +65,12 @@ func planMultipers(ctx context.Context, plan *LandscapePlan) error {
 		return nil
 	}
 	plan.MultipersGrids = make([]multipers.Grid, len(plan.Clouds))
-	var groups map[string]transforms.Cloud
+	var groups map[string]clouds.Cloud
 	groupsPath := ""
 	for k, c := range plan.Clouds {
 		r := plan.Read
 		r.Format = c.Format
-		var cloud transforms.Cloud
+		var cloud clouds.Cloud
 		var err error
 		where := c.Path
 		if r.GroupBy != "" {
@@ -78,7 +80,7 @@ func planMultipers(ctx context.Context, plan *LandscapePlan) error {
 				if err != nil {
 					return err
 				}
-				groups = map[string]transforms.Cloud{}
+				groups = map[string]clouds.Cloud{}
 				for _, g := range all {
 					groups[g.Group] = g
 				}
@@ -136,7 +138,7 @@ func landscapeMultipers(s beam.Scope, plan LandscapePlan) {
 	elems := beam.Reshuffle(s, beam.CreateList(s, tasks))
 	hilbert, slices := beam.ParDo2(s, &transforms.MultipersFn{
 		RunID: plan.RunID, Seed: plan.Seed, Read: plan.Read,
-		Sampling:  transforms.Sampling{Size: p.SubsampleSize, Replace: p.Replace, Landmarks: p.Landmarks},
+		Sampling:  sample.Scheme{Size: p.SubsampleSize, Replace: p.Replace, Landmarks: p.Landmarks},
 		Codensity: p.Codensity, K: p.CodensityK, Bandwidth: p.Bandwidth,
 		MaxDim: p.MaxDim, Slices: p.Slices, Levels: p.Levels, Resolution: p.Resolution, MaxBytes: p.MaxBytes,
 	}, elems)

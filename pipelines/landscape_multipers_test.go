@@ -11,8 +11,10 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/ptest"
 
+	"github.com/lowdim/lowdim/io/clouds"
 	"github.com/lowdim/lowdim/linalg/multipers"
 	"github.com/lowdim/lowdim/linalg/ph"
+	"github.com/lowdim/lowdim/linalg/sample"
 	"github.com/lowdim/lowdim/transforms"
 )
 
@@ -109,7 +111,7 @@ func TestMultipersHiddenCircle(t *testing.T) {
 	got := runMultipers(t, yaml)
 	cloud := "hidden_circle"
 
-	c, err := transforms.CloudReader{Drop: []string{"f"}}.Read(context.Background(), path)
+	c, err := clouds.Reader{Drop: []string{"f"}}.Read(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -354,7 +356,7 @@ func runLandscapeSpecTables(t *testing.T, plan *LandscapePlan) landscapeTables {
 func TestMultipersSubsampleMeans(t *testing.T) {
 	path := filepath.Join("..", "testdata", "multipers", "hidden_circle.csv")
 	got := runMultipers(t, "study: landscape\nname: t\nseed: 11\ninput:\n  path: "+path+"\n  label_column: f\nparams:\n  max_dim: 1\n  subsamples: 3\n  subsample_size: 150\n  codensity: knn\n  codensity_k: 8\n  slices: 2\n  levels: 2\n  resolution: 20\n")
-	c, err := transforms.CloudReader{Drop: []string{"f"}}.Read(context.Background(), path)
+	c, err := clouds.Reader{Drop: []string{"f"}}.Read(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -363,7 +365,7 @@ func TestMultipersSubsampleMeans(t *testing.T) {
 		t.Fatal(err)
 	}
 	g := got.plan.MultipersGrids[0]
-	fn := &transforms.MultipersFn{Seed: 11, Sampling: transforms.Sampling{Size: 150, Landmarks: "random"}, MaxDim: 1, Slices: 2, Levels: 2, Resolution: 20, Workers: 2}
+	fn := &transforms.MultipersFn{Seed: 11, Sampling: sample.Scheme{Size: 150, Landmarks: "random"}, MaxDim: 1, Slices: 2, Levels: 2, Resolution: 20, Workers: 2}
 	nt, nr := len(g.T), len(g.R)
 	hsum := make([]int, 2*nt*nr)
 	lvals := map[[4]int64][]float64{} // (dim, slice, level, i) → one value per sample

@@ -18,10 +18,12 @@ import (
 	"github.com/parquet-go/parquet-go"
 
 	"github.com/lowdim/lowdim/experiments"
+	"github.com/lowdim/lowdim/io/clouds"
 	"github.com/lowdim/lowdim/io/npy"
 	"github.com/lowdim/lowdim/io/tables"
 	"github.com/lowdim/lowdim/linalg/landscape"
 	"github.com/lowdim/lowdim/linalg/ph"
+	"github.com/lowdim/lowdim/linalg/sample"
 	"github.com/lowdim/lowdim/transforms"
 )
 
@@ -157,7 +159,7 @@ func TestLandscapeCircle(t *testing.T) {
 		"  threshold: %g\n  subsamples: %d\n  subsample_size: %d\n  levels: %d\n  resolution: %d\n", threshold, samples, m, levels, res)))
 
 	// Diagrams: each sample's rows are exactly ph's pairs on the same subsample.
-	sampling := transforms.Sampling{Size: m, Landmarks: "random"}
+	sampling := sample.Scheme{Size: m, Landmarks: "random"}
 	bySample := map[int64][]transforms.LandscapeDiagramRow{}
 	for _, r := range tb.diagram {
 		if r.Cloud != circleName || r.RunID != "r1" {
@@ -177,7 +179,7 @@ func TestLandscapeCircle(t *testing.T) {
 		if len(idx) != m {
 			t.Fatalf("sample %d has %d points, want %d", s, len(idx), m)
 		}
-		want, err := ph.VietorisRips(transforms.Gather(pts, 2, idx), m, 2, ph.Options{MaxDim: 1, Threshold: threshold})
+		want, err := ph.VietorisRips(sample.Gather(pts, 2, idx), m, 2, ph.Options{MaxDim: 1, Threshold: threshold})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -577,12 +579,12 @@ func TestLandscapeBootstrap(t *testing.T) {
 		got[r.Sample] = append(got[r.Sample], toPair(r))
 	}
 	for s := range int64(3) {
-		idx, err := transforms.Sampling{Size: n, Replace: true}.Indices(pts, n, 2, transforms.LandscapeSeed(seed, "boot", s))
+		idx, err := sample.Scheme{Size: n, Replace: true}.Indices(pts, n, 2, transforms.LandscapeSeed(seed, "boot", s))
 		if err != nil {
 			t.Fatal(err)
 		}
 		distinct := len(slices.Compact(slices.Clone(idx)))
-		want, err := ph.VietorisRips(transforms.Gather(pts, 2, idx), n, 2, ph.Options{MaxDim: 1, Threshold: 2})
+		want, err := ph.VietorisRips(sample.Gather(pts, 2, idx), n, 2, ph.Options{MaxDim: 1, Threshold: 2})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -596,21 +598,15 @@ func TestLandscapeBootstrap(t *testing.T) {
 	}
 }
 
-// TestLandscapeMaxMin: max-min landmarks of 64 evenly spaced points on a
-// circle, from point 5, are every 8th point; the pipeline's maxmin samples
-// of such a circle have their H1 class born at the chord of 2π/8.
+// TestLandscapeMaxMin: the pipeline's maxmin samples of 8 points of 64
+// evenly spaced on a circle (every 8th point, see sample's tests) have their
+// H1 class born at the chord of 2π/8.
 func TestLandscapeMaxMin(t *testing.T) {
 	const n = 64
 	pts := make([]float64, 0, 2*n)
 	for i := range n {
 		a := 2 * math.Pi * float64(i) / n
 		pts = append(pts, math.Cos(a), math.Sin(a))
-	}
-	got := transforms.MaxMinLandmarks(pts, n, 2, 8, 5)
-	slices.Sort(got)
-	want := []int{5, 13, 21, 29, 37, 45, 53, 61}
-	if !slices.Equal(got, want) {
-		t.Fatalf("max-min landmarks %v, want %v", got, want)
 	}
 	path := writeCloud(t, filepath.Join(t.TempDir(), "even.npy"), pts, 2)
 	tb := runLandscape(t, landscapeSpec(path, 3, "  threshold: 2\n  subsamples: 3\n  subsample_size: 8\n  landmarks: maxmin\n  levels: 1\n  resolution: 10\n"))
@@ -626,40 +622,6 @@ func TestLandscapeMaxMin(t *testing.T) {
 	}
 	if h1 != 3 {
 		t.Errorf("%d H1 pairs over 3 samples, want 3", h1)
-	}
-}
-
-// TestSamplingIndices checks the three ways of drawing a sample.
-func TestSamplingIndices(t *testing.T) {
-	const n = 50
-	pts := noisyCircle(n, 1, 0, 1)
-	for _, s := range []transforms.Sampling{{Size: 20}, {Size: 80, Replace: true}, {Size: 20, Landmarks: "maxmin"}, {Size: 0}} {
-		idx, err := s.Indices(pts, n, 2, 7)
-		if err != nil {
-			t.Fatal(err)
-		}
-		again, _ := s.Indices(pts, n, 2, 7)
-		other, _ := s.Indices(pts, n, 2, 8)
-		want := s.Size
-		if want == 0 {
-			want = n
-		}
-		if len(idx) != want || !slices.Equal(idx, again) || !slices.IsSorted(idx) {
-			t.Errorf("%+v: %d indices %v (again %v)", s, len(idx), idx, again)
-		}
-		if s.Size > 0 && slices.Equal(idx, other) {
-			t.Errorf("%+v: seeds 7 and 8 drew the same sample", s)
-		}
-		distinct := len(slices.Compact(slices.Clone(idx))) == len(idx)
-		if distinct == s.Replace {
-			t.Errorf("%+v: distinct = %v", s, distinct)
-		}
-		if idx[0] < 0 || idx[len(idx)-1] >= n {
-			t.Errorf("%+v: indices out of range: %v", s, idx)
-		}
-	}
-	if _, err := (transforms.Sampling{Size: n + 1}).Indices(pts, n, 2, 1); err == nil {
-		t.Error("a sample larger than the cloud without replacement succeeded")
 	}
 }
 
@@ -708,7 +670,7 @@ func TestPlanLandscapeErrors(t *testing.T) {
 					t.Errorf("error %v does not wrap ph.ErrTooLarge", err)
 				}
 				// The plan's estimate is ph's: ph refuses the same cloud with the same figures.
-				c, rerr := transforms.CloudReader{}.Read(context.Background(), big)
+				c, rerr := clouds.Reader{}.Read(context.Background(), big)
 				if rerr != nil {
 					t.Fatal(rerr)
 				}

@@ -8,8 +8,11 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 
+	"github.com/lowdim/lowdim/io/clouds"
+	"github.com/lowdim/lowdim/linalg"
 	"github.com/lowdim/lowdim/linalg/landscape"
 	"github.com/lowdim/lowdim/linalg/multipers"
+	"github.com/lowdim/lowdim/linalg/sample"
 )
 
 // Two-parameter persistence in the landscape study (issue 19): one
@@ -74,7 +77,7 @@ type MultipersSlice struct {
 }
 
 // MultipersSliceAcc sums the landscapes of one (cloud, dim, slice) exactly:
-// Partials[j] is a non-overlapping expansion of Σ Values[j] (addExact).
+// Partials[j] is a non-overlapping expansion of Σ Values[j] (linalg.AddExact).
 type MultipersSliceAcc struct {
 	Cloud    string
 	Dim      int64
@@ -163,8 +166,8 @@ func Codensity(kind string, points []float64, n, dim, k int, h float64) ([]float
 type MultipersFn struct {
 	RunID      string
 	Seed       uint64
-	Read       CloudReader
-	Sampling   Sampling
+	Read       clouds.Reader
+	Sampling   sample.Scheme
 	Codensity  string
 	K          int
 	Bandwidth  float64
@@ -227,14 +230,14 @@ type SliceLandscape struct {
 // and returns its Hilbert function on the grid (t.T, t.R) and its
 // landscapes along the grid's lines (out[line][dim]). Errors name the cloud
 // and the sample.
-func (fn *MultipersFn) Compute(c Cloud, f []float64, t MultipersTask) (multipers.HilbertFunction, [][]SliceLandscape, error) {
+func (fn *MultipersFn) Compute(c clouds.Cloud, f []float64, t MultipersTask) (multipers.HilbertFunction, [][]SliceLandscape, error) {
 	idx, err := fn.Sampling.Indices(c.Points, c.N, c.Dim, LandscapeSeed(fn.Seed, t.Cloud, t.Sample))
 	if err != nil {
 		return multipers.HilbertFunction{}, nil, fmt.Errorf("cloud %s (%s): %w", t.Cloud, c.Path, err)
 	}
 	pts, fs := c.Points, f
-	if !identity(idx, c.N) {
-		pts = Gather(c.Points, c.Dim, idx)
+	if !sample.IsIdentity(idx, c.N) {
+		pts = sample.Gather(c.Points, c.Dim, idx)
 		fs = make([]float64, len(idx))
 		for k, i := range idx {
 			fs[k] = f[i]
@@ -313,7 +316,7 @@ func (f *MultipersSliceMeanFn) AddInput(a MultipersSliceAcc, s MultipersSlice) (
 	}
 	a.Cloud, a.Dim, a.Slice, a.Line = s.Cloud, s.Dim, s.Slice, s.Line
 	for j, v := range s.Values {
-		a.Partials[j] = addExact(a.Partials[j], v)
+		a.Partials[j] = linalg.AddExact(a.Partials[j], v)
 	}
 	a.Count++
 	return a, nil
@@ -329,7 +332,7 @@ func (f *MultipersSliceMeanFn) MergeAccumulators(a, b MultipersSliceAcc) Multipe
 	a.Cloud, a.Dim, a.Slice, a.Line = b.Cloud, b.Dim, b.Slice, b.Line
 	for j, p := range b.Partials {
 		for _, v := range p {
-			a.Partials[j] = addExact(a.Partials[j], v)
+			a.Partials[j] = linalg.AddExact(a.Partials[j], v)
 		}
 	}
 	a.Count += b.Count
@@ -406,7 +409,7 @@ func (f *MultipersSliceRowsFn) ProcessElement(_ string, a MultipersSliceAcc, emi
 func (a MultipersSliceAcc) Accumulator(levels, resolution int) landscape.MeanAccumulator {
 	sum := make([]float64, len(a.Partials))
 	for j, p := range a.Partials {
-		sum[j] = roundExact(p)
+		sum[j] = linalg.RoundExact(p)
 	}
 	return landscape.MeanAccumulator{Sum: sum, Count: a.Count, Levels: levels, Resolution: resolution}
 }
