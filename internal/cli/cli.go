@@ -183,9 +183,12 @@ func parseInterspersed(args []string) ([]string, error) {
 	var positional []string
 	fs := flag.CommandLine
 	fs.SetOutput(io.Discard)
+	// flag.CommandLine exits the process on a bad flag, silently since its
+	// output is discarded; report the flag instead.
+	fs.Init(fs.Name(), flag.ContinueOnError)
 	for {
 		if err := fs.Parse(args); err != nil {
-			return nil, usageError{err.Error()}
+			return nil, usageError{err.Error() + " (see lowdim help)"}
 		}
 		args = fs.Args()
 		if len(args) == 0 {

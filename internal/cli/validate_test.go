@@ -70,3 +70,17 @@ func TestRunWithOverrides(t *testing.T) {
 		t.Errorf("validate with an override: exit %d\n%s", code, o)
 	}
 }
+
+// TestBadFlags: every refused flag or value prints one line naming it.
+func TestBadFlags(t *testing.T) {
+	for _, c := range []struct{ arg, want string }{
+		{"--bogus", "flag provided but not defined: -bogus"},
+		{"--quiet=maybe", `invalid boolean value "maybe" for -quiet`},
+		{"--out", "flag needs an argument: -out"},
+	} {
+		code, _, e := runLowdim(t, "validate", "experiments/quickstart.yaml", c.arg)
+		if code != 2 || !strings.Contains(e, c.want) || strings.Count(e, "\n") != 1 {
+			t.Errorf("%s: exit %d, stderr %q; want one line naming %q", c.arg, code, e, c.want)
+		}
+	}
+}
