@@ -11,6 +11,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 
 	"github.com/lowdim/lowdim/experiments"
+	"github.com/lowdim/lowdim/io/checkpoints"
 	"github.com/lowdim/lowdim/io/matrix"
 	"github.com/lowdim/lowdim/io/tables"
 	"github.com/lowdim/lowdim/linalg/hessian"
@@ -61,7 +62,7 @@ func HessianSampleSeed(specSeed uint64) uint64 {
 
 // PlanHessian checks a hessian spec against its data and checkpoints before
 // anything runs: the labelled rows are read once (labels must be class
-// indices, features finite), the checkpoints listed (ListCheckpoints, format
+// indices, features finite), the checkpoints listed (checkpoints.List, format
 // safetensors) and each file's header read: it must be a lowdim MLP whose
 // inputs match the data's feature count and whose classes cover its labels.
 // Problems are positioned at the spec key they concern. It lists one task
@@ -125,7 +126,7 @@ func PlanHessian(ctx context.Context, spec *experiments.Spec, out, runID string)
 	plan.Rows, _ = rows.X.Dims()
 	_, features := rows.X.Dims()
 
-	cks, err := ListCheckpoints(ctx, params.Checkpoints, "safetensors")
+	cks, err := checkpoints.List(ctx, params.Checkpoints, "safetensors")
 	if err != nil {
 		return nil, spec.ErrorAt("params.checkpoints", "params.checkpoints: %v", err)
 	}

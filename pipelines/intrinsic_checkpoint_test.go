@@ -14,6 +14,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/ptest"
 
+	"github.com/lowdim/lowdim/io/checkpoints"
 	"github.com/lowdim/lowdim/io/safetensors"
 	"github.com/lowdim/lowdim/io/tables"
 	"github.com/lowdim/lowdim/linalg/nn"
@@ -218,7 +219,7 @@ func TestIntrinsicCheckpoints(t *testing.T) {
 		t.Errorf("staging left after commit: %v", err)
 	}
 	folder := filepath.Join(tables.RunFolder(out, CheckpointsFolder, "r1"), "mlp-full-seed0")
-	cks, err := ListCheckpoints(ctx, folder, "")
+	cks, err := checkpoints.List(ctx, folder, "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,21 +1,13 @@
 package pipelines
 
 import (
-	"cmp"
 	"context"
-	"encoding/csv"
-	"errors"
 	"fmt"
-	"io"
-	"path"
-	"slices"
-	"strconv"
-	"strings"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
-	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem"
 
 	"github.com/lowdim/lowdim/experiments"
+	"github.com/lowdim/lowdim/io/checkpoints"
 	"github.com/lowdim/lowdim/io/tables"
 	"github.com/lowdim/lowdim/transforms"
 )
@@ -51,13 +43,13 @@ type RankDynamicsPlan struct {
 	Out         string
 	Seed        uint64
 	Params      experiments.RankDynamicsParams
-	Checkpoints []transforms.Checkpoint // sorted by step, then path
+	Checkpoints []checkpoints.Checkpoint // sorted by step, then path
 	// MatricesPerStep is the number of matrices of the first step.
 	MatricesPerStep int
 }
 
 // PlanRankDynamics lists the checkpoint series of a rank_dynamics spec
-// (see ListCheckpoints) and checks, on the files of the first step, that the
+// (see checkpoints.List) and checks, on the files of the first step, that the
 // include and exclude patterns leave at least one matrix.
 func PlanRankDynamics(ctx context.Context, spec *experiments.Spec, out, runID string) (*RankDynamicsPlan, error) {
 	params, err := spec.RankDynamicsParams()
@@ -67,7 +59,7 @@ func PlanRankDynamics(ctx context.Context, spec *experiments.Spec, out, runID st
 	if spec.Input.Path == "" {
 		return nil, fmt.Errorf("%s: the rank_dynamics study reads a checkpoint series: set input.path to a directory, glob or manifest CSV", spec.File)
 	}
-	cks, err := ListCheckpoints(ctx, spec.Input.Path, spec.Input.Format)
+	cks, err := checkpoints.List(ctx, spec.Input.Path, spec.Input.Format)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", spec.File, err)
 	}
@@ -77,7 +69,7 @@ func PlanRankDynamics(ctx context.Context, spec *experiments.Spec, out, runID st
 		if ck.Step != cks[0].Step {
 			break
 		}
-		tasks, skip, err := transforms.ListTensors(ctx, ck, params.Include, params.Exclude)
+		tasks, skip, err := checkpoints.Tensors(ctx, ck, params.Include, params.Exclude)
 		if err != nil {
 			return nil, err
 		}
@@ -114,7 +106,7 @@ func (p *RankDynamicsPlan) Tables() []string {
 }
 
 // RankDynamics lists the matrices of every checkpoint (one element per
-// file, reading headers only), groups the small TensorTasks by matrix name,
+// file, reading headers only), groups the small checkpoints.Tensor elements by matrix name,
 // cuts each matrix's steps into series of params.steps_per_element
 // consecutive steps, and analyses each series in its own element, which
 // reads one tensor of one checkpoint at a time and keeps only the previous
@@ -139,156 +131,4 @@ func RankDynamics(s beam.Scope, plan RankDynamicsPlan) (rows, drift beam.PCollec
 	tables.Write(s, plan.Out, plan.RunID, RankDynamicsTable, 1, rows)
 	tables.Write(s, plan.Out, plan.RunID, RankDriftTable, 1, drift)
 	return rows, drift
-}
-
-// ListCheckpoints expands input into checkpoint files with their steps,
-// sorted by step, then path. input is, local or gs://:
-//
-//   - a manifest CSV (format "csv", or a .csv name): rows step,path, with an
-//     optional header row naming the columns step and path in any order;
-//     relative paths are relative to the manifest's folder;
-//   - a glob ("ckpts/step-*.safetensors", "run/checkpoint-*/model.safetensors");
-//   - a checkpoint file (.safetensors, .safetensors.gz, .npz, .npy);
-//   - a folder: its checkpoint files and those of its subfolders, one
-//     level down (run/step-1000.safetensors, run/checkpoint-1000/model.safetensors).
-//
-// Outside a manifest, a file's step is the last integer of its path below
-// the folder or the glob's fixed prefix (transforms.StepOf), so digits in
-// the folder's own name do not count. format "safetensors", "npz" or "npy"
-// keeps only files of that format; "" keeps all three.
-func ListCheckpoints(ctx context.Context, input, format string) ([]transforms.Checkpoint, error) {
-	switch format {
-	case "", "safetensors", "npz", "npy", "csv":
-	default:
-		return nil, fmt.Errorf("input.format %q: rank_dynamics reads safetensors, npz or npy checkpoints, or a csv manifest", format)
-	}
-	if format == "csv" || strings.HasSuffix(strings.ToLower(input), ".csv") {
-		return readManifest(ctx, input)
-	}
-	var files []string
-	var prefix string
-	keep := func(f string) bool {
-		cf := transforms.CheckpointFormat(f)
-		return cf != "" && (format == "" || cf == format)
-	}
-	switch {
-	case strings.ContainsAny(input, "*?["):
-		prefix = input[:strings.LastIndexByte(input[:strings.IndexAny(input, "*?[")], '/')+1]
-		list, err := tables.List(ctx, input)
-		if err != nil {
-			return nil, fmt.Errorf("list %s: %v", input, err)
-		}
-		files = slices.DeleteFunc(list, func(f string) bool { return !keep(f) })
-	case transforms.CheckpointFormat(input) != "":
-		prefix = input[:strings.LastIndexByte(input, '/')+1]
-		files = []string{input}
-	default:
-		dir := strings.TrimRight(input, "/")
-		prefix = dir + "/"
-		seen := map[string]bool{}
-		for _, g := range []string{prefix + "*", prefix + "*/*"} {
-			list, err := tables.List(ctx, g)
-			if err != nil {
-				return nil, fmt.Errorf("list %s: %v", g, err)
-			}
-			for _, f := range list {
-				if keep(f) && !seen[f] {
-					seen[f] = true
-					files = append(files, f)
-				}
-			}
-		}
-	}
-	if len(files) == 0 {
-		what := "safetensors, npz or npy"
-		if format != "" {
-			what = format
-		}
-		return nil, fmt.Errorf("%s: no %s checkpoint files", input, what)
-	}
-	var cks []transforms.Checkpoint
-	for _, f := range files {
-		rel := f
-		for _, pre := range []string{prefix, path.Clean(prefix) + "/"} {
-			if pre != "./" && strings.HasPrefix(f, pre) { // local globs come back cleaned
-				rel = strings.TrimPrefix(f, pre)
-				break
-			}
-		}
-		step, _, ok := transforms.StepOf(rel)
-		if !ok {
-			return nil, fmt.Errorf("%s: no step number in the path %q; name checkpoints like step-1000.safetensors or checkpoint-1000/model.safetensors, or list them in a manifest CSV (step,path)", f, rel)
-		}
-		cks = append(cks, transforms.Checkpoint{Step: step, Path: f})
-	}
-	sortCheckpoints(cks)
-	return cks, nil
-}
-
-func sortCheckpoints(cks []transforms.Checkpoint) {
-	slices.SortFunc(cks, func(a, b transforms.Checkpoint) int {
-		return cmp.Or(cmp.Compare(a.Step, b.Step), strings.Compare(a.Path, b.Path))
-	})
-}
-
-// readManifest reads a manifest CSV of step,path rows.
-func readManifest(ctx context.Context, name string) ([]transforms.Checkpoint, error) {
-	fsys, err := filesystem.New(ctx, name)
-	if err != nil {
-		return nil, fmt.Errorf("open %s: %v", name, err)
-	}
-	defer fsys.Close()
-	rc, err := fsys.OpenRead(ctx, name)
-	if err != nil {
-		return nil, fmt.Errorf("open %s: %v", name, err)
-	}
-	defer rc.Close()
-	r := csv.NewReader(rc)
-	r.Comment = '#'
-	r.TrimLeadingSpace = true
-	stepCol, pathCol := 0, 1
-	dir := name[:strings.LastIndexByte(name, '/')+1]
-	var cks []transforms.Checkpoint
-	for first := true; ; first = false {
-		rec, err := r.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%s: %v", name, err)
-		}
-		line, _ := r.FieldPos(0)
-		if len(rec) < 2 {
-			return nil, fmt.Errorf("%s: line %d: want step,path; got %d field", name, line, len(rec))
-		}
-		if first {
-			if _, err := strconv.ParseInt(strings.TrimSpace(rec[0]), 10, 64); err != nil {
-				stepCol, pathCol = slices.Index(rec, "step"), slices.Index(rec, "path")
-				if stepCol < 0 || pathCol < 0 {
-					return nil, fmt.Errorf("%s: line %d: header %q must name the columns step and path", name, line, strings.Join(rec, ","))
-				}
-				continue
-			}
-		}
-		step, err := strconv.ParseInt(strings.TrimSpace(rec[stepCol]), 10, 64)
-		if err != nil {
-			return nil, fmt.Errorf("%s: line %d: step %q is not an integer", name, line, rec[stepCol])
-		}
-		p := strings.TrimSpace(rec[pathCol])
-		if p == "" {
-			return nil, fmt.Errorf("%s: line %d: empty path", name, line)
-		}
-		if !strings.Contains(p, "://") && !path.IsAbs(p) {
-			p = dir + p
-		}
-		if transforms.CheckpointFormat(p) == "" {
-			return nil, fmt.Errorf("%s: line %d: %s is not a .safetensors, .npz or .npy file", name, line, p)
-		}
-		cks = append(cks, transforms.Checkpoint{Step: step, Path: p})
-	}
-	if len(cks) == 0 {
-		return nil, fmt.Errorf("%s: manifest lists no checkpoints", name)
-	}
-	sortCheckpoints(cks)
-	return cks, nil
 }

@@ -18,6 +18,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/lowdim/lowdim/experiments"
+	"github.com/lowdim/lowdim/io/checkpoints"
 	"github.com/lowdim/lowdim/io/npy"
 	"github.com/lowdim/lowdim/io/safetensors"
 	"github.com/lowdim/lowdim/io/tables"
@@ -428,63 +429,9 @@ func TestRankDynamicsDrift(t *testing.T) {
 	}
 }
 
-func TestStepOfAndNames(t *testing.T) {
-	for p, want := range map[string]int64{
-		"run/step-001000.safetensors":                          1000,
-		"gs://b/run7/checkpoint-1000/model.safetensors":        1000,
-		"ckpt/checkpoint-250/model-00001-of-00002.safetensors": 250,
-		"w_1000.npy":             1000,
-		"a/b/layer1.attn_42.npz": 42,
-	} {
-		if got, _, ok := transforms.StepOf(p); !ok || got != want {
-			t.Errorf("StepOf(%q) = %d, %v; want %d", p, got, ok, want)
-		}
-	}
-	if _, _, ok := transforms.StepOf("run/final.safetensors"); ok {
-		t.Error("StepOf found a step in a path without digits")
-	}
-	for p, want := range map[string]string{
-		"w_1000.npy": "w", "x/step-5/attn.npy": "attn", "layer.3.w-100-v.npy": "layer.3.w-v", "100.npy": "array",
-	} {
-		if got := transforms.NpyTensorName(p); got != want {
-			t.Errorf("NpyTensorName(%q) = %q, want %q", p, got, want)
-		}
-	}
-}
-
-func TestListCheckpointsErrors(t *testing.T) {
-	ctx := context.Background()
-	dir := t.TempDir()
-	write := func(name, text string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	// Digits in the folder name are not steps.
-	nodigits := filepath.Join(dir, "run2")
-	writeCheckpoint(t, filepath.Join(nodigits, "final.safetensors"), f64("w", mat.NewDense(2, 2, []float64{1, 0, 0, 1})))
-	for _, tc := range []struct{ input, format, want string }{
-		{nodigits, "", "no step number in the path \"final.safetensors\""},
-		{filepath.Join(dir, "empty-*.npy"), "", "no safetensors, npz or npy checkpoint files"},
-		{write("bad.csv", "step,path\nx,a.npy\n"), "csv", "line 2: step \"x\" is not an integer"},
-		{write("hdr.csv", "when,file\n1,a.npy\n"), "csv", "header \"when,file\" must name the columns step and path"},
-		{write("ext.csv", "1,a.parquet\n"), "csv", "is not a .safetensors, .npz or .npy file"},
-		{dir, "parquet", "rank_dynamics reads safetensors, npz or npy"},
-	} {
-		_, err := ListCheckpoints(ctx, tc.input, tc.format)
-		if err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("ListCheckpoints(%s) = %v, want an error containing %q", tc.input, err, tc.want)
-		}
-	}
-	// A manifest without header, relative paths against its folder, sorted by step.
-	cks, err := ListCheckpoints(ctx, write("m.csv", "# steps\n20,b.npy\n10,a.npy\n"), "")
-	if err != nil || len(cks) != 2 || cks[0].Step != 10 || cks[0].Path != filepath.Join(dir, "a.npy") {
-		t.Errorf("manifest: %+v, %v", cks, err)
-	}
-	// Duplicate tensors at one step.
-	_, err = transforms.SplitSeries("w", []transforms.TensorTask{{Step: 1, Path: "x", Name: "w"}, {Step: 1, Path: "y", Name: "w"}}, 8)
+// TestSplitSeriesDuplicate: the same tensor twice at one step is an error.
+func TestSplitSeriesDuplicate(t *testing.T) {
+	_, err := transforms.SplitSeries("w", []checkpoints.Tensor{{Step: 1, Path: "x", Name: "w"}, {Step: 1, Path: "y", Name: "w"}}, 8)
 	if err == nil || !strings.Contains(err.Error(), `tensor "w" appears twice at step 1`) {
 		t.Errorf("duplicate tensor: %v", err)
 	}

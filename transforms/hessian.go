@@ -25,6 +25,7 @@ import (
 
 	"github.com/lowdim/lowdim/internal/progress"
 	"github.com/lowdim/lowdim/io/blocks"
+	"github.com/lowdim/lowdim/io/checkpoints"
 	"github.com/lowdim/lowdim/io/matrix"
 	"github.com/lowdim/lowdim/io/safetensors"
 	"github.com/lowdim/lowdim/linalg"
@@ -370,13 +371,13 @@ func InputScale(metadata map[string]string, maxAbs float64) (float64, string, er
 }
 
 // CheckpointSeries names the series a checkpoint file belongs to: the name
-// of the folder above the path element that carries the step (StepOf), so
+// of the folder above the path element that carries the step (checkpoints.StepOf), so
 // that …/mlp-full-seed0/step-00000100.safetensors is in series
 // mlp-full-seed0 and run/checkpoint-1000/model.safetensors in series run.
 // A file without a folder there is in series ".".
 func CheckpointSeries(p string) string {
 	p = strings.ReplaceAll(p, `\`, "/")
-	_, at, ok := StepOf(p)
+	_, at, ok := checkpoints.StepOf(p)
 	cut := len(p)
 	if ok {
 		cut = at[0]

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lowdim/lowdim/io/checkpoints"
 	"github.com/lowdim/lowdim/io/safetensors"
 	"github.com/lowdim/lowdim/linalg/nn"
 )
@@ -26,7 +27,7 @@ func TestCheckpointNames(t *testing.T) {
 	if got := CheckpointName(120); got != "step-00000120.safetensors" {
 		t.Errorf("CheckpointName(120) = %q", got)
 	}
-	if s, _, ok := StepOf(CheckpointName(100000000)); !ok || s != 100000000 {
+	if s, _, ok := checkpoints.StepOf(CheckpointName(100000000)); !ok || s != 100000000 {
 		t.Errorf("StepOf(%q) = %d", CheckpointName(100000000), s)
 	}
 }

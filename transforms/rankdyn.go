@@ -7,162 +7,41 @@ import (
 	"fmt"
 	"hash/fnv"
 	"math"
-	"path"
-	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
-	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/lowdim/lowdim/internal/progress"
 	"github.com/lowdim/lowdim/io/blocks"
+	"github.com/lowdim/lowdim/io/checkpoints"
 	"github.com/lowdim/lowdim/io/matrix"
-	"github.com/lowdim/lowdim/io/npy"
 	"github.com/lowdim/lowdim/linalg"
 	"github.com/lowdim/lowdim/linalg/heavytail"
 	"github.com/lowdim/lowdim/linalg/idest"
+	"github.com/lowdim/lowdim/linalg/matrixspectrum"
 )
 
 func init() {
 	beam.RegisterDoFn(&ListTensorsFn{})
 	beam.RegisterDoFn(&SplitSeriesFn{})
 	beam.RegisterDoFn(&SeriesSpectrumFn{})
-	register.Emitter2[string, TensorTask]()
+	register.Emitter2[string, checkpoints.Tensor]()
 	register.Emitter1[TensorSeries]()
 	register.Emitter1[RankDynamicsRow]()
 	register.Emitter1[RankDriftRow]()
-	register.Iter1[TensorTask]()
-	beam.RegisterType(typeOf[Checkpoint]())
-	beam.RegisterType(typeOf[TensorTask]())
+	register.Iter1[checkpoints.Tensor]()
+	beam.RegisterType(typeOf[checkpoints.Checkpoint]())
+	beam.RegisterType(typeOf[checkpoints.Tensor]())
 	beam.RegisterType(typeOf[TensorSeries]())
 	beam.RegisterType(typeOf[RankDynamicsRow]())
 	beam.RegisterType(typeOf[RankDriftRow]())
 }
 
-// Checkpoint is one file of a checkpoint series: a .safetensors, .npz or
-// .npy file holding (some of) the weights at training step Step. A sharded
-// checkpoint is several Checkpoints with the same Step.
-type Checkpoint struct {
-	Step int64
-	Path string
-}
-
-// TensorTask is one matrix of one checkpoint, the unit of work of the
-// rank_dynamics study: the DoFn that receives it reads that tensor only.
-type TensorTask struct {
-	Step   int64
-	Path   string
-	Format string // "safetensors", "npz" or "npy"
-	// Tensor selects the tensor in the file (empty for .npy).
-	Tensor string
-	// Name identifies the matrix across steps: the tensor name, or for a
-	// .npy file its base name without the step (see NpyTensorName).
-	Name  string
-	Shape []int64
-	DType string // as stored
-}
-
-// CheckpointFormat returns the format of a checkpoint file by its
-// extension: "safetensors" (also .safetensors.gz), "npz" or "npy"; "" for
-// other files.
-func CheckpointFormat(p string) string {
-	base := strings.ToLower(path.Base(strings.ReplaceAll(p, `\`, "/")))
-	switch {
-	case strings.HasSuffix(base, ".safetensors"), strings.HasSuffix(base, ".safetensors.gz"):
-		return "safetensors"
-	case strings.HasSuffix(base, ".npz"):
-		return "npz"
-	case strings.HasSuffix(base, ".npy"):
-		return "npy"
-	}
-	return ""
-}
-
-var (
-	digitRun = regexp.MustCompile(`[0-9]+`)
-	// shardSuffix is the shard counter of sharded checkpoints
-	// (model-00001-of-00004.safetensors), which is not the step.
-	shardSuffix = regexp.MustCompile(`-[0-9]+-of-[0-9]+`)
-)
-
-// StepOf returns the training step a checkpoint path carries: the last run
-// of decimal digits in the path, after removing a shard counter
-// "-NNNNN-of-MMMMM" (step-001000.safetensors, checkpoint-1000/model.safetensors,
-// checkpoint-1000/model-00001-of-00002.safetensors and w_1000.npy are all
-// step 1000). at is the byte range of the digits in p; ok is false when p
-// has no digits or the number overflows int64.
-func StepOf(p string) (step int64, at [2]int, ok bool) {
-	masked := []byte(p)
-	for _, m := range shardSuffix.FindAllStringIndex(p, -1) {
-		for i := m[0]; i < m[1]; i++ {
-			masked[i] = '-'
-		}
-	}
-	all := digitRun.FindAllIndex(masked, -1)
-	if len(all) == 0 {
-		return 0, at, false
-	}
-	last := all[len(all)-1]
-	v, err := strconv.ParseInt(p[last[0]:last[1]], 10, 64)
-	if err != nil {
-		return 0, at, false
-	}
-	return v, [2]int{last[0], last[1]}, true
-}
-
-// NpyTensorName names the matrix of a .npy checkpoint file: the base name
-// without ".npy", and without the step digits and the separators [-_.]
-// next to them when the step is written in the base name ("attn_1000.npy"
-// is "attn"; "step-1000/attn.npy" is "attn"). A base name that is only the
-// step ("1000.npy") is "array".
-func NpyTensorName(p string) string {
-	p = strings.ReplaceAll(p, `\`, "/")
-	dir := strings.LastIndexByte(p, '/') + 1
-	base := strings.TrimSuffix(p[dir:], path.Ext(p[dir:]))
-	if _, at, ok := StepOf(p); ok && at[0] >= dir && at[1] <= dir+len(base) {
-		lo, hi := at[0]-dir, at[1]-dir
-		left := strings.TrimRight(base[:lo], "-_.")
-		right := strings.TrimLeft(base[hi:], "-_.")
-		switch {
-		case left != "" && right != "":
-			base = left + base[len(left):len(left)+1] + right // keep one separator
-		default:
-			base = left + right
-		}
-	}
-	if base == "" {
-		return "array"
-	}
-	return base
-}
-
-// included reports whether name matches one of include (or include is
-// empty) and none of exclude, as path.Match patterns.
-func included(name string, include, exclude []string) bool {
-	in := len(include) == 0
-	for _, p := range include {
-		if ok, _ := path.Match(p, name); ok {
-			in = true
-			break
-		}
-	}
-	if !in {
-		return false
-	}
-	for _, p := range exclude {
-		if ok, _ := path.Match(p, name); ok {
-			return false
-		}
-	}
-	return true
-}
-
 // ListTensorsFn lists the matrices of one checkpoint file, reading only its
-// header, and emits a TensorTask, keyed by its Name, for each tensor of
+// header, and emits a checkpoints.Tensor, keyed by its Name, for each tensor of
 // rank ≥ 2 and a float dtype (F64, F32, F16, BF16) whose name is included.
 // Skipped tensors are counted (rankdyn_skipped_rank, rankdyn_skipped_dtype,
 // rankdyn_skipped_name).
@@ -170,8 +49,8 @@ type ListTensorsFn struct {
 	Include, Exclude []string
 }
 
-func (f *ListTensorsFn) ProcessElement(ctx context.Context, ck Checkpoint, emit func(string, TensorTask)) error {
-	tasks, skipped, err := ListTensors(ctx, ck, f.Include, f.Exclude)
+func (f *ListTensorsFn) ProcessElement(ctx context.Context, ck checkpoints.Checkpoint, emit func(string, checkpoints.Tensor)) error {
+	tasks, skipped, err := checkpoints.Tensors(ctx, ck, f.Include, f.Exclude)
 	if err != nil {
 		return err
 	}
@@ -184,69 +63,6 @@ func (f *ListTensorsFn) ProcessElement(ctx context.Context, ck Checkpoint, emit 
 	return nil
 }
 
-// ListTensors is ListTensorsFn outside a pipeline: the tasks of checkpoint
-// ck, and the number of tensors skipped by reason ("rank", "dtype",
-// "name").
-func ListTensors(ctx context.Context, ck Checkpoint, include, exclude []string) ([]TensorTask, map[string]int, error) {
-	format := CheckpointFormat(ck.Path)
-	skipped := map[string]int{}
-	var tasks []TensorTask
-	add := func(tensor, name string, shape []int, dtype string, readable error) {
-		switch {
-		case len(shape) < 2:
-			skipped["rank"]++
-		case readable != nil:
-			skipped["dtype"]++
-		case !included(name, include, exclude):
-			skipped["name"]++
-		default:
-			s := make([]int64, len(shape))
-			for i, d := range shape {
-				s[i] = int64(d)
-			}
-			tasks = append(tasks, TensorTask{Step: ck.Step, Path: ck.Path, Format: format, Tensor: tensor, Name: name, Shape: s, DType: dtype})
-		}
-	}
-	switch format {
-	case "safetensors", "npz":
-		ts, err := matrix.Tensors(ctx, ck.Path, matrix.Options{Format: format})
-		if err != nil {
-			return nil, nil, err
-		}
-		for _, t := range ts {
-			add(t.Name, t.Name, t.Shape, t.DType, t.Err)
-		}
-	case "npy":
-		h, err := npyHeader(ctx, ck.Path)
-		if err != nil {
-			return nil, nil, err
-		}
-		add("", NpyTensorName(ck.Path), h.Shape, h.Descr, nil)
-	default:
-		return nil, nil, fmt.Errorf("%s: not a checkpoint file: want .safetensors, .npz or .npy", ck.Path)
-	}
-	return tasks, skipped, nil
-}
-
-// npyHeader reads the header of the .npy file p, local or remote.
-func npyHeader(ctx context.Context, p string) (npy.Header, error) {
-	fsys, err := filesystem.New(ctx, p)
-	if err != nil {
-		return npy.Header{}, fmt.Errorf("open %s: %v", p, err)
-	}
-	defer fsys.Close()
-	rc, err := fsys.OpenRead(ctx, p)
-	if err != nil {
-		return npy.Header{}, fmt.Errorf("open %s: %v", p, err)
-	}
-	defer rc.Close()
-	h, err := npy.ReadHeader(rc)
-	if err != nil {
-		return npy.Header{}, fmt.Errorf("%s: %w", p, err)
-	}
-	return h, nil
-}
-
 // TensorSeries is a run of consecutive steps of one matrix, the unit of
 // work of the rank_dynamics study after ListTensorsFn: the DoFn that
 // receives it reads one tensor of one checkpoint at a time and holds at most
@@ -254,7 +70,7 @@ func npyHeader(ctx context.Context, p string) (npy.Header, error) {
 type TensorSeries struct {
 	Name string
 	// Tasks are the matrix at consecutive steps, sorted by step.
-	Tasks []TensorTask
+	Tasks []checkpoints.Tensor
 	// Continues is true when Tasks[0] is the last step of the previous
 	// series of the same matrix: it is analysed again, with the same seed,
 	// only for its subspace, the start of the first drift; its row belongs
@@ -344,102 +160,6 @@ type RankDriftRow struct {
 	SubspaceOverlap float64 `parquet:"subspace_overlap"`
 }
 
-// WeLore applies the low-rank-component rule of WeLore (Jaiswal et al.
-// 2024, "From GaLore to WeLore: how low-rank weights non-uniformly emerge
-// from low-rank gradients", §4) to the full spectrum σ₁ ≥ … ≥ σ_p,
-// p = min(m, n), of an m×n matrix, as implemented here:
-//
-//	σ̃ᵢ = (σᵢ − σ_p)/(σ₁ − σ_p)               (min-max normalisation)
-//	rank = #{i : σ̃ᵢ ≥ τ}                      (σ̃ below τ are dropped)
-//	reduction = 1 − rank/p
-//	lowRank = rank·(m + n) < m·n               (the factors Uᵣ, ΣᵣVᵣᵀ take
-//	                                            less memory than the matrix)
-//
-// When σ₁ = σ_p no singular value stands out: rank is p, or 0 for the zero
-// matrix. The paper picks τ globally to reach a target compression and
-// calls the components that admit a large rank reduction LRCs; the memory
-// criterion above is this package's fixed reading of "large".
-func WeLore(sigma []float64, m, n int, tau float64) (rank int, reduction float64, lowRank bool) {
-	p := len(sigma)
-	if p == 0 {
-		return 0, 0, false
-	}
-	hi, lo := sigma[0], sigma[p-1]
-	switch {
-	case hi == 0:
-		rank = 0
-	case hi == lo:
-		rank = p
-	default:
-		for _, s := range sigma {
-			if (s-lo)/(hi-lo) >= tau {
-				rank++
-			}
-		}
-	}
-	return rank, 1 - float64(rank)/float64(p), float64(rank)*float64(m+n) < float64(m)*float64(n)
-}
-
-// MatrixSpectrumOptions configures MatrixSpectrum.
-type MatrixSpectrumOptions struct {
-	K           int // top-k σ and subspace dimension, clamped to min(m, n)
-	ExactMaxDim int // full SVD when min(m, n) ≤ ExactMaxDim
-	Oversample  int // randomized SVD oversampling (0 means linalg's default)
-	PowerIters  int // randomized SVD power iterations (-1 auto)
-	Seed        uint64
-	// Spectrum is the heavytail solver of the exact path, reused between
-	// calls (nil: a new one).
-	Spectrum *heavytail.Spectrum
-}
-
-// MatrixSpectrum is the spectrum of one matrix.
-type MatrixSpectrum struct {
-	Sigma  []float64  // all min(m, n) σ when Exact, else the top K
-	Exact  bool       // full spectrum
-	Lambda []float64  // all min(m, n) σ² by heavytail when Exact, else nil
-	FrobSq float64    // ‖A‖_F², exact
-	VT     *mat.Dense // K × n: the top-K right singular vectors as rows
-}
-
-// ComputeMatrixSpectrum returns the singular values and top-k right
-// singular vectors of a: the exact spectrum when min(m, n) ≤
-// opts.ExactMaxDim (see exactSpectrum), else linalg.RandomizedSVD with
-// opts.Seed.
-func ComputeMatrixSpectrum(a *mat.Dense, opts MatrixSpectrumOptions) (MatrixSpectrum, error) {
-	m, n := a.Dims()
-	p := min(m, n)
-	k := min(opts.K, p)
-	res := MatrixSpectrum{FrobSq: frobSq(a)}
-	var v mat.Dense
-	if p <= opts.ExactMaxDim {
-		ve, err := exactSpectrum(&res, opts.Spectrum, a, k, opts)
-		if err != nil {
-			return res, err
-		}
-		v = *ve
-	} else {
-		r, err := linalg.RandomizedSVD(a, linalg.RSVDOptions{K: k, Oversample: opts.Oversample, PowerIters: opts.PowerIters, Seed: opts.Seed})
-		if err != nil {
-			return res, err
-		}
-		res.Sigma = r.Sigma[:k:k]
-		v = *r.V
-	}
-	res.VT = mat.DenseCopyOf(v.Slice(0, n, 0, k).T())
-	return res, nil
-}
-
-func frobSq(a *mat.Dense) float64 {
-	raw := a.RawMatrix()
-	var s float64
-	for i := range raw.Rows {
-		for _, x := range raw.Data[i*raw.Stride : i*raw.Stride+raw.Cols] {
-			s += x * x
-		}
-	}
-	return s
-}
-
 // SplitSeriesFn sorts the tasks of one matrix by step and cuts them into
 // TensorSeries of StepsPerElement steps each; every series but the first
 // also carries the step before it (Continues), so that the drift between
@@ -449,9 +169,9 @@ type SplitSeriesFn struct {
 	StepsPerElement int
 }
 
-func (f *SplitSeriesFn) ProcessElement(name string, iter func(*TensorTask) bool, emit func(TensorSeries)) error {
-	var tasks []TensorTask
-	var t TensorTask
+func (f *SplitSeriesFn) ProcessElement(name string, iter func(*checkpoints.Tensor) bool, emit func(TensorSeries)) error {
+	var tasks []checkpoints.Tensor
+	var t checkpoints.Tensor
 	for iter(&t) {
 		tasks = append(tasks, t)
 	}
@@ -467,8 +187,8 @@ func (f *SplitSeriesFn) ProcessElement(name string, iter func(*TensorTask) bool,
 
 // SplitSeries is SplitSeriesFn outside a pipeline. It sorts tasks by step
 // (then path) in place; n < 1 is taken as 1.
-func SplitSeries(name string, tasks []TensorTask, n int) ([]TensorSeries, error) {
-	slices.SortFunc(tasks, func(a, b TensorTask) int {
+func SplitSeries(name string, tasks []checkpoints.Tensor, n int) ([]TensorSeries, error) {
+	slices.SortFunc(tasks, func(a, b checkpoints.Tensor) int {
 		return cmp.Or(cmp.Compare(a.Step, b.Step), strings.Compare(a.Path, b.Path))
 	})
 	for i := 1; i < len(tasks); i++ {
@@ -586,17 +306,17 @@ type Subspace struct {
 
 // Analyze computes the rank_dynamics row, the rank_cut rows and the
 // subspace of matrix a, read from task t with stored dtype dtype.
-func (f *SeriesSpectrumFn) Analyze(t TensorTask, dtype string, a *mat.Dense) (RankDynamicsRow, []RankCutRow, Subspace, error) {
+func (f *SeriesSpectrumFn) Analyze(t checkpoints.Tensor, dtype string, a *mat.Dense) (RankDynamicsRow, []RankCutRow, Subspace, error) {
 	m, n := a.Dims()
 	var twoNN *idest.Estimate
-	if len(f.Representations) > 0 && included(t.Name, f.Representations, nil) {
+	if len(f.Representations) > 0 && checkpoints.NameMatches(t.Name, f.Representations, nil) {
 		if e, err := idest.TwoNN(a); err == nil && !math.IsNaN(e.Value) {
 			twoNN = &e
 		}
 	}
-	sp, err := ComputeMatrixSpectrum(a, MatrixSpectrumOptions{
+	sp, err := matrixspectrum.Compute(a, matrixspectrum.Options{
 		K: f.K, ExactMaxDim: f.ExactMaxDim, Oversample: f.Oversample, PowerIters: f.PowerIters,
-		Seed: linalg.DeriveSeed(f.Seed, TensorStepKey(t.Name, t.Step)), Spectrum: &f.spectrum,
+		Seed: linalg.DeriveSeed(f.Seed, TensorStepKey(t.Name, t.Step)), Solver: &f.spectrum,
 	})
 	if err != nil {
 		return RankDynamicsRow{}, nil, Subspace{}, err
@@ -608,12 +328,12 @@ func (f *SeriesSpectrumFn) Analyze(t TensorTask, dtype string, a *mat.Dense) (Ra
 		Shape: slices.Clone(t.Shape), DType: dtype, ExactSpectrum: sp.Exact, NSigma: int64(len(sigma)),
 		SigmaTopK: slices.Clone(sigma[:k]), FrobeniusNorm: math.Sqrt(sp.FrobSq), WeloreTau: f.WeloreTau,
 	}
-	mt := ComputeSpectralMetrics(sigma, sp.FrobSq, f.AlphaFirst, f.AlphaLast)
+	mt := linalg.ComputeSpectralMetrics(sigma, sp.FrobSq, f.AlphaFirst, f.AlphaLast)
 	row.RankMe, row.StableRank, row.SpectralNorm, row.NuclearNorm, row.SpectralEntropy = mt.RankMe, mt.StableRank, mt.SpectralNorm, mt.NuclearNorm, mt.SpectralEntropy
 	row.AlphaReQ, row.AlphaReQR2 = mt.AlphaReQ, mt.AlphaReQR2
 	row.EnergyRank90, row.EnergyRank95, row.EnergyRank99 = mt.EnergyRank90, mt.EnergyRank95, mt.EnergyRank99
 	if sp.Exact {
-		r, red, low := WeLore(sigma, m, n, f.WeloreTau)
+		r, red, low := linalg.WeLore(sigma, m, n, f.WeloreTau)
 		r64 := int64(r)
 		row.WeloreRank, row.WeloreRankReduction, row.WeloreLowRank = &r64, &red, &low
 	}

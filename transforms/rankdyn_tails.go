@@ -1,15 +1,11 @@
 package transforms
 
 import (
-	"fmt"
-	"math"
 	"slices"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
-	"gonum.org/v1/gonum/mat"
 
-	"github.com/lowdim/lowdim/linalg"
 	"github.com/lowdim/lowdim/linalg/heavytail"
 )
 
@@ -17,13 +13,6 @@ func init() {
 	register.Emitter1[RankCutRow]()
 	beam.RegisterType(typeOf[RankCutRow]())
 }
-
-// svdMaxDim is the largest min(rows, cols) whose exact spectrum also gets
-// gonum's full SVD (accurate small σ and the exact right singular vectors
-// of the drift). Between svdMaxDim and ExactMaxDim the exact spectrum is
-// heavytail's values-only one and the drift subspace comes from a
-// randomized SVD of rank K.
-const svdMaxDim = 512
 
 // RankCutRow is one row of the `rank_cut` table: the best rank-r
 // approximation W_r of one matrix at one step, r = round(fraction·min(rows,
@@ -38,41 +27,6 @@ type RankCutRow struct {
 	// heavytail.KeptEnergy); NULL when only the top-k spectrum is known
 	// (min(rows, cols) > exact_max_dim).
 	EnergyKept *float64 `parquet:"energy_kept,optional"`
-}
-
-// exactSpectrum fills res (whose FrobSq is set) with the exact spectrum of
-// a: Lambda, all p = min(m, n) values σᵢ² from hs (heavytail's values-only
-// eigensolver of the Gram matrix), and σ with the top-k right singular
-// vectors from gonum's SVD when p ≤ svdMaxDim, else σᵢ = √λᵢ and the
-// vectors of a randomized SVD of rank k seeded by opts.Seed.
-func exactSpectrum(res *MatrixSpectrum, hs *heavytail.Spectrum, a *mat.Dense, k int, opts MatrixSpectrumOptions) (v *mat.Dense, err error) {
-	m, n := a.Dims()
-	if hs == nil {
-		hs = new(heavytail.Spectrum)
-	}
-	if res.Lambda, err = hs.SquaredSingularValues(nil, a); err != nil {
-		return nil, err
-	}
-	res.Exact = true
-	v = new(mat.Dense)
-	if min(m, n) <= svdMaxDim {
-		var svd mat.SVD
-		if !svd.Factorize(a, mat.SVDThinV) {
-			return nil, fmt.Errorf("SVD of the %d×%d matrix did not converge", m, n)
-		}
-		res.Sigma = svd.Values(nil)
-		svd.VTo(v)
-		return v, nil
-	}
-	res.Sigma = make([]float64, len(res.Lambda))
-	for i, l := range res.Lambda {
-		res.Sigma[i] = math.Sqrt(l)
-	}
-	r, err := linalg.RandomizedSVD(a, linalg.RSVDOptions{K: k, Oversample: opts.Oversample, PowerIters: opts.PowerIters, Seed: opts.Seed})
-	if err != nil {
-		return nil, err
-	}
-	return r.V, nil
 }
 
 // heavyTailColumns sets the heavy-tail columns of row from the full

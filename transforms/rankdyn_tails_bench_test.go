@@ -5,6 +5,8 @@ import (
 
 	"golang.org/x/exp/rand"
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/lowdim/lowdim/io/checkpoints"
 )
 
 // BenchmarkAnalyze4096 is one rank_dynamics row of a 4,096×4,096 Gaussian
@@ -21,7 +23,7 @@ func BenchmarkAnalyze4096(b *testing.B) {
 	a := mat.NewDense(n, n, data)
 	f := &SeriesSpectrumFn{RunID: "b", K: 20, ExactMaxDim: 4096, Oversample: 10, PowerIters: -1, AlphaFirst: 1, WeloreTau: 0.1,
 		AlphaMinTail: 10, RankCuts: []float64{0.1, 0.25, 0.5}}
-	t := TensorTask{Name: "w", Shape: []int64{n, n}}
+	t := checkpoints.Tensor{Name: "w", Shape: []int64{n, n}}
 	b.ResetTimer()
 	for b.Loop() {
 		row, cuts, _, err := f.Analyze(t, "float64", a)

@@ -193,3 +193,58 @@ func TestSkipThenRead(t *testing.T) {
 		}
 	}
 }
+
+// TestReadFields: text rows come from the same sequence as numbers, with
+// every field of the file (dropped columns too), trailing blanks kept,
+// comments and blank lines skipped, and ragged rows refused with their line;
+// a header row is not a row; gzip and whitespace-delimited text read alike.
+func TestReadFields(t *testing.T) {
+	in := "\ufeffx, label ,y\n# comment\n1, a ,2\n\n3,b,4\n5,c\n"
+	for _, c := range []struct {
+		name string
+		data []byte
+		opts Options
+	}{
+		{"csv", []byte(in), Options{DropColumns: []string{"label"}}},
+		{"gzip", gz(t, in), Options{DropColumns: []string{"1"}}},
+	} {
+		cr, err := NewReader(bytes.NewReader(c.data), "t.csv", c.opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h := cr.Header(); !reflect.DeepEqual(h, []string{"x", "y"}) {
+			t.Errorf("%s: header %q", c.name, h)
+		}
+		f, err := cr.ReadFields()
+		if err != nil || !reflect.DeepEqual(f, []string{"1", "a ", "2"}) || cr.Line() != 3 {
+			t.Fatalf("%s: first row %q, line %d, %v", c.name, f, cr.Line(), err)
+		}
+		row := make([]float64, 2)
+		if err := cr.Read(row); err != nil || row[0] != 3 || row[1] != 4 || cr.Line() != 5 {
+			t.Fatalf("%s: second row %v, line %d, %v", c.name, row, cr.Line(), err)
+		}
+		_, err = cr.ReadFields()
+		var pe *ParseError
+		if !errors.As(err, &pe) || pe.Line != 6 || !errors.Is(err, ErrFieldCount) {
+			t.Errorf("%s: ragged row: %v", c.name, err)
+		}
+	}
+	cr, err := NewReader(strings.NewReader("# c\na  b\n c d \n"), "t.txt", Options{Delimiter: "whitespace", Header: HeaderAbsent})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got [][]string
+	for {
+		f, err := cr.ReadFields()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, append([]string(nil), f...))
+	}
+	if !reflect.DeepEqual(got, [][]string{{"a", "b"}, {"c", "d"}}) {
+		t.Errorf("whitespace rows %q", got)
+	}
+}

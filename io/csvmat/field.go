@@ -25,3 +25,11 @@ func (cr *Reader) ReadField(j int) (string, error) {
 	}
 	return strings.Clone(strings.TrimSpace(fields[j])), nil
 }
+
+// ReadFields returns every field of the next row as text (the dropped
+// columns too), split as for Read (leading blanks trimmed unless the
+// delimiter is a tab, trailing blanks kept), checking only the row's field
+// count: the way to read a row of several non-numeric columns, such as a
+// manifest of paths. It returns io.EOF after the last row. The slice is
+// valid until the next call.
+func (cr *Reader) ReadFields() ([]string, error) { return cr.next() }

@@ -14,6 +14,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem"
 
 	"github.com/lowdim/lowdim/io/idx"
+	"github.com/lowdim/lowdim/io/npy"
 	"github.com/lowdim/lowdim/io/npz"
 	"github.com/lowdim/lowdim/io/parquetmat"
 	"github.com/lowdim/lowdim/io/ranged"
@@ -331,14 +332,14 @@ func (s *other) readParquet(f *file, start, end int, data []float64) error {
 	return pf.ReadRows(start, end, data)
 }
 
-// Tensor describes one tensor of a .safetensors file or one array of an
-// .npz file, as listed by Tensors.
+// Tensor describes one tensor of a .safetensors file, one array of an
+// .npz file, or the array of a .npy file (Name ""), as listed by Tensors.
 type Tensor struct {
 	Name  string
-	DType string // as stored: "F64", "BF16", "I64", … (safetensors); "<f8", … (npz)
+	DType string // as stored: "F64", "BF16", "I64", … (safetensors); "<f8", … (npz, npy)
 	Shape []int
 	// Begin and End are the byte offsets of the tensor's data in the file
-	// (safetensors), or of the member's stored bytes in the zip file (npz).
+	// (safetensors, npy), or of the member's stored bytes in the zip file (npz).
 	Begin, End int64
 	// Err says why Open cannot read the tensor as a matrix (safetensors:
 	// rank < 2 or a dtype other than F64, F32, F16, BF16; npz: not a float
@@ -346,23 +347,31 @@ type Tensor struct {
 	Err error
 }
 
-// Tensors lists the tensors of a .safetensors file or the arrays of an .npz
-// file, in file order, reading only the headers. The format is picked as by
-// Open. Tensors of any dtype and rank are listed; Err marks those that Open
-// cannot read as a matrix.
+// Tensors lists the tensors of a .safetensors file, the arrays of an .npz
+// file, or the array of a .npy file, in file order, reading only the
+// headers. The format is picked as by Open. Tensors of any dtype and rank
+// are listed; Err marks those that Open cannot read as a matrix (a .npy
+// header of a dtype Open cannot read is an error).
 func Tensors(ctx context.Context, p string, opts Options) ([]Tensor, error) {
 	format, _, err := formatOf(p, opts)
 	if err != nil {
 		return nil, err
 	}
-	if format != "safetensors" && format != "npz" {
-		return nil, fmt.Errorf("%s: %s files have no named tensors; want safetensors or npz", p, format)
+	if format != "safetensors" && format != "npz" && format != "npy" {
+		return nil, fmt.Errorf("%s: %s files have no named tensors; want safetensors, npz or npy", p, format)
 	}
 	f, err := openFile(ctx, p, format == "safetensors")
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
+	if format == "npy" {
+		h, err := npy.ReadHeader(f.r)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", p, err)
+		}
+		return []Tensor{{DType: h.Descr, Shape: h.Shape, Begin: h.DataOffset, End: h.DataOffset + h.DataSize()}}, nil
+	}
 	var ts []Tensor
 	if format == "safetensors" {
 		size := f.size

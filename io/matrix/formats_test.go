@@ -260,6 +260,26 @@ func TestTensors(t *testing.T) {
 	if _, err := Tensors(context.Background(), formats+"m.idx", Options{}); err == nil {
 		t.Error("Tensors on an IDX file: no error")
 	}
+	// A .npy file is one unnamed array: its header's dtype and shape, and
+	// the span of its data.
+	ys, err := Tensors(context.Background(), formats+"m_f.npy", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := Open(context.Background(), formats+"m_f.npy", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, _ := os.Stat(formats + "m_f.npy")
+	if len(ys) != 1 {
+		t.Fatalf("npy: %d arrays", len(ys))
+	}
+	y := ys[0]
+	itemSize := int64(y.DType[2] - '0') // "<f8": 8 bytes
+	if y.Name != "" || y.Err != nil || len(y.Shape) != 2 || y.Shape[0] != src.Rows() || y.Shape[1] != src.Cols() ||
+		y.End != st.Size() || y.End-y.Begin != int64(src.Rows()*src.Cols())*itemSize {
+		t.Errorf("npy array: %+v (matrix %d×%d, file %d bytes)", y, src.Rows(), src.Cols(), st.Size())
+	}
 }
 
 func truncated(t *testing.T, src, name string, cut int) string {
