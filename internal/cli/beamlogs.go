@@ -93,10 +93,12 @@ func (h *causeHandler) WithGroup(name string) slog.Handler {
 	return &n
 }
 
-// captureBeamLogs must run after beam.Init, which installs Beam's own slog handler.
-func captureBeamLogs() {
+// captureBeamLogs must run after beam.Init, which installs Beam's own slog
+// handler. With show set (a dry run, whose job is printed in Beam's log) or
+// LOWDIM_BEAM_LOGS, Beam's log is printed too.
+func captureBeamLogs(show bool) {
 	var next slog.Handler
-	if os.Getenv("LOWDIM_BEAM_LOGS") != "" {
+	if show || os.Getenv("LOWDIM_BEAM_LOGS") != "" {
 		next = slog.Default().Handler()
 	}
 	slog.SetDefault(slog.New(&causeHandler{next: next, log: failureLog}))

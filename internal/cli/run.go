@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	beamlog "github.com/apache/beam/sdks/v2/go/pkg/beam/log"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/x/beamx"
 
 	"github.com/lowdim/lowdim/experiments"
@@ -134,8 +135,11 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			return err
 		}
 	}
+	if dryRun {
+		beamlog.LogLevel = "info" // the job is printed in Beam's log
+	}
 	beam.Init()
-	captureBeamLogs()
+	captureBeamLogs(dryRun)
 	failureLog.reset()
 	p, s := beam.NewPipelineWithRoot()
 	plan.Build(s)
@@ -161,7 +165,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	finished := time.Now().UTC()
 	if dryRun {
-		fmt.Fprintf(stdout, "dry run: job printed above, nothing submitted or written\n")
+		fmt.Fprintf(stdout, "dry run: job printed above (Beam's log), nothing submitted or written\n")
 		return nil
 	}
 
