@@ -3,7 +3,6 @@ package pipelines
 import (
 	"context"
 	"fmt"
-	"math"
 	"strings"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
@@ -124,7 +123,7 @@ func PlanLandscape(ctx context.Context, spec *experiments.Spec, out, runID strin
 			return fmt.Errorf("cloud %s (%s): %w", name, where, err)
 		}
 		pts := sample.Gather(c.Points, c.Dim, idx)
-		firsts = append(firsts, first{pts: pts, m: len(idx), dim: c.Dim, enclosing: enclosingRadius(pts, len(idx), c.Dim)})
+		firsts = append(firsts, first{pts: pts, m: len(idx), dim: c.Dim, enclosing: ph.EnclosingRadius(pts, len(idx), c.Dim)})
 		plan.Clouds = append(plan.Clouds, LandscapeCloud{Name: name, Path: f, Format: format, Points: c.N, Dim: c.Dim})
 		return nil
 	}
@@ -194,10 +193,13 @@ func PlanLandscape(ctx context.Context, spec *experiments.Spec, out, runID strin
 	}
 	for i, f := range firsts {
 		c := plan.Clouds[i]
-		est, edges, eff := ripsBytes(f.pts, f.m, f.dim, params.MaxDim, plan.Threshold, f.enclosing)
-		if est > float64(limit) {
+		est, err := ph.EstimateMemory(f.pts, f.m, f.dim, ph.Options{MaxDim: params.MaxDim, Threshold: plan.Threshold})
+		if err != nil {
+			return nil, fmt.Errorf("cloud %s (%s): %w", c.Name, c.Path, err)
+		}
+		if est.Bytes > float64(limit) {
 			return nil, fmt.Errorf("cloud %s (%s): %w: sample 0 of %d points at threshold %g gives %d edges and an estimated %s of memory for H0–H%d (limit %s); subsample (params.subsample_size) or lower params.threshold",
-				c.Name, c.Path, ph.ErrTooLarge, f.m, eff, edges, formatBytes(est), params.MaxDim, formatBytes(float64(limit)))
+				c.Name, c.Path, ph.ErrTooLarge, f.m, est.Threshold, est.Edges, ph.FormatBytes(est.Bytes), params.MaxDim, ph.FormatBytes(float64(limit)))
 		}
 	}
 	if err := planMultipers(ctx, plan); err != nil {
@@ -251,94 +253,4 @@ func Landscape(s beam.Scope, plan LandscapePlan) (diagrams, landscapes, summary 
 	tables.Write(s, plan.Out, plan.RunID, LandscapeSummaryTable, 1, summary)
 	landscapeMultipers(s, plan)
 	return diagrams, landscapes, summary
-}
-
-// enclosingRadius is min_i max_{j≠i} ‖xᵢ − xⱼ‖ of the n row-major points:
-// above it the Rips complex is a cone. O(n²·dim).
-func enclosingRadius(pts []float64, n, dim int) float64 {
-	rowMax := make([]float64, n)
-	for i := 1; i < n; i++ {
-		for j := 0; j < i; j++ {
-			d := dist(pts, dim, i, j)
-			rowMax[i] = max(rowMax[i], d)
-			rowMax[j] = max(rowMax[j], d)
-		}
-	}
-	r := math.Inf(1)
-	for _, v := range rowMax {
-		r = min(r, v)
-	}
-	return r
-}
-
-func dist(pts []float64, dim, i, j int) float64 {
-	a, b := pts[i*dim:(i+1)*dim], pts[j*dim:(j+1)*dim]
-	var s float64
-	for k, x := range a {
-		t := x - b[k]
-		s += t * t
-	}
-	return math.Sqrt(s)
-}
-
-// ripsBytes is the worst-case memory estimate ph.VietorisRips makes before
-// it allocates (and refuses above Options.MaxBytes), for n points at
-// threshold t: min(t, enclosing) is the effective threshold, edges the
-// number of edges of length ≤ it; dense storage is n(n−1)/2 float64s,
-// sparse (3·edges < n(n−1)/2) 8n + 24·edges bytes; then 32 bytes per edge
-// (edge list and columns), 24 more for dimension-1 pivots when maxDim ≥ 1,
-// and for each dimension d in 2…maxDim, s = Σ_v C(deg v, d)/(d+1)
-// simplices at 40 bytes (56 below maxDim). It mirrors ph's estimateBytes.
-func ripsBytes(pts []float64, n, dim, maxDim int, t, enclosing float64) (bytes float64, edges int, eff float64) {
-	eff = min(t, enclosing)
-	deg := make([]int, n)
-	for i := 1; i < n; i++ {
-		for j := 0; j < i; j++ {
-			if dist(pts, dim, i, j) <= eff {
-				deg[i]++
-				deg[j]++
-				edges++
-			}
-		}
-	}
-	pairs := float64(n) * float64(n-1) / 2
-	if 3*float64(edges) < pairs {
-		bytes = float64(n)*8 + float64(edges)*2*12
-	} else {
-		bytes = pairs * 8
-	}
-	bytes += float64(edges) * 16 * 2
-	if maxDim >= 1 {
-		bytes += float64(edges) * 24
-	}
-	for d := 2; d <= maxDim; d++ {
-		var s float64
-		for _, k := range deg {
-			s += binomial(k, d)
-		}
-		s /= float64(d + 1)
-		bytes += s * (16 + 24)
-		if d < maxDim {
-			bytes += s * 16
-		}
-	}
-	return bytes, edges, eff
-}
-
-func binomial(n, k int) float64 {
-	c := 1.0
-	for i := 0; i < k; i++ {
-		c *= float64(n-i) / float64(i+1)
-	}
-	return c
-}
-
-func formatBytes(b float64) string {
-	switch {
-	case b >= 1<<30:
-		return fmt.Sprintf("%.1f GiB", b/(1<<30))
-	case b >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", b/(1<<20))
-	}
-	return fmt.Sprintf("%.0f KiB", b/(1<<10))
 }

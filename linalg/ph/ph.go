@@ -124,14 +124,29 @@ func VietorisRips(points []float64, n, dim int, opts Options) (Diagram, error) {
 	if err := checkCount(n); err != nil {
 		return Diagram{}, err
 	}
+	if err := checkFinite(points, n, dim); err != nil {
+		return Diagram{}, err
+	}
+	return compute(n, euclidean(points, dim), opts)
+}
+
+// checkFinite returns an error naming the first point with a NaN or ±Inf
+// coordinate.
+func checkFinite(points []float64, n, dim int) error {
 	for i := 0; i < n; i++ {
 		for c, x := range points[i*dim : (i+1)*dim] {
 			if math.IsNaN(x) || math.IsInf(x, 0) {
-				return Diagram{}, fmt.Errorf("ph: point %d has non-finite coordinate %v in column %d", i, x, c)
+				return fmt.Errorf("ph: point %d has non-finite coordinate %v in column %d", i, x, c)
 			}
 		}
 	}
-	dist := func(i, j int) float64 {
+	return nil
+}
+
+// euclidean is the distance function of the row-major points of dimension
+// dim: ‖xᵢ − xⱼ‖₂, summed over coordinates in order.
+func euclidean(points []float64, dim int) func(i, j int) float64 {
+	return func(i, j int) float64 {
 		a := points[i*dim : (i+1)*dim]
 		b := points[j*dim : (j+1)*dim]
 		b = b[:len(a)]
@@ -142,7 +157,6 @@ func VietorisRips(points []float64, n, dim int, opts Options) (Diagram, error) {
 		}
 		return math.Sqrt(s)
 	}
-	return compute(n, dist, opts)
 }
 
 // VietorisRipsDistances is VietorisRips for an n×n row-major distance
@@ -327,7 +341,7 @@ func compute(n int, dist func(i, j int) float64, opts Options) (Diagram, error) 
 	}
 	if est := estimateBytes(n, edges, deg, sparse, opts.MaxDim); maxBytes > 0 && est > float64(maxBytes) {
 		return Diagram{}, fmt.Errorf("%w: %d points at threshold %g give %d edges and an estimated %s of memory (limit %s); subsample or lower the threshold",
-			ErrTooLarge, n, threshold, edges, formatBytes(est), formatBytes(float64(maxBytes)))
+			ErrTooLarge, n, threshold, edges, FormatBytes(est), FormatBytes(float64(maxBytes)))
 	}
 
 	r := newRips(n, opts.MaxDim, limit, births)
@@ -393,7 +407,9 @@ func estimateBytes(n, edges int, deg []int32, sparse bool, maxDim int) float64 {
 	return b
 }
 
-func formatBytes(b float64) string {
+// FormatBytes formats a byte count as VietorisRips's errors do: "1.5 GiB",
+// "12.0 MiB", "98 KiB".
+func FormatBytes(b float64) string {
 	switch {
 	case b >= 1<<30:
 		return fmt.Sprintf("%.1f GiB", b/(1<<30))
