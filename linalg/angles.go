@@ -1,13 +1,14 @@
 package linalg
 
 import (
+	"fmt"
 	"math"
 	"slices"
 
 	"gonum.org/v1/gonum/mat"
 )
 
-// PrincipalAngles returns the principal angles 0 ≤ θ₁ ≤ … ≤ θ_q ≤ π/2
+// SubspaceAngles returns the principal angles 0 ≤ θ₁ ≤ … ≤ θ_q ≤ π/2
 // between the subspaces spanned by the columns of a (n×p) and b (n×r), which
 // must be orthonormal; q = min(p, r). The cosines cos θᵢ are the singular
 // values of aᵀb (Björck & Golub 1973).
@@ -22,17 +23,23 @@ import (
 // subspaces, accurate to rounding.
 //
 // The result is written to dst when it has length q and is allocated
-// otherwise. PrincipalAngles panics if a and b have different numbers of
-// rows, if either has more columns than rows, or if the SVD fails to
-// converge. It does not check orthonormality.
-func PrincipalAngles(dst []float64, a, b mat.Matrix) []float64 {
+// otherwise. SubspaceAngles returns an error when an entry of a or b is
+// NaN or ±Inf, or an SVD does not converge. It panics if a and b have
+// different numbers of rows or either has more columns than rows. It does
+// not check orthonormality.
+func SubspaceAngles(dst []float64, a, b mat.Matrix) ([]float64, error) {
 	n, p := a.Dims()
 	nb, r := b.Dims()
 	if n != nb {
 		panic(mat.ErrShape)
 	}
 	if p > n || r > n {
-		panic("linalg: PrincipalAngles: more columns than rows, so the columns cannot be orthonormal")
+		panic("linalg: SubspaceAngles: more columns than rows, so the columns cannot be orthonormal")
+	}
+	for k, x := range []mat.Matrix{a, b} {
+		if i, j, ok := nonFinite(x); ok {
+			return nil, fmt.Errorf("linalg: subspace angles: entry (%d, %d) of basis %d is %v", i, j, k+1, x.At(i, j))
+		}
 	}
 	if p < r {
 		a, b, p, r = b, a, r, p
@@ -42,16 +49,22 @@ func PrincipalAngles(dst []float64, a, b mat.Matrix) []float64 {
 		dst = make([]float64, q)
 	}
 	if q == 0 {
-		return dst
+		return dst, nil
 	}
 	var c mat.Dense // p×q
 	c.Mul(a.T(), b)
-	cos := singularValues(&c) // descending: cos θ₁ ≥ … ≥ cos θ_q
+	cos, err := singularValues(&c) // descending: cos θ₁ ≥ … ≥ cos θ_q
+	if err != nil {
+		return nil, err
+	}
 	res := mat.DenseCopyOf(b) // n×q: (I − aaᵀ)b
 	var proj mat.Dense
 	proj.Mul(a, &c)
 	res.Sub(res, &proj)
-	sin := singularValues(res) // descending: sin θ_q ≥ … ≥ sin θ₁
+	sin, err := singularValues(res) // descending: sin θ_q ≥ … ≥ sin θ₁
+	if err != nil {
+		return nil, err
+	}
 	slices.Reverse(sin)
 	for i := range q {
 		ci := min(max(cos[i], 0), 1)
@@ -63,7 +76,33 @@ func PrincipalAngles(dst []float64, a, b mat.Matrix) []float64 {
 	}
 	// Rounding can break the order where the two formulas meet.
 	slices.Sort(dst)
-	return dst
+	return dst, nil
+}
+
+// PrincipalAngles is SubspaceAngles that panics where SubspaceAngles
+// returns an error.
+//
+// Deprecated: use SubspaceAngles, which reports a non-finite basis or an
+// SVD that does not converge as an error.
+func PrincipalAngles(dst []float64, a, b mat.Matrix) []float64 {
+	out, err := SubspaceAngles(dst, a, b)
+	if err != nil {
+		panic(err)
+	}
+	return out
+}
+
+// nonFinite returns the first entry of x, in row order, that is NaN or ±Inf.
+func nonFinite(x mat.Matrix) (i, j int, ok bool) {
+	m, n := x.Dims()
+	for i := range m {
+		for j := range n {
+			if v := x.At(i, j); math.IsNaN(v) || math.IsInf(v, 0) {
+				return i, j, true
+			}
+		}
+	}
+	return 0, 0, false
 }
 
 // SubspaceOverlap returns ‖aᵀb‖_F²/min(p, r) = mean cos² θᵢ over the
@@ -86,12 +125,13 @@ func SubspaceOverlap(a, b mat.Matrix) float64 {
 	return f * f / float64(min(p, r))
 }
 
-// singularValues returns the singular values of x, descending. It panics
-// when the SVD does not converge.
-func singularValues(x mat.Matrix) []float64 {
+// singularValues returns the singular values of x, descending, or an
+// error when the SVD does not converge.
+func singularValues(x mat.Matrix) ([]float64, error) {
 	var svd mat.SVD
 	if !svd.Factorize(x, mat.SVDNone) {
-		panic("linalg: SVD did not converge")
+		r, c := x.Dims()
+		return nil, fmt.Errorf("linalg: SVD of a %d×%d matrix did not converge", r, c)
 	}
-	return svd.Values(nil)
+	return svd.Values(nil), nil
 }

@@ -1,8 +1,11 @@
 package linalg
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
@@ -119,5 +122,36 @@ func TestPrincipalAnglesPanics(t *testing.T) {
 			}()
 			f()
 		}()
+	}
+}
+
+// TestSubspaceAnglesErrors: a non-finite basis is an error naming its
+// entry (gonum's SVD would panic inside LAPACK), from SubspaceAngles, and a
+// panic carrying that error from the deprecated PrincipalAngles.
+func TestSubspaceAnglesErrors(t *testing.T) {
+	a := mat.NewDense(3, 2, []float64{1, 0, 0, 1, 0, 0})
+	b := mat.NewDense(3, 1, []float64{0, math.Inf(1), 0})
+	if _, err := SubspaceAngles(nil, a, b); err == nil || !strings.Contains(err.Error(), "entry (1, 0) of basis 2 is +Inf") {
+		t.Errorf("Inf entry: %v", err)
+	}
+	nan := mat.DenseCopyOf(a)
+	nan.Set(2, 1, math.NaN())
+	if _, err := SubspaceAngles(nil, nan, b); err == nil || !strings.Contains(err.Error(), "entry (2, 1) of basis 1 is NaN") {
+		t.Errorf("NaN entry: %v", err)
+	}
+	func() {
+		defer func() {
+			if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), "basis 1 is NaN") {
+				t.Errorf("PrincipalAngles of a NaN basis: recovered %v", r)
+			}
+		}()
+		PrincipalAngles(nil, nan, a)
+	}()
+	got, err := SubspaceAngles(nil, a, mat.NewDense(3, 1, []float64{0, 0, 1}))
+	if err != nil || len(got) != 1 || got[0] != math.Pi/2 {
+		t.Errorf("orthogonal: %v, %v", got, err)
+	}
+	if want := PrincipalAngles(nil, a, a); !slices.Equal(want, []float64{0, 0}) {
+		t.Errorf("PrincipalAngles of a basis with itself: %v", want)
 	}
 }

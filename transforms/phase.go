@@ -101,7 +101,7 @@ func (r PhaseTrialRow) Cell() PhaseCell {
 }
 
 // PhaseTrialFn runs one trial (molrg.Trial.Run) of a cell, seeded by
-// PhaseTrialSeed.
+// PhaseTrialSeed; a trial whose fit fails is an error naming the cell.
 type PhaseTrialFn struct {
 	RunID     string
 	Seed      uint64
@@ -113,7 +113,7 @@ type PhaseTrialFn struct {
 	Init      string
 }
 
-func (f *PhaseTrialFn) ProcessElement(t PhaseTask) PhaseTrialRow {
+func (f *PhaseTrialFn) ProcessElement(t PhaseTask) (PhaseTrialRow, error) {
 	c := t.Cell
 	tr := molrg.Trial{
 		Model:               molrg.Model{Ambient: int(c.AmbientDim), Dim: int(c.IntrinsicDim), Components: int(c.Components), Bases: f.Bases},
@@ -122,14 +122,17 @@ func (f *PhaseTrialFn) ProcessElement(t PhaseTask) PhaseTrialRow {
 		Weights:             f.Weights,
 		KSS:                 molrg.KSSOptions{Restarts: f.Restarts, MaxIters: f.MaxIters, Init: f.Init},
 	}
-	res := tr.Run(PhaseTrialSeed(f.Seed, c, f.Bases, t.Trial))
+	res, err := tr.Run(PhaseTrialSeed(f.Seed, c, f.Bases, t.Trial))
+	if err != nil {
+		return PhaseTrialRow{}, fmt.Errorf("cell %s, trial %d: %w", c.Key(), t.Trial, err)
+	}
 	progress.Add(1, 0)
 	return PhaseTrialRow{
 		RunID: f.RunID, AmbientDim: c.AmbientDim, IntrinsicDim: c.IntrinsicDim, Components: c.Components,
 		SamplesPerComponent: c.SamplesPerComponent, Noise: c.Noise, Trial: t.Trial,
 		Error: res.MaxError, ErrorMean: res.MeanError, Success: res.MaxError < f.Tolerance,
 		Objective: res.Objective, Misassigned: int64(res.Misassigned),
-	}
+	}, nil
 }
 
 // KeyTrialByCell keys a trial row by its cell's Key, for PhaseSummaryFn.

@@ -152,7 +152,7 @@ type RankDriftRow struct {
 	StepFrom int64  `parquet:"step_from"`
 	StepTo   int64  `parquet:"step_to"`
 	K        int64  `parquet:"k"`
-	// PrincipalAngles θ₁ ≤ … ≤ θ_k in radians, cos θᵢ = σᵢ(V₁ᵀV₂); see linalg.PrincipalAngles.
+	// PrincipalAngles θ₁ ≤ … ≤ θ_k in radians, cos θᵢ = σᵢ(V₁ᵀV₂); see linalg.SubspaceAngles.
 	PrincipalAngles    []float64 `parquet:"principal_angles,list"`
 	MeanPrincipalAngle float64   `parquet:"mean_principal_angle"` // radians
 	MaxPrincipalAngle  float64   `parquet:"max_principal_angle"`  // radians
@@ -274,7 +274,11 @@ func (f *SeriesSpectrumFn) ProcessElement(ctx context.Context, s TensorSeries, e
 			}
 		}
 		if i > 0 {
-			if d, ok := Drift(f.RunID, s.Name, prev, sub); ok {
+			d, ok, err := Drift(f.RunID, s.Name, prev, sub)
+			if err != nil {
+				return fmt.Errorf("%s: tensor %q: %w", t.Path, t.Name, err)
+			}
+			if ok {
 				emitDrift(d)
 			} else {
 				beam.NewCounter("lowdim", "rankdyn_drift_shape_changed").Inc(ctx, 1)
@@ -355,16 +359,20 @@ func (f *SeriesSpectrumFn) Analyze(t checkpoints.Tensor, dtype string, a *mat.De
 
 // Drift is the rank_drift row of the motion span(V_a) → span(V_b) of a
 // matrix's top-k right singular subspace between two steps: the principal
-// angles and the overlap ‖V_aᵀV_b‖_F²/k. ok is false, and there is no row,
-// when the matrix changed shape or k between the steps, or k is 0.
-func Drift(runID, tensor string, a, b Subspace) (row RankDriftRow, ok bool) {
+// angles (linalg.SubspaceAngles) and the overlap ‖V_aᵀV_b‖_F²/k. ok is
+// false, and there is no row, when the matrix changed shape or k between the
+// steps, or k is 0; err is the angles' error.
+func Drift(runID, tensor string, a, b Subspace) (row RankDriftRow, ok bool, err error) {
 	ka, _ := a.VT.Dims()
 	kb, _ := b.VT.Dims()
 	if a.Cols != b.Cols || ka != kb || ka == 0 {
-		return RankDriftRow{}, false
+		return RankDriftRow{}, false, nil
 	}
 	va, vb := a.VT.T(), b.VT.T()
-	theta := linalg.PrincipalAngles(nil, va, vb)
+	theta, err := linalg.SubspaceAngles(nil, va, vb)
+	if err != nil {
+		return RankDriftRow{}, false, fmt.Errorf("drift from step %d to %d: %w", a.Step, b.Step, err)
+	}
 	var mean float64
 	for _, th := range theta {
 		mean += th
@@ -373,5 +381,5 @@ func Drift(runID, tensor string, a, b Subspace) (row RankDriftRow, ok bool) {
 		RunID: runID, Tensor: tensor, StepFrom: a.Step, StepTo: b.Step, K: int64(ka),
 		PrincipalAngles: theta, MeanPrincipalAngle: mean / float64(len(theta)), MaxPrincipalAngle: theta[len(theta)-1],
 		SubspaceOverlap: linalg.SubspaceOverlap(va, vb),
-	}, true
+	}, true, nil
 }

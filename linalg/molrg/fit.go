@@ -29,12 +29,13 @@ const (
 // origin closest to the rows in squared distance (Eckart–Young). The rows are
 // not centred, since every MoLRG component has mean 0; with m < d rows the
 // last d−m columns are an arbitrary orthonormal completion from the null
-// space of x (gonum mat.SVD with full V). PCA panics if d is not in [1, n]
-// or x has no rows.
-func PCA(x mat.Matrix, d int) *mat.Dense {
+// space of x (gonum mat.SVD with full V). PCA returns an error if d is not
+// in [1, n], x has no rows, or the SVD does not converge (as for an entry
+// that is NaN).
+func PCA(x mat.Matrix, d int) (*mat.Dense, error) {
 	m, n := x.Dims()
-	if d < 1 || d > n {
-		panic(fmt.Sprintf("molrg: PCA of dimension %d in R^%d", d, n))
+	if d < 1 || d > n || m < 1 {
+		return nil, fmt.Errorf("molrg: PCA of dimension %d in R^%d of %d rows", d, n, m)
 	}
 	kind := mat.SVDThinV
 	if m < d {
@@ -42,11 +43,11 @@ func PCA(x mat.Matrix, d int) *mat.Dense {
 	}
 	var svd mat.SVD
 	if !svd.Factorize(x, kind) {
-		panic("molrg: SVD did not converge")
+		return nil, fmt.Errorf("molrg: SVD of the %d×%d samples did not converge", m, n)
 	}
 	var v mat.Dense
 	svd.VTo(&v)
-	return mat.DenseCopyOf(v.Slice(0, n, 0, d))
+	return mat.DenseCopyOf(v.Slice(0, n, 0, d)), nil
 }
 
 // KSSOptions configure KSubspaces.
@@ -80,12 +81,12 @@ type Clustering struct {
 // until the assignment stops changing, from opts.Restarts starts (see
 // KSSOptions), keeping the least objective. A cluster left empty is reseeded
 // with the row of largest residual and its d−1 nearest rows in absolute
-// cosine. KSubspaces panics if k < 1, d is not in [1, n], x has no rows, or
-// opts.Init is unknown.
-func KSubspaces(x *mat.Dense, k, d int, opts KSSOptions) Clustering {
+// cosine. KSubspaces returns an error if k < 1, d is not in [1, n], x has
+// no rows, opts.Init is unknown, or an SVD of a cluster does not converge.
+func KSubspaces(x *mat.Dense, k, d int, opts KSSOptions) (Clustering, error) {
 	m, n := x.Dims()
-	if k < 1 || d < 1 || d > n {
-		panic(fmt.Sprintf("molrg: K-subspaces with k = %d, d = %d in R^%d", k, d, n))
+	if k < 1 || d < 1 || d > n || m < 1 {
+		return Clustering{}, fmt.Errorf("molrg: K-subspaces with k = %d, d = %d in R^%d of %d rows", k, d, n, m)
 	}
 	if opts.Restarts <= 0 {
 		opts.Restarts = 10
@@ -97,7 +98,7 @@ func KSubspaces(x *mat.Dense, k, d int, opts KSSOptions) Clustering {
 		opts.Init = InitNeighbors
 	}
 	if opts.Init != InitNeighbors && opts.Init != InitRandom {
-		panic(fmt.Sprintf("molrg: unknown K-subspaces init %q", opts.Init))
+		return Clustering{}, fmt.Errorf("molrg: unknown K-subspaces init %q", opts.Init)
 	}
 	f := &kss{x: x, m: m, n: n, k: k, d: d, cos: absCosines(x)}
 	best := Clustering{Objective: math.Inf(1)}
@@ -109,15 +110,21 @@ func KSubspaces(x *mat.Dense, k, d int, opts KSSOptions) Clustering {
 				bases = append(bases, orthonormalGaussian(rng, n, d))
 			}
 		} else {
-			bases = f.seedNeighbors(rng)
+			var err error
+			if bases, err = f.seedNeighbors(rng); err != nil {
+				return Clustering{}, err
+			}
 		}
-		c := f.run(bases, opts.MaxIters)
+		c, err := f.run(bases, opts.MaxIters)
+		if err != nil {
+			return Clustering{}, err
+		}
 		c.Restart = r
 		if c.Objective < best.Objective {
 			best = c
 		}
 	}
-	return best
+	return best, nil
 }
 
 // kss holds one K-subspaces problem.
@@ -169,7 +176,7 @@ func (f *kss) assign(bases []*mat.Dense, labels []int, best []float64) float64 {
 }
 
 // span returns the PCA basis of rows idx of x.
-func (f *kss) span(idx []int) *mat.Dense {
+func (f *kss) span(idx []int) (*mat.Dense, error) {
 	sub := mat.NewDense(len(idx), f.n, nil)
 	for r, i := range idx {
 		sub.SetRow(r, f.x.RawRowView(i))
@@ -200,8 +207,12 @@ func (f *kss) neighborhood(i int) []int {
 }
 
 // seedNeighbors draws the k starting subspaces of InitNeighbors.
-func (f *kss) seedNeighbors(rng *rand.Rand) []*mat.Dense {
-	bases := []*mat.Dense{f.span(f.neighborhood(rng.IntN(f.m)))}
+func (f *kss) seedNeighbors(rng *rand.Rand) ([]*mat.Dense, error) {
+	first, err := f.span(f.neighborhood(rng.IntN(f.m)))
+	if err != nil {
+		return nil, err
+	}
+	bases := []*mat.Dense{first}
 	dist := make([]float64, f.m)
 	res := make([]float64, f.m)
 	for i := range dist {
@@ -224,13 +235,17 @@ func (f *kss) seedNeighbors(rng *rand.Rand) []*mat.Dense {
 				}
 			}
 		}
-		bases = append(bases, f.span(f.neighborhood(seed)))
+		b, err := f.span(f.neighborhood(seed))
+		if err != nil {
+			return nil, err
+		}
+		bases = append(bases, b)
 	}
-	return bases
+	return bases, nil
 }
 
 // run alternates assignment and refit from bases.
-func (f *kss) run(bases []*mat.Dense, maxIters int) Clustering {
+func (f *kss) run(bases []*mat.Dense, maxIters int) (Clustering, error) {
 	labels := make([]int, f.m)
 	next := make([]int, f.m)
 	res := make([]float64, f.m)
@@ -249,11 +264,19 @@ func (f *kss) run(bases []*mat.Dense, maxIters int) Clustering {
 						far = i
 					}
 				}
-				bases[j] = f.span(f.neighborhood(far))
+				b, err := f.span(f.neighborhood(far))
+				if err != nil {
+					return Clustering{}, err
+				}
+				bases[j] = b
 				res[far] = 0 // do not reseed two clusters at the same row
 				continue
 			}
-			bases[j] = f.span(members[j])
+			b, err := f.span(members[j])
+			if err != nil {
+				return Clustering{}, err
+			}
+			bases[j] = b
 		}
 		obj = f.assign(bases, next, res)
 		same := slices.Equal(labels, next)
@@ -265,7 +288,7 @@ func (f *kss) run(bases []*mat.Dense, maxIters int) Clustering {
 	}
 	c.Iters = min(c.Iters, maxIters)
 	c.Bases, c.Labels, c.Objective = bases, labels, obj
-	return c
+	return c, nil
 }
 
 // absCosines returns the m×m matrix of |⟨xᵢ, xⱼ⟩|/(‖xᵢ‖‖xⱼ‖), 0 for a zero row.

@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
@@ -215,7 +216,10 @@ func TestPCAThreshold(t *testing.T) {
 				continue
 			}
 			tr := Trial{Model: Model{Ambient: 48, Dim: d, Components: 1, Bases: Orthogonal}, SamplesPerComponent: n}
-			res := tr.Run(uint64(100*d + n))
+			res, err := tr.Run(uint64(100*d + n))
+			if err != nil {
+				t.Fatal(err)
+			}
 			switch {
 			case n >= d && res.MaxError > 1e-12:
 				t.Errorf("d = %d, N = %d: error %g, want ≈ 0", d, n, res.MaxError)
@@ -239,7 +243,10 @@ func TestKSubspacesRecovers(t *testing.T) {
 					SamplesPerComponent: 30, Noise: 1e-3,
 					KSS: KSSOptions{Init: init},
 				}
-				res := tr.Run(seed)
+				res, err := tr.Run(seed)
+				if err != nil {
+					t.Fatal(err)
+				}
 				if res.MaxError > 1e-2 || res.Misassigned != 0 {
 					t.Errorf("%s init, %s bases, seed %d: errors %v, %d misassigned", init, bases, seed, res.Errors, res.Misassigned)
 				}
@@ -254,8 +261,14 @@ func TestKSubspacesObjectiveIsBestStart(t *testing.T) {
 	m := Model{Ambient: 30, Dim: 5, Components: 3, Bases: Random}
 	bases := m.DrawBases(2)
 	x, _ := Sample(bases, []int{7, 7, 7}, 0.05, 2)
-	ten := KSubspaces(x, 3, 5, KSSOptions{Restarts: 10, Init: InitRandom, Seed: 8})
-	one := KSubspaces(x, 3, 5, KSSOptions{Restarts: 1, Init: InitRandom, Seed: 8})
+	ten, err := KSubspaces(x, 3, 5, KSSOptions{Restarts: 10, Init: InitRandom, Seed: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	one, err := KSubspaces(x, 3, 5, KSSOptions{Restarts: 1, Init: InitRandom, Seed: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if ten.Objective > one.Objective {
 		t.Errorf("10 starts: objective %v > first start alone %v", ten.Objective, one.Objective)
 	}
@@ -279,11 +292,15 @@ func TestKSubspacesObjectiveIsBestStart(t *testing.T) {
 
 func TestTrialDeterministic(t *testing.T) {
 	tr := Trial{Model: Model{Ambient: 24, Dim: 3, Components: 2, Bases: Random}, SamplesPerComponent: 6, Noise: 0.01}
-	a, b := tr.Run(42), tr.Run(42)
+	a, errA := tr.Run(42)
+	b, errB := tr.Run(42)
+	if errA != nil || errB != nil {
+		t.Fatal(errA, errB)
+	}
 	if !slices.Equal(a.Errors, b.Errors) || a.Objective != b.Objective {
 		t.Errorf("two runs with one seed differ: %+v vs %+v", a, b)
 	}
-	if c := tr.Run(43); slices.Equal(a.Errors, c.Errors) {
+	if c, err := tr.Run(43); err != nil || slices.Equal(a.Errors, c.Errors) {
 		t.Errorf("seeds 42 and 43 give identical errors %v", a.Errors)
 	}
 }
@@ -293,7 +310,9 @@ func TestTrialDeterministic(t *testing.T) {
 func BenchmarkTrialPaperLargest(b *testing.B) {
 	tr := Trial{Model: Model{Ambient: 48, Dim: 8, Components: 3, Bases: Orthogonal}, SamplesPerComponent: 15}
 	for i := 0; b.Loop(); i++ {
-		tr.Run(uint64(i))
+		if _, err := tr.Run(uint64(i)); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
 
@@ -312,6 +331,48 @@ func TestRecoveryMatchesPermutation(t *testing.T) {
 	for i, j := range match {
 		if perm[j] != i || errs[i] > 1e-14 {
 			t.Errorf("truth %d matched to est %d (spans truth %d) with error %g", i, j, perm[j], errs[i])
+		}
+	}
+}
+
+// TestErrorsNotPanics: invalid trials and fits, and SVDs that do not
+// converge (a NaN sample), are errors.
+func TestErrorsNotPanics(t *testing.T) {
+	x := mat.NewDense(4, 3, []float64{1, 0, 0, 0, 1, 0, 0, 0, 1, 1, 1, 1})
+	if _, err := PCA(x, 0); err == nil || !strings.Contains(err.Error(), "PCA of dimension 0") {
+		t.Errorf("PCA d = 0: %v", err)
+	}
+	if _, err := PCA(x, 4); err == nil {
+		t.Error("PCA d > n: no error")
+	}
+	if u, err := PCA(x, 2); err != nil || u == nil {
+		t.Errorf("PCA d = 2: %v", err)
+	}
+	nan := mat.DenseCopyOf(x)
+	nan.Set(1, 1, math.NaN())
+	if _, err := PCA(nan, 2); err == nil || !strings.Contains(err.Error(), "did not converge") {
+		t.Errorf("PCA of a NaN sample: %v", err)
+	}
+	if _, err := KSubspaces(nan, 2, 1, KSSOptions{}); err == nil || !strings.Contains(err.Error(), "did not converge") {
+		t.Errorf("K-subspaces of a NaN sample: %v", err)
+	}
+	for _, c := range []struct {
+		k, d int
+		init string
+		want string
+	}{{0, 1, "", "k = 0"}, {2, 4, "", "d = 4"}, {2, 1, "spectral", `unknown K-subspaces init "spectral"`}} {
+		if _, err := KSubspaces(x, c.k, c.d, KSSOptions{Init: c.init}); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("K-subspaces k = %d, d = %d, init %q: %v", c.k, c.d, c.init, err)
+		}
+	}
+	for _, tr := range []Trial{
+		{Model: Model{Ambient: 8, Dim: 9, Components: 1, Bases: Random}, SamplesPerComponent: 3},
+		{Model: Model{Ambient: 8, Dim: 2, Components: 1, Bases: Random}, SamplesPerComponent: 0},
+		{Model: Model{Ambient: 8, Dim: 2, Components: 1, Bases: Random}, SamplesPerComponent: 3, Noise: math.NaN()},
+		{Model: Model{Ambient: 8, Dim: 2, Components: 2, Bases: Random}, SamplesPerComponent: 3, Noise: math.NaN()},
+	} {
+		if res, err := tr.Run(1); err == nil {
+			t.Errorf("%+v: no error, result %+v", tr, res)
 		}
 	}
 }

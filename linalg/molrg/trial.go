@@ -1,6 +1,7 @@
 package molrg
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -42,14 +43,16 @@ type TrialResult struct {
 // K = 1, KSubspaces with t.KSS (seeded from seed) for K > 1. Equal seeds give
 // equal results. Within one seed, trials that differ only in
 // SamplesPerComponent, Noise or Weights see nested draws (see Sample), and
-// the fit's restarts use the same streams. Run panics if t.Model.Check fails,
-// N < 1, or the weights are invalid for Counts.
-func (t Trial) Run(seed uint64) TrialResult {
+// the fit's restarts use the same streams. Run returns an error if
+// t.Model.Check fails, N < 1, the fit fails (an SVD that does not converge,
+// as with a NaN noise level), or the recovery error is NaN; it panics if
+// the weights are invalid for Counts.
+func (t Trial) Run(seed uint64) (TrialResult, error) {
 	if err := t.Model.Check(); err != nil {
-		panic(err)
+		return TrialResult{}, err
 	}
 	if t.SamplesPerComponent < 1 {
-		panic(fmt.Sprintf("molrg: %d samples per component", t.SamplesPerComponent))
+		return TrialResult{}, fmt.Errorf("molrg: %d samples per component", t.SamplesPerComponent)
 	}
 	truth := t.DrawBases(seed)
 	x, labels := Sample(truth, Counts(t.Components, t.SamplesPerComponent, t.Weights), t.Noise, seed)
@@ -57,7 +60,11 @@ func (t Trial) Run(seed uint64) TrialResult {
 	var est []*mat.Dense
 	var fitted []int
 	if t.Components == 1 {
-		est = []*mat.Dense{PCA(x, t.Dim)}
+		u, err := PCA(x, t.Dim)
+		if err != nil {
+			return TrialResult{}, err
+		}
+		est = []*mat.Dense{u}
 		fitted = make([]int, len(labels))
 		var f kss
 		f.x, f.m, f.n = x, len(labels), t.Ambient
@@ -69,7 +76,10 @@ func (t Trial) Run(seed uint64) TrialResult {
 	} else {
 		opts := t.KSS
 		opts.Seed = linalg.DeriveSeed(seed, fitKey)
-		c := KSubspaces(x, t.Components, t.Dim, opts)
+		c, err := KSubspaces(x, t.Components, t.Dim, opts)
+		if err != nil {
+			return TrialResult{}, err
+		}
 		est, fitted = c.Bases, c.Labels
 		res.Objective, res.Restart, res.Iters = c.Objective, c.Restart, c.Iters
 	}
@@ -87,7 +97,7 @@ func (t Trial) Run(seed uint64) TrialResult {
 	}
 	res.MeanError = sum / float64(len(res.Errors))
 	if math.IsNaN(res.MaxError) {
-		panic("molrg: NaN recovery error")
+		return TrialResult{}, errors.New("molrg: NaN recovery error")
 	}
-	return res
+	return res, nil
 }
