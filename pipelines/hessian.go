@@ -12,6 +12,7 @@ import (
 
 	"github.com/lowdim/lowdim/experiments"
 	"github.com/lowdim/lowdim/io/checkpoints"
+	"github.com/lowdim/lowdim/io/datasets"
 	"github.com/lowdim/lowdim/io/matrix"
 	"github.com/lowdim/lowdim/io/tables"
 	"github.com/lowdim/lowdim/linalg/hessian"
@@ -31,7 +32,7 @@ import (
 //     loss, accuracy, top_eigenvalue, trace ± trace_stderr (Hutchinson),
 //     trace_exact, outliers, bulk_edge, outlier_gap, outlier_rule, ….
 //
-// checkpoint names the series (the model folder, transforms.CheckpointSeries);
+// checkpoint names the series (the model folder, checkpoints.Series);
 // block is "whole" or "layers.<l>". Missing values are NULL, never NaN.
 const (
 	HessianEigsTable    = "hessian_eigs"
@@ -95,14 +96,14 @@ func PlanHessian(ctx context.Context, spec *experiments.Spec, out, runID string)
 		}
 		plan.Data = transforms.HessianData{Path: in.Path, Options: opts, LabelColumn: lc}
 	case DigitsDataset:
-		p, err := DigitsPath()
+		p, err := datasets.DigitsPath()
 		if err != nil {
 			return nil, spec.ErrorAt("input.dataset", "%v", err)
 		}
 		plan.Dataset = DigitsDataset
 		plan.Data = transforms.HessianData{Path: p, Options: matrix.Options{Format: "csv"}, LabelColumn: 64}
 	case MNISTDataset:
-		dir, err := MNISTDir()
+		dir, err := datasets.MNISTDir()
 		if err != nil {
 			return nil, spec.ErrorAt("input.dataset", "%v", err)
 		}
@@ -136,11 +137,11 @@ func PlanHessian(ctx context.Context, spec *experiments.Spec, out, runID string)
 	}
 	seen := map[seriesStep]string{}
 	for _, ck := range cks {
-		sizes, meta, err := transforms.ReadModelHeader(ctx, ck.Path)
+		sizes, meta, err := checkpoints.ReadModelHeader(ctx, ck.Path)
 		if err != nil {
 			return nil, spec.ErrorAt("params.checkpoints", "params.checkpoints: %v", err)
 		}
-		m := (&transforms.ModelCheckpoint{Sizes: sizes}).Model()
+		m := (&checkpoints.Model{Sizes: sizes}).MLP()
 		if sizes[0] != features {
 			return nil, spec.ErrorAt("params.checkpoints", "params.checkpoints: %s: the model (%s) reads %d features, the data (%s) has %d", ck.Path, m.Name(), sizes[0], plan.Dataset, features)
 		}
@@ -151,7 +152,7 @@ func PlanHessian(ctx context.Context, spec *experiments.Spec, out, runID string)
 		if err != nil {
 			return nil, spec.ErrorAt("params.checkpoints", "params.checkpoints: %s: %v", ck.Path, err)
 		}
-		series := transforms.CheckpointSeries(ck.Path)
+		series := checkpoints.Series(ck.Path)
 		key := seriesStep{series, ck.Step}
 		if prev, dup := seen[key]; dup {
 			return nil, spec.ErrorAt("params.checkpoints", "params.checkpoints: %s and %s are both step %d of series %s; point params.checkpoints at one model folder", prev, ck.Path, ck.Step, series)

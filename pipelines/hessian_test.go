@@ -16,6 +16,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/testing/ptest"
 
 	"github.com/lowdim/lowdim/experiments"
+	"github.com/lowdim/lowdim/io/checkpoints"
 	"github.com/lowdim/lowdim/io/safetensors"
 	"github.com/lowdim/lowdim/io/tables"
 	"github.com/lowdim/lowdim/linalg/hessian"
@@ -302,7 +303,7 @@ func writeModel(t *testing.T, name string, m *nn.MLP, meta map[string]string) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	if err := transforms.EncodeCheckpoint(f, m, theta, meta); err != nil {
+	if err := checkpoints.EncodeModel(f, m, theta, meta); err != nil {
 		t.Fatal(err)
 	}
 }

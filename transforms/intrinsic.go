@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"hash/fnv"
-	"io"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -20,8 +19,9 @@ import (
 
 	"github.com/lowdim/lowdim/internal/progress"
 	"github.com/lowdim/lowdim/io/blocks"
+	"github.com/lowdim/lowdim/io/checkpoints"
+	"github.com/lowdim/lowdim/io/labelled"
 	"github.com/lowdim/lowdim/io/matrix"
-	"github.com/lowdim/lowdim/io/safetensors"
 	"github.com/lowdim/lowdim/io/tables"
 	"github.com/lowdim/lowdim/linalg"
 	"github.com/lowdim/lowdim/linalg/idest"
@@ -105,65 +105,9 @@ func (l LabelledData) Load(ctx context.Context) (*Loaded, error) {
 	return e.data, e.err
 }
 
-func readAll(ctx context.Context, path string, opts matrix.Options) (*mat.Dense, error) {
-	src, err := matrix.Open(ctx, path, opts)
-	if err != nil {
-		return nil, err
-	}
-	data, err := src.ReadRows(ctx, 0, src.Rows())
-	if err != nil {
-		return nil, err
-	}
-	if src.Rows() == 0 || src.Cols() == 0 {
-		return nil, fmt.Errorf("%s: no data (%d × %d)", path, src.Rows(), src.Cols())
-	}
-	return mat.NewDense(src.Rows(), src.Cols(), data), nil
-}
-
 // readLabelled returns the features and integer labels of one split.
 func (l LabelledData) readLabelled(ctx context.Context, path, labelsPath string) (*mat.Dense, []int, error) {
-	all, err := readAll(ctx, path, l.Options)
-	if err != nil {
-		return nil, nil, err
-	}
-	n, cols := all.Dims()
-	var x *mat.Dense
-	var raw []float64
-	if labelsPath != "" {
-		lab, err := readAll(ctx, labelsPath, matrix.Options{Format: l.Options.Format})
-		if err != nil {
-			return nil, nil, err
-		}
-		if r, c := lab.Dims(); r != n || c != 1 {
-			return nil, nil, fmt.Errorf("%s: %d × %d labels for the %d rows of %s", labelsPath, r, c, n, path)
-		}
-		x, raw = all, lab.RawMatrix().Data
-	} else {
-		lc := l.LabelColumn
-		if lc < 0 || lc >= cols {
-			return nil, nil, fmt.Errorf("%s: label column %d outside the %d columns", path, lc, cols)
-		}
-		if cols < 2 {
-			return nil, nil, fmt.Errorf("%s: only the label column", path)
-		}
-		x = mat.NewDense(n, cols-1, nil)
-		raw = make([]float64, n)
-		for i := 0; i < n; i++ {
-			row := all.RawRowView(i)
-			raw[i] = row[lc]
-			dst := x.RawRowView(i)
-			copy(dst, row[:lc])
-			copy(dst[lc:], row[lc+1:])
-		}
-	}
-	y := make([]int, n)
-	for i, v := range raw {
-		if v != math.Trunc(v) || v < 0 || v > 1e6 {
-			return nil, nil, fmt.Errorf("%s: row %d: label %v is not a class index (an integer ≥ 0)", path, i, v)
-		}
-		y[i] = int(v)
-	}
-	return x, y, nil
+	return labelled.Read(ctx, labelled.Source{Path: path, Options: l.Options, LabelColumn: l.LabelColumn, LabelsPath: labelsPath})
 }
 
 func subset(x *mat.Dense, y []int, idx []int) nn.Data {
@@ -285,7 +229,7 @@ func BuildModel(kind string, features int, hidden []int, classes int) *nn.MLP {
 // SubspaceRunFn trains one task. With CheckpointEvery > 0 it also saves the
 // model's weights at step 0, every CheckpointEvery optimizer steps and after
 // the last step, as CheckpointDir/CheckpointFolder(task)/CheckpointName(step)
-// (see EncodeCheckpoint), through Beam's file systems (local or gs://).
+// (see checkpoints.EncodeModel), through Beam's file systems (local or gs://).
 // Training is deterministic, so a retried element rewrites the same bytes.
 type SubspaceRunFn struct {
 	RunID      string
@@ -347,7 +291,7 @@ func (f *SubspaceRunFn) ProcessElement(ctx context.Context, t SubspaceTask) (Sub
 		cfg.Checkpoint = func(step int, theta []float64) error {
 			meta["step"] = strconv.Itoa(step)
 			var buf bytes.Buffer
-			if err := EncodeCheckpoint(&buf, m, theta, meta); err != nil {
+			if err := checkpoints.EncodeModel(&buf, m, theta, meta); err != nil {
 				return err
 			}
 			if err := tables.WriteBytes(ctx, tables.Join(dir, CheckpointName(step)), buf.Bytes()); err != nil {
@@ -385,23 +329,6 @@ func CheckpointFolder(t SubspaceTask) string {
 // "step-00000100.safetensors": eight digits (more past 99 999 999), so that
 // names sort by step and rank_dynamics reads the step from the name.
 func CheckpointName(step int) string { return fmt.Sprintf("step-%08d.safetensors", step) }
-
-// EncodeCheckpoint writes the weights θ of m to w as a safetensors file: the
-// tensors of m.Tensors(theta) in order ("layers.0.weight" out × in,
-// "layers.0.bias" of rank 1, …), rounded to F32, with metadata as the
-// file's __metadata__. It panics if len(theta) ≠ m.NumParams().
-func EncodeCheckpoint(w io.Writer, m *nn.MLP, theta []float64, metadata map[string]string) error {
-	ts := m.Tensors(theta)
-	ms := make([]safetensors.Matrix, len(ts))
-	for i, t := range ts {
-		rows, cols := t.Shape[0], 1
-		if len(t.Shape) == 2 {
-			cols = t.Shape[1]
-		}
-		ms[i] = safetensors.Matrix{Name: t.Name, Rows: rows, Cols: cols, Data: t.Data, DType: "F32", Shape: t.Shape}
-	}
-	return safetensors.Write(w, metadata, ms...)
-}
 
 // KeyRunByModel keys a run by its (dataset, model).
 func KeyRunByModel(r SubspaceRunRow) (string, SubspaceRunRow) {
