@@ -179,4 +179,3 @@ func TestEncodeModelHeader(t *testing.T) {
 		}
 	}
 }
-
