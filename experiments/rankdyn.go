@@ -47,7 +47,7 @@ type RankDynamicsParams struct {
 	AlphaRange [2]int `yaml:"alpha_range" comment:"[lo, hi], 1-based inclusive; hi 0 = all σ used"`
 	// WeloreTau is the threshold τ ∈ (0, 1) on min-max normalised singular
 	// values of the WeLore low-rank-component rule (Jaiswal et al. 2024,
-	// "From GaLore to WeLore"); see transforms.WeLore for the exact rule.
+	// "From GaLore to WeLore"); see linalg.WeLore for the exact rule.
 	// Default 0.1.
 	WeloreTau float64 `yaml:"welore_tau" comment:"τ on min-max normalised σ; σ̃ ≥ τ are kept"`
 	// StepsPerElement is how many consecutive steps of one matrix one Beam
