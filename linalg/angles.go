@@ -79,19 +79,6 @@ func SubspaceAngles(dst []float64, a, b mat.Matrix) ([]float64, error) {
 	return dst, nil
 }
 
-// PrincipalAngles is SubspaceAngles that panics where SubspaceAngles
-// returns an error.
-//
-// Deprecated: use SubspaceAngles, which reports a non-finite basis or an
-// SVD that does not converge as an error.
-func PrincipalAngles(dst []float64, a, b mat.Matrix) []float64 {
-	out, err := SubspaceAngles(dst, a, b)
-	if err != nil {
-		panic(err)
-	}
-	return out
-}
-
 // nonFinite returns the first entry of x, in row order, that is NaN or ±Inf.
 func nonFinite(x mat.Matrix) (i, j int, ok bool) {
 	m, n := x.Dims()

@@ -187,6 +187,25 @@ func linesPlot(file, title, ylabel string, tensors []string, series map[string]p
 	p.Y.Label.Text = ylabel
 	p.Add(plotter.NewGrid())
 	legend := len(tensors) <= reportLegendMax
+	if err := addTensorLines(p, file, tensors, series, legend); err != nil {
+		return err
+	}
+	p.Legend.Top = true
+	p.Legend.Left = true
+	if legend {
+		// Room above the lines for the legend, about one text line per tensor.
+		span := p.Y.Max - p.Y.Min
+		if span == 0 {
+			span = max(1, p.Y.Max)
+		}
+		p.Y.Max += span * 0.075 * float64(len(series))
+	}
+	return p.Save(8*vg.Inch, 5*vg.Inch, file)
+}
+
+// addTensorLines draws one line with points per tensor of series (x: step),
+// in a colour, dash and shape of its own, named in the legend when legend is set.
+func addTensorLines(p *plot.Plot, file string, tensors []string, series map[string]plotter.XYs, legend bool) error {
 	for i, t := range tensors {
 		xys, ok := series[t]
 		if !ok {
@@ -205,15 +224,5 @@ func linesPlot(file, title, ylabel string, tensors []string, series map[string]p
 			p.Legend.Add(t, l, s)
 		}
 	}
-	p.Legend.Top = true
-	p.Legend.Left = true
-	if legend {
-		// Room above the lines for the legend, about one text line per tensor.
-		span := p.Y.Max - p.Y.Min
-		if span == 0 {
-			span = max(1, p.Y.Max)
-		}
-		p.Y.Max += span * 0.075 * float64(len(series))
-	}
-	return p.Save(8*vg.Inch, 5*vg.Inch, file)
+	return nil
 }

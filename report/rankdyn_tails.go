@@ -11,7 +11,6 @@ import (
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
 
 	"github.com/lowdim/lowdim/pipelines"
@@ -160,23 +159,8 @@ func alphaPlot(file string, tensors []string, series map[string]plotter.XYs, x0,
 	band.LineStyle.Width = 0
 	p.Add(band, plotter.NewGrid())
 	legend := len(tensors) <= reportLegendMax
-	for i, t := range tensors {
-		xys, ok := series[t]
-		if !ok {
-			continue
-		}
-		l, s, err := plotter.NewLinePoints(xys)
-		if err != nil {
-			return fmt.Errorf("%s: %s: %w", file, t, err)
-		}
-		l.Color = plotutil.Color(i)
-		l.Dashes = plotutil.Dashes(i / len(plotutil.DefaultColors))
-		s.Color = l.Color
-		s.Shape = plotutil.Shape(i)
-		p.Add(l, s)
-		if legend {
-			p.Legend.Add(t, l, s)
-		}
+	if err := addTensorLines(p, file, tensors, series, legend); err != nil {
+		return err
 	}
 	p.Legend.Top, p.Legend.Left = true, true
 	p.Y.Min = min(p.Y.Min, 0)

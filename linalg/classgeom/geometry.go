@@ -202,7 +202,10 @@ func (s *Summary) pair(g *Geometry, spectra []*spectrum, a, b int) (PairGeometry
 	p := PairGeometry{A: ca.Label, B: cb.Label, MinAngleDeg: math.NaN(), MeanAngleDeg: math.NaN()}
 	sinSq := float64(max(ra, rb)-min(ra, rb)) / 2
 	if q := min(ra, rb); q > 0 {
-		angles := linalg.PrincipalAngles(nil, spectra[a].leading(ra), spectra[b].leading(rb))
+		angles, err := linalg.SubspaceAngles(nil, spectra[a].leading(ra), spectra[b].leading(rb))
+		if err != nil {
+			return PairGeometry{}, fmt.Errorf("classgeom: classes %q and %q: %w", ca.Label, cb.Label, err)
+		}
 		var sum float64
 		p.AnglesDeg = make([]float64, q)
 		for i, t := range angles {
