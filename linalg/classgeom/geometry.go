@@ -79,7 +79,7 @@ type PairGeometry struct {
 	A, B string
 	// AnglesDeg are the principal angles θ₁ ≤ … ≤ θ_q, in degrees, between
 	// the classes' subspaces (the top r_A and r_B eigenvectors of their
-	// scatters); q = min(r_A, r_B) (linalg.PrincipalAngles).
+	// scatters); q = min(r_A, r_B) (linalg.SubspaceAngles).
 	AnglesDeg []float64
 	// MinAngleDeg is θ₁ and MeanAngleDeg the mean of the θᵢ; both are NaN
 	// when q = 0.
