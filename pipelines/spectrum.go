@@ -55,44 +55,52 @@ func Spectrum(s beam.Scope, plan SpectrumPlan) {
 		CodingRateEps: p.CodingRateEps, AlphaFirst: p.AlphaRange[0], AlphaLast: p.AlphaRange[1],
 	}
 	var sigma, summary beam.PCollection
-	// The first read carries the rows' labels when input.label_column is set (spectrum_classes.go).
-	first := blocks.Read(s, plan.labelledRead(), plan.Ranges)
+	// The read of the exact and one-pass methods carries the rows' labels
+	// when input.label_column is set, for the class geometry (spectrum_classes.go).
+	var labelled beam.PCollection
+	read := func() beam.PCollection {
+		if !labelled.IsValid() {
+			labelled = blocks.Read(s, plan.labelledRead(), plan.Ranges)
+		}
+		return labelled
+	}
 	switch plan.Method {
 	case experiments.SpectrumExact:
-		factors := beam.ParDo(s, &transforms.ExactBlockFn{Cols: plan.Cols, Center: p.Center}, first)
+		factors := beam.ParDo(s, &transforms.ExactBlockFn{Cols: plan.Cols, Center: p.Center}, read())
 		merged := beam.Combine(s, &transforms.MergeRowQRFn{Cols: plan.Cols, Center: p.Center}, factors)
 		sigma, summary = beam.ParDo2(s, &transforms.ExactSpectrumFn{SpectrumMetrics: metrics}, merged)
 	case experiments.SpectrumRandomized:
-		sigma, summary = randomizedSpectrum(s, plan, metrics, first)
+		sigma, summary = randomizedSpectrum(s, plan, metrics)
 	default:
-		sigma, summary = onePassSpectrum(s, plan, metrics, first)
+		sigma, summary = onePassSpectrum(s, plan, metrics, read())
 	}
-	summary = spectrumClasses(s, plan, first, summary)
+	if plan.LabelColumn != "" {
+		summary = spectrumClasses(s, plan, read(), summary)
+	}
 	tables.Write(s, plan.Out, plan.RunID, SpectrumTable, 1, sigma)
 	tables.Write(s, plan.Out, plan.RunID, SpectrumSummaryTable, 1, summary)
 }
 
 // randomizedSpectrum is Halko–Martinsson–Tropp subspace iteration with one
-// global test matrix: each pass re-reads every shard, multiplies it by the
-// pass's n × l basis (a side input), sums the products in a Combine and
-// re-orthonormalises them into the next basis; the final pass factors A·X
-// by TSQR. The arithmetic is the single-machine algorithm's whatever the
-// sharding (linalg.MultiPass).
-func randomizedSpectrum(s beam.Scope, plan SpectrumPlan, metrics transforms.SpectrumMetrics, first beam.PCollection) (sigma, summary beam.PCollection) {
+// global test matrix: each pass sends the pass's n × l basis with every
+// shard's range, re-reads the shard and multiplies it by the basis, sums the
+// products in a Combine and re-orthonormalises them into the next basis;
+// the final pass factors A·X by TSQR. The arithmetic is the single-machine
+// algorithm's whatever the sharding (linalg.MultiPass). No pass uses a side
+// input, so a shard's read and product are one fused step (and Prism's
+// scheduler does not poll a waiting side-input stage).
+func randomizedSpectrum(s beam.Scope, plan SpectrumPlan, metrics transforms.SpectrumMetrics) (sigma, summary beam.PCollection) {
 	mp, skip := plan.MultiPass, plan.Read.SkipBadRows
 	basis := beam.ParDo(s, &transforms.FirstBasisFn{MP: mp}, beam.Impulse(s))
 	for pass := 0; pass < mp.Reads(); pass++ {
 		ps := s.Scope(fmt.Sprintf("Pass%d", pass+1))
-		read := first
-		if pass > 0 {
-			read = blocks.Read(ps, plan.Read, plan.Ranges)
-		}
-		partials := beam.ParDo(ps, &transforms.PassBlockFn{}, read, beam.SideInput{Input: basis})
+		tasks := beam.Reshuffle(ps, beam.ParDo(ps, &transforms.PassTasksFn{Ranges: plan.Ranges}, basis))
+		partials := beam.ParDo(ps, &transforms.PassShardFn{Read: plan.Read}, tasks)
 		merged := beam.Combine(ps, &transforms.MergePassFn{}, partials)
 		if pass == mp.Reads()-1 {
-			return beam.ParDo2(ps, &transforms.PassSpectrumFn{SpectrumMetrics: metrics, MP: mp, SkipBadRows: skip}, merged, beam.SideInput{Input: basis})
+			return beam.ParDo2(ps, &transforms.PassSpectrumFn{SpectrumMetrics: metrics, MP: mp, SkipBadRows: skip}, merged)
 		}
-		basis = beam.ParDo(ps, &transforms.NextBasisFn{MP: mp, SkipBadRows: skip}, merged, beam.SideInput{Input: basis})
+		basis = beam.ParDo(ps, &transforms.NextBasisFn{MP: mp, SkipBadRows: skip}, merged)
 	}
 	panic("unreachable: a randomized plan makes at least two reads")
 }

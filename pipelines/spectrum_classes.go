@@ -36,15 +36,12 @@ func (p *SpectrumPlan) classTables() []string {
 // per-shard class summaries (count, mean, centred scatter: O(k·d²) each),
 // merged exactly by a Combine, so every value is independent of the
 // sharding up to rounding. It stages the class_geometry and class_pairs
-// tables and returns summary with its class columns filled. Without a label
-// column it returns summary unchanged (class columns NULL). params.center
+// tables and returns summary with its class columns filled (Spectrum calls
+// it only with a label column; without one the class columns are NULL). params.center
 // does not apply here: coding rates are of the uncentred rows (Yu et al.
 // 2020), class spectra of each class's own centred rows; params.normalize_rows
 // applies here only, never to the main spectrum.
 func spectrumClasses(s beam.Scope, plan SpectrumPlan, first, summary beam.PCollection) beam.PCollection {
-	if plan.LabelColumn == "" {
-		return summary
-	}
 	s = s.Scope("Classes")
 	p := plan.Params
 	parts := beam.ParDo(s, &transforms.ClassBlockFn{Normalize: p.NormalizeRows}, first)

@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"sync"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
@@ -23,7 +24,12 @@ func init() {
 	beam.RegisterDoFn(&MergeRowQRFn{})
 	beam.RegisterDoFn(&ExactSpectrumFn{})
 	beam.RegisterDoFn(&FirstBasisFn{})
-	beam.RegisterDoFn(&PassBlockFn{})
+	beam.RegisterDoFn(&PassTasksFn{})
+	beam.RegisterDoFn(&PassShardFn{})
+	register.Emitter1[PassTask]()
+	register.Emitter1[PassOutput]()
+	beam.RegisterType(typeOf[PassTask]())
+	beam.RegisterType(typeOf[PassOutput]())
 	beam.RegisterDoFn(&MergePassFn{})
 	beam.RegisterDoFn(&NextBasisFn{})
 	beam.RegisterDoFn(&PassSpectrumFn{})
@@ -257,33 +263,91 @@ type FirstBasisFn struct{ MP linalg.MultiPass }
 
 func (f *FirstBasisFn) ProcessElement(_ []byte) linalg.PassBasis { return *f.MP.FirstBasis() }
 
-// PassBlockFn multiplies one row block by the pass's basis (a side input):
-// a power pass returns CᵢᵀCᵢX, the final pass the TSQR factor of CᵢX.
-type PassBlockFn struct{}
-
-func (f *PassBlockFn) ProcessElement(ctx context.Context, b blocks.Block, basis linalg.PassBasis) (linalg.PassPartial, error) {
-	if b.Rows == 0 {
-		return linalg.PassPartial{}, nil
-	}
-	p, err := basis.Process(mat.NewDense(b.Rows, b.Cols, b.Data))
-	if err != nil {
-		return linalg.PassPartial{}, fmt.Errorf("%s: rows %d–%d, pass %d: %w", b.Path, b.Start+1, b.Start+b.RowsInput, basis.Pass+1, err)
-	}
-	return *p, nil
+// PassTask is one shard's share of a pass of the randomized method: the
+// rows to read and the pass's basis. Carrying the basis in the element
+// (n × l values, small beside the shard) keeps the passes free of side
+// inputs, so each shard's read and product run as one fused step.
+type PassTask struct {
+	Range blocks.Range
+	Basis linalg.PassBasis
 }
 
-// MergePassFn sums the partials of one pass (linalg.PassPartial.Merge).
+// PassTasksFn fans a pass's basis out to one PassTask per shard.
+type PassTasksFn struct{ Ranges []blocks.Range }
+
+func (f *PassTasksFn) ProcessElement(basis linalg.PassBasis, emit func(PassTask)) {
+	for _, r := range f.Ranges {
+		emit(PassTask{Range: r, Basis: basis})
+	}
+}
+
+// PassOutput is a pass's partial product with the basis it was computed
+// from, which the next pass's orthonormalisation needs.
+type PassOutput struct {
+	Basis   linalg.PassBasis
+	Partial linalg.PassPartial
+}
+
+// PassShardFn reads one shard and multiplies it by the pass's basis: a
+// power pass returns CᵢᵀCᵢX, the final pass the TSQR factor of CᵢX. Shards
+// run concurrently on the worker pool (concurrent).
+type PassShardFn struct {
+	Read blocks.Config
+
+	readers sync.Pool // *blocks.ShardReader, one per running shard
+	work    concurrent[PassOutput]
+}
+
+// The emitter is unused: Beam requires FinishBundle's emitters in ProcessElement too.
+func (f *PassShardFn) ProcessElement(ctx context.Context, t PassTask, _ func(PassOutput)) error {
+	return f.work.Go(func() (PassOutput, error) {
+		sr, _ := f.readers.Get().(*blocks.ShardReader)
+		if sr == nil {
+			sr = &blocks.ShardReader{Config: f.Read}
+		}
+		defer f.readers.Put(sr)
+		b, err := sr.Read(ctx, t.Range)
+		if err != nil {
+			return PassOutput{}, err
+		}
+		blocks.CountRead(ctx, b)
+		out := PassOutput{Basis: t.Basis}
+		if b.Rows == 0 {
+			return out, nil
+		}
+		p, err := t.Basis.Process(mat.NewDense(b.Rows, b.Cols, b.Data))
+		if err != nil {
+			return PassOutput{}, fmt.Errorf("%s: rows %d–%d, pass %d: %w", b.Path, b.Start+1, b.Start+b.RowsInput, t.Basis.Pass+1, err)
+		}
+		out.Partial = *p
+		return out, nil
+	})
+}
+
+func (f *PassShardFn) FinishBundle(emit func(PassOutput)) error {
+	outs, err := f.work.Finish()
+	for _, o := range outs {
+		emit(o)
+	}
+	return err
+}
+
+// MergePassFn sums the partials of one pass (linalg.PassPartial.Merge) and
+// keeps the pass's basis.
 type MergePassFn struct{}
 
-func (f *MergePassFn) CreateAccumulator() linalg.PassPartial { return linalg.PassPartial{} }
+func (f *MergePassFn) CreateAccumulator() PassOutput { return PassOutput{} }
 
-func (f *MergePassFn) AddInput(acc, in linalg.PassPartial) (linalg.PassPartial, error) {
+func (f *MergePassFn) AddInput(acc, in PassOutput) (PassOutput, error) {
 	return f.MergeAccumulators(acc, in)
 }
 
-func (f *MergePassFn) MergeAccumulators(a, b linalg.PassPartial) (linalg.PassPartial, error) {
-	if err := a.Merge(&b); err != nil {
-		return linalg.PassPartial{}, fmt.Errorf("merge pass partials: %w", err)
+func (f *MergePassFn) MergeAccumulators(a, b PassOutput) (PassOutput, error) {
+	if a.Basis.X == nil {
+		a.Basis = b.Basis
+	}
+	if err := a.Partial.Merge(&b.Partial); err != nil {
+		return PassOutput{}, fmt.Errorf("merge pass partials: %w", err)
 	}
 	return a, nil
 }
@@ -295,12 +359,12 @@ type NextBasisFn struct {
 	SkipBadRows bool
 }
 
-func (f *NextBasisFn) ProcessElement(merged linalg.PassPartial, basis linalg.PassBasis) (linalg.PassBasis, error) {
+func (f *NextBasisFn) ProcessElement(merged PassOutput) (linalg.PassBasis, error) {
 	mp := f.MP
 	if f.SkipBadRows {
-		mp.Rows = merged.Rows
+		mp.Rows = merged.Partial.Rows
 	}
-	next, err := mp.Next(&basis, &merged)
+	next, err := mp.Next(&merged.Basis, &merged.Partial)
 	if err != nil {
 		return linalg.PassBasis{}, err
 	}
@@ -314,12 +378,12 @@ type PassSpectrumFn struct {
 	SkipBadRows bool
 }
 
-func (f *PassSpectrumFn) ProcessElement(merged linalg.PassPartial, basis linalg.PassBasis, emitSigma func(SpectrumRow), emitSummary func(SpectrumSummaryRow)) error {
+func (f *PassSpectrumFn) ProcessElement(merged PassOutput, emitSigma func(SpectrumRow), emitSummary func(SpectrumSummaryRow)) error {
 	mp := f.MP
 	if f.SkipBadRows {
-		mp.Rows = merged.Rows
+		mp.Rows = merged.Partial.Rows
 	}
-	res, err := mp.Finish(&basis, &merged)
+	res, err := mp.Finish(&merged.Basis, &merged.Partial)
 	if err != nil {
 		return err
 	}

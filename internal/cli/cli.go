@@ -20,6 +20,8 @@ import (
 	"syscall"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+
+	"github.com/lowdim/lowdim/internal/parallel"
 	"github.com/lowdim/lowdim/internal/studies"
 	"github.com/lowdim/lowdim/io/tables"
 	"github.com/lowdim/lowdim/pipelines"
@@ -35,6 +37,7 @@ var (
 	overwriteFlag = flag.Bool("overwrite", false, "replace the tables of an existing run with the same --run_id")
 	quietFlag     = flag.Bool("quiet", false, "print only errors and where the tables are")
 	reportFlag    = flag.Bool("report", true, "write OUT/report/ (plots and report.md) after a local run")
+	coresFlag     = flag.Int("cores", 0, "elements (and kernel threads) one lowdim process computes at once (default: every core for a local run, 1 per bundle on remote workers)")
 )
 
 const usage = `lowdim — low-dimensional structure in data and models, as Beam pipelines.
@@ -68,6 +71,9 @@ lowdim flags:
   --overwrite          replace an existing run with the same --run_id
   --quiet              print only errors and where the tables are
   --report=false       skip writing OUT/report/
+  --cores N            compute N elements at once in each lowdim process (default:
+                       every core for a local run; 1 per bundle on remote workers,
+                       whose runner already runs one bundle per core)
 
 Runner flags (Beam's):
   --runner R           prism (default, in process), direct (alias of prism),
@@ -96,12 +102,16 @@ Reads the tables under OUT and writes OUT/report/report.md and PNG plots
 func Main(args []string, lowdimVersion string) int {
 	version = lowdimVersion
 	if isWorker(args) {
+		// A remote runner runs one bundle per core: one element at a time
+		// per bundle, unless the launcher passed --cores (transforms reads it).
+		parallel.SetWorkers(1)
 		flag.Parse()
 		beam.Init() // serves the worker harness and exits
 	}
 	// Ctrl-C cancels the run; the launcher then removes what it staged.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	defer startProfile()()
 	return runCLI(ctx, args, os.Stdout, os.Stderr)
 }
 

@@ -96,6 +96,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := checkRemote(spec, out, runner); err != nil {
 		return err
 	}
+	if err := configureCores(runner); err != nil {
+		return err
+	}
 	dryRun := isDryRun()
 	if !dryRun {
 		// Before any work: finish or clear what crashed runs left in out,

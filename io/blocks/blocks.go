@@ -112,12 +112,18 @@ func (f *readFn) ProcessElement(ctx context.Context, r Range, emit func(Block)) 
 	if err != nil {
 		return err
 	}
+	CountRead(ctx, b)
+	emit(b)
+	return nil
+}
+
+// CountRead counts a Block read by a worker: the rows_read, bad_rows and
+// shards counters and the run's progress. Every reader of shards calls it.
+func CountRead(ctx context.Context, b Block) {
 	beam.NewCounter("lowdim", "rows_read").Inc(ctx, int64(b.RowsInput))
 	beam.NewCounter("lowdim", "bad_rows").Inc(ctx, int64(b.BadRows))
 	beam.NewCounter("lowdim", "shards").Inc(ctx, 1)
 	progress.Add(1, int64(b.RowsInput))
-	emit(b)
-	return nil
 }
 
 // ShardReader reads row ranges of one matrix as Blocks, as the workers of

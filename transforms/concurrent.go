@@ -1,0 +1,89 @@
+package transforms
+
+import (
+	"slices"
+	"strconv"
+	"sync"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+
+	"github.com/lowdim/lowdim/internal/parallel"
+)
+
+// CoresOption is the pipeline option (the launcher's --cores
+// flag, which Beam passes to remote workers) that sets how many elements a
+// worker process computes at once; see internal/parallel.
+const CoresOption = "cores"
+
+// applyCoresOption sets the worker pool from the pipeline options when
+// the launcher passed --parallelism. Without it a remote worker keeps what
+// its process started with (1 per bundle: the runner parallelises bundles)
+// and an in-process run what the launcher set (all cores).
+func applyCoresOption() {
+	if v := beam.PipelineOptions.Get(CoresOption); v != "" {
+		if n, err := strconv.Atoi(v); err == nil && n > 0 {
+			parallel.SetWorkers(n)
+		}
+	}
+}
+
+// concurrent runs the heavy per-element work of a DoFn on the process-wide
+// worker pool: ProcessElement hands an element's work to Go and returns, and
+// FinishBundle (which Beam lets emit, in the global window) emits every
+// element's outputs from Finish. Prism runs a stage's elements in one bundle
+// on one goroutine, so this is what lets a bundle use every core; with one
+// worker Go runs the work inline. Work must not touch DoFn state shared
+// between elements without a lock, and must copy any input the runner may
+// reuse after ProcessElement returns (a reader's Block).
+//
+// Finish returns the outputs in the order the elements arrived, so a table
+// is written in the same row order whatever the parallelism.
+type concurrent[R any] struct {
+	group   parallel.Group
+	mu      sync.Mutex
+	next    int
+	results []indexed[R]
+}
+
+type indexed[R any] struct {
+	i int
+	r R
+}
+
+// Go runs work for the next element of the bundle.
+func (c *concurrent[R]) Go(work func() (R, error)) error {
+	applyCoresOption()
+	c.mu.Lock()
+	i := c.next
+	c.next++
+	c.mu.Unlock()
+	return c.group.Go(func() error {
+		r, err := work()
+		if err != nil {
+			return err
+		}
+		c.mu.Lock()
+		c.results = append(c.results, indexed[R]{i, r})
+		c.mu.Unlock()
+		return nil
+	})
+}
+
+// Finish waits for the bundle's work and returns its outputs in arrival
+// order, or the first error; the collector is then empty for the next bundle.
+func (c *concurrent[R]) Finish() ([]R, error) {
+	err := c.group.Wait()
+	c.mu.Lock()
+	rs := c.results
+	c.results, c.next = nil, 0
+	c.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(rs, func(a, b indexed[R]) int { return a.i - b.i })
+	out := make([]R, len(rs))
+	for k, r := range rs {
+		out[k] = r.r
+	}
+	return out, nil
+}
