@@ -8,19 +8,15 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 
 	"github.com/lowdim/lowdim/internal/parallel"
+	"github.com/lowdim/lowdim/io/blocks"
 )
 
-// CoresOption is the pipeline option (the launcher's --cores
-// flag, which Beam passes to remote workers) that sets how many elements a
-// worker process computes at once; see internal/parallel.
-const CoresOption = "cores"
-
-// applyCoresOption sets the worker pool from the pipeline options when
-// the launcher passed --parallelism. Without it a remote worker keeps what
-// its process started with (1 per bundle: the runner parallelises bundles)
-// and an in-process run what the launcher set (all cores).
+// applyCoresOption sets the worker pool from the pipeline option
+// parallel.Option, which the launcher sets from --cores. Without it a
+// remote worker keeps what its process started with (1 per bundle: the
+// runner parallelises bundles).
 func applyCoresOption() {
-	if v := beam.PipelineOptions.Get(CoresOption); v != "" {
+	if v := beam.PipelineOptions.Get(parallel.Option); v != "" {
 		if n, err := strconv.Atoi(v); err == nil && n > 0 {
 			parallel.SetWorkers(n)
 		}
@@ -86,4 +82,22 @@ func (c *concurrent[R]) Finish() ([]R, error) {
 		out[k] = r.r
 	}
 	return out, nil
+}
+
+// emitAll emits the outputs of a DoFn with one output per element.
+func emitAll[R any](c *concurrent[R], emit func(R)) error {
+	outs, err := c.Finish()
+	for _, o := range outs {
+		emit(o)
+	}
+	return err
+}
+
+// ownBlock returns b with its own copy of the rows and labels: a reader
+// reuses a Block's memory for its next shard, which may be read while b is
+// still being computed on.
+func ownBlock(b blocks.Block) blocks.Block {
+	b.Data = slices.Clone(b.Data)
+	b.Labels = slices.Clone(b.Labels)
+	return b
 }

@@ -246,9 +246,21 @@ type SubspaceRunFn struct {
 
 	CheckpointEvery int
 	CheckpointDir   string
+
+	work concurrent[SubspaceRunRow]
 }
 
-func (f *SubspaceRunFn) ProcessElement(ctx context.Context, t SubspaceTask) (SubspaceRunRow, error) {
+// ProcessElement trains on the worker pool (concurrent); the run's row is
+// emitted by FinishBundle.
+func (f *SubspaceRunFn) ProcessElement(ctx context.Context, t SubspaceTask, _ func(SubspaceRunRow)) error {
+	return f.work.Go(func() (SubspaceRunRow, error) { return f.train(ctx, t) })
+}
+
+func (f *SubspaceRunFn) FinishBundle(emit func(SubspaceRunRow)) error {
+	return emitAll(&f.work, emit)
+}
+
+func (f *SubspaceRunFn) train(ctx context.Context, t SubspaceTask) (SubspaceRunRow, error) {
 	data, err := f.Data.Load(ctx)
 	if err != nil {
 		return SubspaceRunRow{}, err

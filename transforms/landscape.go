@@ -6,6 +6,7 @@ import (
 	"hash/fnv"
 	"math"
 	"strconv"
+	"sync"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
@@ -142,14 +143,52 @@ type LandscapeFn struct {
 	Lo, Hi     float64
 	MaxBytes   int64
 
+	mu     sync.Mutex              // guards the cache of clouds read
 	cloud  *clouds.Cloud           // last cloud read
 	groups map[string]clouds.Cloud // clouds of the last table read, by group value, when Read.GroupBy is set
+	work   concurrent[landscapeOutputs]
 }
 
-func (f *LandscapeFn) ProcessElement(ctx context.Context, t LandscapeTask, emitPair func(LandscapeDiagramRow), emitLand func(LandscapeRow), emitStats func(string, LandscapeStats)) error {
+// landscapeOutputs are one sample's rows, emitted by FinishBundle.
+type landscapeOutputs struct {
+	pairs []LandscapeDiagramRow
+	lands []LandscapeRow
+	keys  []string
+	stats []LandscapeStats
+}
+
+// ProcessElement computes the sample on the worker pool (concurrent).
+func (f *LandscapeFn) ProcessElement(ctx context.Context, t LandscapeTask, _ func(LandscapeDiagramRow), _ func(LandscapeRow), _ func(string, LandscapeStats)) error {
+	return f.work.Go(func() (landscapeOutputs, error) { return f.sample(ctx, t) })
+}
+
+func (f *LandscapeFn) FinishBundle(emitPair func(LandscapeDiagramRow), emitLand func(LandscapeRow), emitStats func(string, LandscapeStats)) error {
+	outs, err := f.work.Finish()
+	for _, o := range outs {
+		for _, p := range o.pairs {
+			emitPair(p)
+		}
+		for _, l := range o.lands {
+			emitLand(l)
+		}
+		for i, st := range o.stats {
+			emitStats(o.keys[i], st)
+		}
+	}
+	return err
+}
+
+func (f *LandscapeFn) sample(ctx context.Context, t LandscapeTask) (landscapeOutputs, error) {
+	var out landscapeOutputs
+	emitPair := func(r LandscapeDiagramRow) { out.pairs = append(out.pairs, r) }
+	emitLand := func(r LandscapeRow) { out.lands = append(out.lands, r) }
+	emitStats := func(k string, st LandscapeStats) {
+		out.keys = append(out.keys, k)
+		out.stats = append(out.stats, st)
+	}
 	c, err := f.read(ctx, t)
 	if err != nil {
-		return err
+		return out, err
 	}
 	if t.Sample == 0 {
 		beam.NewCounter("lowdim", "rows_read").Inc(ctx, int64(c.N+c.BadRows))
@@ -158,7 +197,7 @@ func (f *LandscapeFn) ProcessElement(ctx context.Context, t LandscapeTask, emitP
 	beam.NewCounter("lowdim", "shards").Inc(ctx, 1)
 	diag, m, err := f.Diagram(*c, t.Cloud, t.Sample)
 	if err != nil {
-		return err
+		return out, err
 	}
 	if t.Sample == 0 {
 		progress.Add(1, int64(c.N))
@@ -179,7 +218,7 @@ func (f *LandscapeFn) ProcessElement(ctx context.Context, t LandscapeTask, emitP
 	for dim := 0; dim <= f.MaxDim; dim++ {
 		s, err := landscape.Sample(diag.Pairs, dim, f.Levels, grid)
 		if err != nil {
-			return fmt.Errorf("cloud %s, sample %d: %w", t.Cloud, t.Sample, err)
+			return out, fmt.Errorf("cloud %s, sample %d: %w", t.Cloud, t.Sample, err)
 		}
 		for k := 0; k < f.Levels; k++ {
 			for i, x := range ts {
@@ -200,13 +239,15 @@ func (f *LandscapeFn) ProcessElement(ctx context.Context, t LandscapeTask, emitP
 		}
 		emitStats(LandscapeKey(t.Cloud, int64(dim)), st)
 	}
-	return nil
+	return out, nil
 }
 
 // read returns the cloud of t: the file t.Path, or, when Read.GroupBy is
 // set, the rows of the table t.Path whose group value is t.Cloud. The last
 // file, or every group of the last table, is kept for the next task.
 func (f *LandscapeFn) read(ctx context.Context, t LandscapeTask) (*clouds.Cloud, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	r := f.Read
 	r.Format = t.Format
 	if r.GroupBy == "" {

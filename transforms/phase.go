@@ -111,9 +111,21 @@ type PhaseTrialFn struct {
 	Restarts  int
 	MaxIters  int
 	Init      string
+
+	work concurrent[PhaseTrialRow]
 }
 
-func (f *PhaseTrialFn) ProcessElement(t PhaseTask) (PhaseTrialRow, error) {
+// ProcessElement runs the trial on the worker pool (concurrent); its row is
+// emitted by FinishBundle.
+func (f *PhaseTrialFn) ProcessElement(t PhaseTask, _ func(PhaseTrialRow)) error {
+	return f.work.Go(func() (PhaseTrialRow, error) { return f.run(t) })
+}
+
+func (f *PhaseTrialFn) FinishBundle(emit func(PhaseTrialRow)) error {
+	return emitAll(&f.work, emit)
+}
+
+func (f *PhaseTrialFn) run(t PhaseTask) (PhaseTrialRow, error) {
 	c := t.Cell
 	tr := molrg.Trial{
 		Model:               molrg.Model{Ambient: int(c.AmbientDim), Dim: int(c.IntrinsicDim), Components: int(c.Components), Bases: f.Bases},

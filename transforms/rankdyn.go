@@ -9,6 +9,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
@@ -236,33 +237,77 @@ type SeriesSpectrumFn struct {
 	// Center subtracts the column means from the rows before the spectrum.
 	Center bool
 
-	buf      []float64 // the matrix being analysed, reused from step to step
+	scratch sync.Pool // *seriesScratch, one per running series
+	work    concurrent[seriesOutputs]
+}
+
+// seriesScratch is the memory one series reuses from step to step.
+type seriesScratch struct {
+	buf      []float64 // the matrix being analysed
 	spectrum heavytail.Spectrum
 }
 
-func (f *SeriesSpectrumFn) ProcessElement(ctx context.Context, s TensorSeries, emitRow func(RankDynamicsRow), emitDrift func(RankDriftRow), emitCut func(RankCutRow)) error {
+// seriesOutputs are one series' rows, emitted by FinishBundle.
+type seriesOutputs struct {
+	rows   []RankDynamicsRow
+	drifts []RankDriftRow
+	cuts   []RankCutRow
+}
+
+// ProcessElement analyses the series on the worker pool (concurrent).
+func (f *SeriesSpectrumFn) ProcessElement(ctx context.Context, s TensorSeries, _ func(RankDynamicsRow), _ func(RankDriftRow), _ func(RankCutRow)) error {
+	return f.work.Go(func() (seriesOutputs, error) {
+		sc, _ := f.scratch.Get().(*seriesScratch)
+		if sc == nil {
+			sc = &seriesScratch{}
+		}
+		defer f.scratch.Put(sc)
+		return f.series(ctx, s, sc)
+	})
+}
+
+func (f *SeriesSpectrumFn) FinishBundle(emitRow func(RankDynamicsRow), emitDrift func(RankDriftRow), emitCut func(RankCutRow)) error {
+	outs, err := f.work.Finish()
+	for _, o := range outs {
+		for _, r := range o.rows {
+			emitRow(r)
+		}
+		for _, d := range o.drifts {
+			emitDrift(d)
+		}
+		for _, c := range o.cuts {
+			emitCut(c)
+		}
+	}
+	return err
+}
+
+func (f *SeriesSpectrumFn) series(ctx context.Context, s TensorSeries, sc *seriesScratch) (out seriesOutputs, err error) {
+	emitRow := func(r RankDynamicsRow) { out.rows = append(out.rows, r) }
+	emitDrift := func(d RankDriftRow) { out.drifts = append(out.drifts, d) }
+	emitCut := func(c RankCutRow) { out.cuts = append(out.cuts, c) }
 	var prev Subspace
 	for i, t := range s.Tasks {
 		src, err := matrix.Open(ctx, t.Path, matrix.Options{Format: t.Format, Tensor: t.Tensor})
 		if err != nil {
-			return err
+			return out, err
 		}
 		m, n := src.Rows(), src.Cols()
-		data, err := src.ReadRowsInto(ctx, 0, m, f.buf)
+		data, err := src.ReadRowsInto(ctx, 0, m, sc.buf)
 		if err != nil {
-			return err
+			return out, err
 		}
-		f.buf = data
+		sc.buf = data
 		if j := blocks.FirstNonFinite(data); j >= 0 {
-			return fmt.Errorf("%s: tensor %q (step %d): row %d, column %d is %v; the spectrum needs finite weights", t.Path, t.Name, t.Step, j/n, j%n, data[j])
+			return out, fmt.Errorf("%s: tensor %q (step %d): row %d, column %d is %v; the spectrum needs finite weights", t.Path, t.Name, t.Step, j/n, j%n, data[j])
 		}
 		a := mat.NewDense(m, n, data)
 		if f.Center {
 			heavytail.CenterRows(a)
 		}
-		row, cuts, sub, err := f.Analyze(t, src.DType(), a)
+		row, cuts, sub, err := f.analyze(t, src.DType(), a, &sc.spectrum)
 		if err != nil {
-			return fmt.Errorf("%s: tensor %q (step %d): %w", t.Path, t.Name, t.Step, err)
+			return out, fmt.Errorf("%s: tensor %q (step %d): %w", t.Path, t.Name, t.Step, err)
 		}
 		if i > 0 || !s.Continues {
 			beam.NewCounter("lowdim", "rows_read").Inc(ctx, int64(m))
@@ -276,7 +321,7 @@ func (f *SeriesSpectrumFn) ProcessElement(ctx context.Context, s TensorSeries, e
 		if i > 0 {
 			d, ok, err := Drift(f.RunID, s.Name, prev, sub)
 			if err != nil {
-				return fmt.Errorf("%s: tensor %q: %w", t.Path, t.Name, err)
+				return out, fmt.Errorf("%s: tensor %q: %w", t.Path, t.Name, err)
 			}
 			if ok {
 				emitDrift(d)
@@ -286,7 +331,7 @@ func (f *SeriesSpectrumFn) ProcessElement(ctx context.Context, s TensorSeries, e
 		}
 		prev = sub
 	}
-	return nil
+	return out, nil
 }
 
 // TensorStepKey hashes a tensor name and a step (FNV-1a of the name, a zero
@@ -311,6 +356,11 @@ type Subspace struct {
 // Analyze computes the rank_dynamics row, the rank_cut rows and the
 // subspace of matrix a, read from task t with stored dtype dtype.
 func (f *SeriesSpectrumFn) Analyze(t checkpoints.Tensor, dtype string, a *mat.Dense) (RankDynamicsRow, []RankCutRow, Subspace, error) {
+	return f.analyze(t, dtype, a, &heavytail.Spectrum{})
+}
+
+// analyze is Analyze with the solver's workspace given.
+func (f *SeriesSpectrumFn) analyze(t checkpoints.Tensor, dtype string, a *mat.Dense, solver *heavytail.Spectrum) (RankDynamicsRow, []RankCutRow, Subspace, error) {
 	m, n := a.Dims()
 	var twoNN *idest.Estimate
 	if len(f.Representations) > 0 && checkpoints.NameMatches(t.Name, f.Representations, nil) {
@@ -320,7 +370,7 @@ func (f *SeriesSpectrumFn) Analyze(t checkpoints.Tensor, dtype string, a *mat.De
 	}
 	sp, err := matrixspectrum.Compute(a, matrixspectrum.Options{
 		K: f.K, ExactMaxDim: f.ExactMaxDim, Oversample: f.Oversample, PowerIters: f.PowerIters,
-		Seed: linalg.DeriveSeed(f.Seed, TensorStepKey(t.Name, t.Step)), Solver: &f.spectrum,
+		Seed: linalg.DeriveSeed(f.Seed, TensorStepKey(t.Name, t.Step)), Solver: solver,
 	})
 	if err != nil {
 		return RankDynamicsRow{}, nil, Subspace{}, err

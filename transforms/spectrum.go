@@ -56,9 +56,21 @@ type SketchBlockFn struct {
 	Seed       uint64
 	Center     bool
 	Keep       int
+
+	work concurrent[linalg.RowSketch]
 }
 
-func (f *SketchBlockFn) ProcessElement(ctx context.Context, b blocks.Block) (linalg.RowSketch, error) {
+// ProcessElement sketches the block on the worker pool (concurrent).
+func (f *SketchBlockFn) ProcessElement(b blocks.Block, _ func(linalg.RowSketch)) error {
+	b = ownBlock(b)
+	return f.work.Go(func() (linalg.RowSketch, error) { return f.sketch(b) })
+}
+
+func (f *SketchBlockFn) FinishBundle(emit func(linalg.RowSketch)) error {
+	return emitAll(&f.work, emit)
+}
+
+func (f *SketchBlockFn) sketch(b blocks.Block) (linalg.RowSketch, error) {
 	sk := linalg.NewRowSketch(f.Cols, f.Center, f.Keep)
 	if b.Rows == 0 {
 		return *sk, nil
@@ -211,9 +223,21 @@ func (f *OnePassSpectrumFn) ProcessElement(sk linalg.RowSketch, emitSigma func(S
 type ExactBlockFn struct {
 	Cols   int
 	Center bool
+
+	work concurrent[linalg.RowQR]
 }
 
-func (f *ExactBlockFn) ProcessElement(ctx context.Context, b blocks.Block) (linalg.RowQR, error) {
+// ProcessElement factors the block on the worker pool (concurrent).
+func (f *ExactBlockFn) ProcessElement(b blocks.Block, _ func(linalg.RowQR)) error {
+	b = ownBlock(b)
+	return f.work.Go(func() (linalg.RowQR, error) { return f.factor(b) })
+}
+
+func (f *ExactBlockFn) FinishBundle(emit func(linalg.RowQR)) error {
+	return emitAll(&f.work, emit)
+}
+
+func (f *ExactBlockFn) factor(b blocks.Block) (linalg.RowQR, error) {
 	q := linalg.NewRowQR(f.Cols, f.Center)
 	if b.Rows == 0 {
 		return *q, nil
@@ -325,11 +349,7 @@ func (f *PassShardFn) ProcessElement(ctx context.Context, t PassTask, _ func(Pas
 }
 
 func (f *PassShardFn) FinishBundle(emit func(PassOutput)) error {
-	outs, err := f.work.Finish()
-	for _, o := range outs {
-		emit(o)
-	}
-	return err
+	return emitAll(&f.work, emit)
 }
 
 // MergePassFn sums the partials of one pass (linalg.PassPartial.Merge) and

@@ -11,6 +11,10 @@ import (
 	"sync"
 )
 
+// Option is the Beam pipeline option that carries the launcher's --cores to
+// the workers (read by transforms before a bundle's work).
+const Option = "cores"
+
 var (
 	mu      sync.Mutex
 	workers = runtime.GOMAXPROCS(0)
