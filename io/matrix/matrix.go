@@ -38,6 +38,7 @@ import (
 	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem/local"
 
 	"github.com/lowdim/lowdim/io/csvmat"
+	_ "github.com/lowdim/lowdim/io/datasets" // bundled://: the data sets in the binary
 	"github.com/lowdim/lowdim/io/format"
 	"github.com/lowdim/lowdim/io/npy"
 	"github.com/lowdim/lowdim/io/ranged"
