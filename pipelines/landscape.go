@@ -8,6 +8,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 
 	"github.com/lowdim/lowdim/experiments"
+	"github.com/lowdim/lowdim/internal/parallel"
 	"github.com/lowdim/lowdim/io/clouds"
 	"github.com/lowdim/lowdim/io/files"
 	"github.com/lowdim/lowdim/io/tables"
@@ -102,9 +103,8 @@ func PlanLandscape(ctx context.Context, spec *experiments.Spec, out, runID strin
 	plan := &LandscapePlan{RunID: runID, Out: out, Seed: spec.Seed, Params: params, Read: read}
 	sampling := sample.Scheme{Size: params.SubsampleSize, Replace: params.Replace, Landmarks: params.Landmarks}
 	type first struct {
-		pts       []float64
-		m, dim    int
-		enclosing float64
+		pts    []float64
+		m, dim int
 	}
 	var firsts []first
 	// add checks cloud c, named name and read from file f in format, and
@@ -123,7 +123,7 @@ func PlanLandscape(ctx context.Context, spec *experiments.Spec, out, runID strin
 			return fmt.Errorf("cloud %s (%s): %w", name, where, err)
 		}
 		pts := sample.Gather(c.Points, c.Dim, idx)
-		firsts = append(firsts, first{pts: pts, m: len(idx), dim: c.Dim, enclosing: ph.EnclosingRadius(pts, len(idx), c.Dim)})
+		firsts = append(firsts, first{pts: pts, m: len(idx), dim: c.Dim})
 		plan.Clouds = append(plan.Clouds, LandscapeCloud{Name: name, Path: f, Format: format, Points: c.N, Dim: c.Dim})
 		return nil
 	}
@@ -176,11 +176,16 @@ func PlanLandscape(ctx context.Context, spec *experiments.Spec, out, runID strin
 			}
 		}
 	}
+	// The O(m²) checks of the clouds' first samples run on every core.
 	if params.Threshold != nil {
 		plan.Threshold = *params.Threshold
 	} else {
-		for _, f := range firsts {
-			plan.Threshold = max(plan.Threshold, f.enclosing)
+		enclosing := make([]float64, len(firsts))
+		parallel.For(len(firsts), func(i int) {
+			enclosing[i] = ph.EnclosingRadius(firsts[i].pts, firsts[i].m, firsts[i].dim)
+		})
+		for _, r := range enclosing {
+			plan.Threshold = max(plan.Threshold, r)
 		}
 		if !(plan.Threshold > 0) {
 			return nil, fmt.Errorf("%s: every cloud's first sample is a single repeated point (enclosing radius 0): set params.threshold", spec.File)
@@ -191,9 +196,18 @@ func PlanLandscape(ctx context.Context, spec *experiments.Spec, out, runID strin
 	if limit == 0 {
 		limit = ph.DefaultMaxBytes
 	}
+	ests := make([]ph.MemoryEstimate, len(firsts))
+	errs := make([]error, len(firsts))
+	parallel.For(len(firsts), func(i int) {
+		f := firsts[i]
+		if ph.MaxMemory(f.m, params.MaxDim) <= float64(limit) {
+			return // fits whatever the threshold: no O(m²) estimate needed
+		}
+		ests[i], errs[i] = ph.EstimateMemory(f.pts, f.m, f.dim, ph.Options{MaxDim: params.MaxDim, Threshold: plan.Threshold})
+	})
 	for i, f := range firsts {
 		c := plan.Clouds[i]
-		est, err := ph.EstimateMemory(f.pts, f.m, f.dim, ph.Options{MaxDim: params.MaxDim, Threshold: plan.Threshold})
+		est, err := ests[i], errs[i]
 		if err != nil {
 			return nil, fmt.Errorf("cloud %s (%s): %w", c.Name, c.Path, err)
 		}

@@ -95,3 +95,27 @@ func enclosingRadius(n int, value func(i, j int) float64) float64 {
 	}
 	return slices.Min(rowMax)
 }
+
+// MaxMemory bounds EstimateMemory's Bytes over every set of n points with
+// the given MaxDim: the estimate with every edge in the complex (a dense
+// distance triangle, every vertex of degree n − 1), which the estimate
+// never exceeds since it grows with the edges and the degrees. O(1), so a
+// caller can skip EstimateMemory's O(n²) passes when the bound already fits.
+func MaxMemory(n, maxDim int) float64 {
+	if n < 2 {
+		return 0
+	}
+	edges := float64(n) * float64(n-1) / 2
+	b := edges*8 + edges*16*2
+	if maxDim >= 1 {
+		b += edges * 24
+	}
+	for d := 2; d <= maxDim; d++ {
+		s := float64(n) * binomialFloat(n-1, d) / float64(d+1)
+		b += s * (16 + 24)
+		if d < maxDim {
+			b += s * 16
+		}
+	}
+	return b
+}

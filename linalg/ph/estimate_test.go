@@ -112,3 +112,27 @@ func TestFormatBytes(t *testing.T) {
 		}
 	}
 }
+
+// TestMaxMemoryBoundsEveryEstimate: the O(1) bound is never below the
+// estimate, whatever the threshold.
+func TestMaxMemoryBoundsEveryEstimate(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, n := range []int{2, 7, 60, 300} {
+		pts := make([]float64, 3*n)
+		for i := range pts {
+			pts[i] = rng.NormFloat64()
+		}
+		for maxDim := 0; maxDim <= 3; maxDim++ {
+			bound := MaxMemory(n, maxDim)
+			for _, th := range []float64{0.1, 0.5, 1, 2, math.Inf(1)} {
+				est, err := EstimateMemory(pts, n, 3, Options{MaxDim: maxDim, Threshold: th})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if est.Bytes > bound*(1+1e-12) {
+					t.Errorf("n %d, H%d, threshold %g: estimate %g above bound %g", n, maxDim, th, est.Bytes, bound)
+				}
+			}
+		}
+	}
+}
