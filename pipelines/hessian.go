@@ -194,7 +194,9 @@ func PlanHessian(ctx context.Context, spec *experiments.Spec, out, runID string)
 func (p *HessianPlan) Build(s beam.Scope) { Hessian(s, *p) }
 
 // Work implements Plan: one Hessian (block) per checkpoint and block.
-func (p *HessianPlan) Work() (int, string) { return len(p.Tasks), "Hessians" }
+func (p *HessianPlan) Work() Work {
+	return Work{Total: len(p.Tasks), Unit: "Hessians", Counter: transforms.HessiansCounter}
+}
 
 // Tables implements Plan.
 func (p *HessianPlan) Tables() []string {

@@ -160,8 +160,8 @@ func TestHessianDigitsTraining(t *testing.T) {
 	if got := res.plan.Tables(); !slices.Equal(got, []string{HessianEigsTable, HessianDensityTable, HessianSummaryTable}) {
 		t.Errorf("tables %v", got)
 	}
-	if n, unit := res.plan.Work(); n != 3 || unit != "Hessians" {
-		t.Errorf("work %d %s, want 3 Hessians", n, unit)
+	if w := res.plan.Work(); w.Total != 3 || w.Unit != "Hessians" || w.Counter != transforms.HessiansCounter {
+		t.Errorf("work %+v, want 3 Hessians counted by %s", w, transforms.HessiansCounter)
 	}
 	sums := res.summary
 	slices.SortFunc(sums, func(a, b transforms.HessianSummaryRow) int { return int(a.Step - b.Step) })

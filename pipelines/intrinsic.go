@@ -13,6 +13,7 @@ import (
 	"github.com/lowdim/lowdim/io/matrix"
 	"github.com/lowdim/lowdim/io/tables"
 	"github.com/lowdim/lowdim/linalg"
+	"github.com/lowdim/lowdim/linalg/nn"
 	"github.com/lowdim/lowdim/transforms"
 )
 
@@ -73,6 +74,8 @@ type IntrinsicPlan struct {
 	// Subspace sweep (Params.Method == "subspace").
 	Data  transforms.LabelledData
 	Tasks []transforms.SubspaceTask
+	// StepsPerRun is the number of optimizer steps of each training run.
+	StepsPerRun int64
 
 	// Data estimators (other methods).
 	Read   blocks.Config
@@ -155,6 +158,7 @@ func PlanIntrinsic(ctx context.Context, spec *experiments.Spec, out, runID strin
 	if err != nil {
 		return nil, err
 	}
+	plan.StepsPerRun = int64(nn.TrainConfig{Epochs: params.Epochs, BatchSize: params.BatchSize}.Steps(data.Train.Len()))
 	if plan.Dataset == MNISTDataset && data.Features != datasets.MNISTPixels {
 		return nil, fmt.Errorf("%s: MNIST images have %d pixels, want %d", spec.File, data.Features, datasets.MNISTPixels)
 	}
@@ -228,11 +232,12 @@ func (p *IntrinsicPlan) Build(s beam.Scope) { IntrinsicDim(s, *p) }
 
 // Work implements Plan: the training runs of a subspace sweep, or the row
 // shards of the data estimators.
-func (p *IntrinsicPlan) Work() (int, string) {
+func (p *IntrinsicPlan) Work() Work {
 	if len(p.Tasks) > 0 {
-		return len(p.Tasks), "training runs"
+		return Work{Total: len(p.Tasks), Unit: "training runs", Counter: transforms.TrainingRunsCounter,
+			Steps: int64(len(p.Tasks)) * p.StepsPerRun, StepUnit: "steps", StepCounter: transforms.OptimizerStepsCounter}
 	}
-	return len(p.Ranges) + len(p.Manifolds), "shards"
+	return Work{Total: len(p.Ranges) + len(p.Manifolds), Unit: "shards", Counter: blocks.ShardsCounter}
 }
 
 // Tables implements Plan. A subspace sweep with checkpoints lists

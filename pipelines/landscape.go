@@ -226,8 +226,8 @@ func PlanLandscape(ctx context.Context, spec *experiments.Spec, out, runID strin
 func (p *LandscapePlan) Build(s beam.Scope) { Landscape(s, *p) }
 
 // Work implements Plan: every subsample of every cloud.
-func (p *LandscapePlan) Work() (int, string) {
-	return len(p.Clouds) * p.Params.Subsamples, "subsamples"
+func (p *LandscapePlan) Work() Work {
+	return Work{Total: len(p.Clouds) * p.Params.Subsamples, Unit: "subsamples", Counter: transforms.SubsamplesCounter}
 }
 
 // Tables implements Plan.

@@ -74,7 +74,9 @@ func PlanPhase(ctx context.Context, spec *experiments.Spec, out, runID string) (
 func (p *PhasePlan) Build(s beam.Scope) { Phase(s, *p) }
 
 // Work implements Plan: one trial per cell and trial number.
-func (p *PhasePlan) Work() (int, string) { return len(p.Cells) * p.Params.Trials, "trials" }
+func (p *PhasePlan) Work() Work {
+	return Work{Total: len(p.Cells) * p.Params.Trials, Unit: "trials", Counter: transforms.TrialsCounter}
+}
 
 // Tables implements Plan.
 func (p *PhasePlan) Tables() []string {

@@ -15,12 +15,35 @@ type Plan interface {
 	Build(s beam.Scope)
 	// Tables names the tables the study writes.
 	Tables() []string
-	// Work is how many units of work the workers will finish (the units
-	// package internal/progress counts: shards, matrices, trials, training
-	// runs, subsamples) and what they are, for the launcher's progress line;
-	// 0 when unknown.
-	Work() (total int, unit string)
+	// Work says what the launcher's progress line counts.
+	Work() Work
 }
+
+// Work is what the launcher's progress line counts while a job runs: the
+// units of work the workers finish (shards, matrices, trials, training
+// runs, subsamples, Hessians), each counted by a Beam counter in namespace
+// ProgressNamespace that the DoFn finishing the unit increments by one, and
+// for units that take long, the steps inside them (optimizer steps of a
+// training run). The launcher polls the counters from the job service, so
+// in-process and remote runs show the same progress.
+type Work struct {
+	Total   int    // units the workers will finish; 0 when unknown
+	Unit    string // what they are, plural, as printed ("shards")
+	Counter string // the counter of finished units
+
+	// Steps, when > 0, is how many steps the units take in all, counted
+	// by StepCounter and printed as StepUnit.
+	Steps       int64
+	StepUnit    string
+	StepCounter string
+}
+
+// ProgressNamespace is the namespace of lowdim's counters.
+const ProgressNamespace = "lowdim"
+
+// RowsReadCounter counts the input rows the workers read; the progress
+// line shows their rate when it is not zero.
+const RowsReadCounter = "rows_read"
 
 // datasetName is a file's base name without its data extensions.
 func datasetName(p string) string {

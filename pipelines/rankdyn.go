@@ -87,14 +87,14 @@ func PlanRankDynamics(ctx context.Context, spec *experiments.Spec, out, runID st
 
 // Work implements Plan: the matrices of the first step times the number of
 // steps, an estimate when the files of later steps hold other tensors.
-func (p *RankDynamicsPlan) Work() (int, string) {
+func (p *RankDynamicsPlan) Work() Work {
 	steps := 0
 	for i, ck := range p.Checkpoints {
 		if i == 0 || ck.Step != p.Checkpoints[i-1].Step {
 			steps++
 		}
 	}
-	return p.MatricesPerStep * steps, "matrices"
+	return Work{Total: p.MatricesPerStep * steps, Unit: "matrices", Counter: transforms.MatricesCounter}
 }
 
 // Build implements Plan.

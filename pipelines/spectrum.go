@@ -184,11 +184,11 @@ func MatrixOptions(in experiments.Input) matrix.Options {
 func (p *SpectrumPlan) Build(s beam.Scope) { Spectrum(s, *p) }
 
 // Work implements Plan: the row shards, read once per pass.
-func (p *SpectrumPlan) Work() (int, string) {
+func (p *SpectrumPlan) Work() Work {
 	if p.Method == experiments.SpectrumRandomized {
-		return len(p.Ranges) * p.MultiPass.Reads(), "shard reads"
+		return Work{Total: len(p.Ranges) * p.MultiPass.Reads(), Unit: "shard reads", Counter: blocks.ShardsCounter}
 	}
-	return len(p.Ranges), "shards"
+	return Work{Total: len(p.Ranges), Unit: "shards", Counter: blocks.ShardsCounter}
 }
 
 // Tables implements Plan.

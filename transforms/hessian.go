@@ -15,7 +15,6 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 	"gonum.org/v1/gonum/mat"
 
-	"github.com/lowdim/lowdim/internal/progress"
 	"github.com/lowdim/lowdim/io/blocks"
 	"github.com/lowdim/lowdim/io/checkpoints"
 	"github.com/lowdim/lowdim/io/matrix"
@@ -509,8 +508,7 @@ func (f *HessianFn) ProcessElement(ctx context.Context, t HessianTask, emitEig f
 	emitSummary(sum)
 	beam.NewCounter("lowdim", "rows_read").Inc(ctx, int64(rows.Total))
 	beam.NewCounter("lowdim", "shards").Inc(ctx, int64(len(shards)))
-	beam.NewCounter("lowdim", "hessians").Inc(ctx, 1)
-	progress.Add(1, int64(rows.Total))
+	beam.NewCounter("lowdim", HessiansCounter).Inc(ctx, 1)
 	return nil
 }
 

@@ -17,7 +17,6 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 	"gonum.org/v1/gonum/mat"
 
-	"github.com/lowdim/lowdim/internal/progress"
 	"github.com/lowdim/lowdim/io/blocks"
 	"github.com/lowdim/lowdim/io/checkpoints"
 	"github.com/lowdim/lowdim/io/labelled"
@@ -253,6 +252,7 @@ type SubspaceRunFn struct {
 // ProcessElement trains on the worker pool (concurrent); the run's row is
 // emitted by FinishBundle.
 func (f *SubspaceRunFn) ProcessElement(ctx context.Context, t SubspaceTask, _ func(SubspaceRunRow)) error {
+	poolCounters(ctx, "checkpoints_written", OptimizerStepsCounter, TrainingRunsCounter)
 	return f.work.Go(func() (SubspaceRunRow, error) { return f.train(ctx, t) })
 }
 
@@ -313,14 +313,15 @@ func (f *SubspaceRunFn) train(ctx context.Context, t SubspaceTask) (SubspaceRunR
 			return nil
 		}
 	}
+	steps := beam.NewCounter("lowdim", OptimizerStepsCounter)
+	cfg.OnStep = func(int) { steps.Inc(ctx, 1) }
 	res, err := nn.Train(m, p, data.Train, data.Val, cfg)
 	if err != nil {
 		return row, err
 	}
 	row.TrainLoss, row.ValLoss, row.ValAccuracy = res.TrainLoss, res.ValLoss, res.ValAccuracy
 	row.TrainSeconds = time.Since(start).Seconds()
-	beam.NewCounter("lowdim", "training_runs").Inc(ctx, 1)
-	progress.Add(1, 0)
+	beam.NewCounter("lowdim", TrainingRunsCounter).Inc(ctx, 1)
 	return row, nil
 }
 

@@ -6,6 +6,7 @@ package transforms
 // numerics are linalg/idest's; this file only routes shards to them.
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"slices"
@@ -103,7 +104,7 @@ type ManifoldShard struct {
 // the data set name ManifoldPrefix+Name.
 type ManifoldShardFn struct{}
 
-func (*ManifoldShardFn) ProcessElement(sh ManifoldShard) (blocks.Block, error) {
+func (*ManifoldShardFn) ProcessElement(ctx context.Context, sh ManifoldShard) (blocks.Block, error) {
 	x, err := manifolds.Generate(sh.Name, sh.Points, sh.Seed)
 	if err != nil {
 		return blocks.Block{}, err
@@ -111,6 +112,7 @@ func (*ManifoldShardFn) ProcessElement(sh ManifoldShard) (blocks.Block, error) {
 	_, cols := x.Dims()
 	rows := sh.End - sh.Start
 	data := slices.Clone(x.RawMatrix().Data[sh.Start*cols : sh.End*cols])
+	beam.NewCounter("lowdim", blocks.ShardsCounter).Inc(ctx, 1)
 	return blocks.Block{Path: ManifoldPrefix + sh.Name, Index: sh.Index, Start: sh.Start, Rows: rows, Cols: cols, Data: data, RowsInput: rows}, nil
 }
 

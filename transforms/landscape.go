@@ -11,7 +11,6 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 
-	"github.com/lowdim/lowdim/internal/progress"
 	"github.com/lowdim/lowdim/io/clouds"
 	"github.com/lowdim/lowdim/linalg"
 	"github.com/lowdim/lowdim/linalg/landscape"
@@ -159,6 +158,7 @@ type landscapeOutputs struct {
 
 // ProcessElement computes the sample on the worker pool (concurrent).
 func (f *LandscapeFn) ProcessElement(ctx context.Context, t LandscapeTask, _ func(LandscapeDiagramRow), _ func(LandscapeRow), _ func(string, LandscapeStats)) error {
+	poolCounters(ctx, "rows_read", "bad_rows", "shards", SubsamplesCounter)
 	return f.work.Go(func() (landscapeOutputs, error) { return f.sample(ctx, t) })
 }
 
@@ -199,11 +199,7 @@ func (f *LandscapeFn) sample(ctx context.Context, t LandscapeTask) (landscapeOut
 	if err != nil {
 		return out, err
 	}
-	if t.Sample == 0 {
-		progress.Add(1, int64(c.N))
-	} else {
-		progress.Add(1, 0) // the cloud's rows were counted at its first sample
-	}
+	beam.NewCounter("lowdim", SubsamplesCounter).Inc(ctx, 1)
 	grid := landscape.Grid{Lo: f.Lo, Hi: f.Hi, Resolution: f.Resolution}
 	ts := grid.Points()
 	sampleIndex := t.Sample

@@ -1,6 +1,7 @@
 package transforms
 
 import (
+	"context"
 	"fmt"
 	"hash/fnv"
 	"math"
@@ -11,7 +12,6 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 
-	"github.com/lowdim/lowdim/internal/progress"
 	"github.com/lowdim/lowdim/linalg"
 	"github.com/lowdim/lowdim/linalg/molrg"
 )
@@ -117,15 +117,16 @@ type PhaseTrialFn struct {
 
 // ProcessElement runs the trial on the worker pool (concurrent); its row is
 // emitted by FinishBundle.
-func (f *PhaseTrialFn) ProcessElement(t PhaseTask, _ func(PhaseTrialRow)) error {
-	return f.work.Go(func() (PhaseTrialRow, error) { return f.run(t) })
+func (f *PhaseTrialFn) ProcessElement(ctx context.Context, t PhaseTask, _ func(PhaseTrialRow)) error {
+	poolCounters(ctx, TrialsCounter)
+	return f.work.Go(func() (PhaseTrialRow, error) { return f.run(ctx, t) })
 }
 
 func (f *PhaseTrialFn) FinishBundle(emit func(PhaseTrialRow)) error {
 	return emitAll(&f.work, emit)
 }
 
-func (f *PhaseTrialFn) run(t PhaseTask) (PhaseTrialRow, error) {
+func (f *PhaseTrialFn) run(ctx context.Context, t PhaseTask) (PhaseTrialRow, error) {
 	c := t.Cell
 	tr := molrg.Trial{
 		Model:               molrg.Model{Ambient: int(c.AmbientDim), Dim: int(c.IntrinsicDim), Components: int(c.Components), Bases: f.Bases},
@@ -138,7 +139,7 @@ func (f *PhaseTrialFn) run(t PhaseTask) (PhaseTrialRow, error) {
 	if err != nil {
 		return PhaseTrialRow{}, fmt.Errorf("cell %s, trial %d: %w", c.Key(), t.Trial, err)
 	}
-	progress.Add(1, 0)
+	beam.NewCounter("lowdim", TrialsCounter).Inc(ctx, 1)
 	return PhaseTrialRow{
 		RunID: f.RunID, AmbientDim: c.AmbientDim, IntrinsicDim: c.IntrinsicDim, Components: c.Components,
 		SamplesPerComponent: c.SamplesPerComponent, Noise: c.Noise, Trial: t.Trial,

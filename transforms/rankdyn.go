@@ -15,7 +15,6 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 	"gonum.org/v1/gonum/mat"
 
-	"github.com/lowdim/lowdim/internal/progress"
 	"github.com/lowdim/lowdim/io/blocks"
 	"github.com/lowdim/lowdim/io/checkpoints"
 	"github.com/lowdim/lowdim/io/matrix"
@@ -256,6 +255,7 @@ type seriesOutputs struct {
 
 // ProcessElement analyses the series on the worker pool (concurrent).
 func (f *SeriesSpectrumFn) ProcessElement(ctx context.Context, s TensorSeries, _ func(RankDynamicsRow), _ func(RankDriftRow), _ func(RankCutRow)) error {
+	poolCounters(ctx, "rows_read", "shards", MatricesCounter, "rankdyn_drift_shape_changed")
 	return f.work.Go(func() (seriesOutputs, error) {
 		sc, _ := f.scratch.Get().(*seriesScratch)
 		if sc == nil {
@@ -312,7 +312,7 @@ func (f *SeriesSpectrumFn) series(ctx context.Context, s TensorSeries, sc *serie
 		if i > 0 || !s.Continues {
 			beam.NewCounter("lowdim", "rows_read").Inc(ctx, int64(m))
 			beam.NewCounter("lowdim", "shards").Inc(ctx, 1)
-			progress.Add(1, int64(m))
+			beam.NewCounter("lowdim", MatricesCounter).Inc(ctx, 1)
 			emitRow(row)
 			for _, c := range cuts {
 				emitCut(c)

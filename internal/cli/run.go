@@ -149,11 +149,15 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if !*quietFlag {
 		fmt.Fprintf(stderr, "lowdim: running %s study %q as run %s on %s\n", spec.Study, spec.Name, runID, runner)
 	}
+	job, restoreFlags, err := prepareJob(ctx, runner, runID)
+	defer restoreFlags()
+	if err != nil {
+		return err
+	}
 	started := time.Now().UTC()
 	stopProgress := func() {}
-	if !*quietFlag {
-		total, unit := plan.Work()
-		stopProgress = startProgress(stderr, total, unit, 2*time.Second)
+	if !*quietFlag && !dryRun {
+		stopProgress = startProgress(ctx, stderr, job, plan.Work(), progressInterval)
 	}
 	res, err := beamx.RunWithMetrics(ctx, p)
 	stopProgress()

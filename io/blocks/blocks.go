@@ -11,7 +11,6 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 
-	"github.com/lowdim/lowdim/internal/progress"
 	"github.com/lowdim/lowdim/io/internal/decode"
 	"github.com/lowdim/lowdim/io/matrix"
 )
@@ -85,6 +84,10 @@ type Config struct {
 	LabelColumn string
 }
 
+// ShardsCounter counts (namespace lowdim) the Blocks Read has read: the
+// shards of the spectrum and intrinsic_dim studies' progress.
+const ShardsCounter = "shards"
+
 // Read reads the given row ranges of the source as Blocks. Workers decode
 // every Block into one reused buffer (ShardReader), so a consumer must be
 // done with a Block's Data when its ProcessElement returns, and copy what
@@ -122,8 +125,7 @@ func (f *readFn) ProcessElement(ctx context.Context, r Range, emit func(Block)) 
 func CountRead(ctx context.Context, b Block) {
 	beam.NewCounter("lowdim", "rows_read").Inc(ctx, int64(b.RowsInput))
 	beam.NewCounter("lowdim", "bad_rows").Inc(ctx, int64(b.BadRows))
-	beam.NewCounter("lowdim", "shards").Inc(ctx, 1)
-	progress.Add(1, int64(b.RowsInput))
+	beam.NewCounter("lowdim", ShardsCounter).Inc(ctx, 1)
 }
 
 // ShardReader reads row ranges of one matrix as Blocks, as the workers of

@@ -201,3 +201,27 @@ func TestTrainCheckpointErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestTrainOnStep: OnStep sees every optimizer step, 1 … Steps, in order,
+// and does not change training.
+func TestTrainOnStep(t *testing.T) {
+	m := NewMLP(5, []int{6}, 3)
+	train, val := toyData(40, 5, 3, 1), toyData(20, 5, 3, 2)
+	theta0 := make([]float64, m.NumParams())
+	m.Init(theta0, 3)
+	cfg := TrainConfig{Epochs: 2, BatchSize: 16, Optimizer: "sgd", LR: 0.1, Seed: 9}
+	var seen []int
+	c := cfg
+	c.OnStep = func(step int) { seen = append(seen, step) }
+	res, err := Train(m, NewFull(theta0), train, val, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []int{1, 2, 3, 4, 5, 6}; !slices.Equal(seen, want) || res.Steps != 6 {
+		t.Errorf("OnStep saw %v (%d steps), want %v", seen, res.Steps, want)
+	}
+	plain, err := Train(m, NewFull(theta0), train, val, cfg)
+	if err != nil || plain != res {
+		t.Errorf("OnStep changed training: %+v vs %+v (%v)", res, plain, err)
+	}
+}

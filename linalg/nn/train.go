@@ -174,6 +174,9 @@ type TrainConfig struct {
 	// with the next step: copy it to keep it. An error stops training and
 	// Train returns it.
 	Checkpoint func(step int, theta []float64) error
+	// OnStep, when set, is called after every optimizer step with the
+	// number of steps taken so far (1, 2, …, Steps), to report progress.
+	OnStep func(step int)
 }
 
 // Steps returns the number of optimizer steps Train takes on n examples:
@@ -255,6 +258,9 @@ func Train(m *MLP, p Params, train, val Data, cfg TrainConfig) (Result, error) {
 				return loss
 			})
 			res.Steps++
+			if cfg.OnStep != nil {
+				cfg.OnStep(res.Steps)
+			}
 			if cfg.CheckpointEvery > 0 && res.Steps%cfg.CheckpointEvery == 0 {
 				if err := checkpoint(res.Steps); err != nil {
 					return res, err
