@@ -17,6 +17,7 @@ import (
 
 	"github.com/lowdim/lowdim/experiments"
 	"github.com/lowdim/lowdim/io/checkpoints"
+	"github.com/lowdim/lowdim/io/files"
 	"github.com/lowdim/lowdim/io/safetensors"
 	"github.com/lowdim/lowdim/io/tables"
 	"github.com/lowdim/lowdim/linalg/hessian"
@@ -93,7 +94,7 @@ type hessianTables struct {
 
 func hessianStaged[T any](t *testing.T, out, table string) []T {
 	t.Helper()
-	files, err := tables.List(context.Background(), tables.Join(tables.StagingFolder(out, table, "r1"), "*.parquet"))
+	files, err := files.List(context.Background(), tables.Join(tables.StagingFolder(out, table, "r1"), "*.parquet"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/lowdim/lowdim/experiments"
 	"github.com/lowdim/lowdim/io/clouds"
+	"github.com/lowdim/lowdim/io/files"
 	"github.com/lowdim/lowdim/io/npy"
 	"github.com/lowdim/lowdim/io/tables"
 	"github.com/lowdim/lowdim/linalg/landscape"
@@ -81,7 +82,7 @@ type landscapeTables struct {
 func readStagedAll[T any](t *testing.T, out, table string) []T {
 	t.Helper()
 	ctx := context.Background()
-	files, err := tables.List(ctx, filepath.Join(tables.StagingFolder(out, table, "r1"), "*.parquet"))
+	files, err := files.List(ctx, filepath.Join(tables.StagingFolder(out, table, "r1"), "*.parquet"))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("%s: staged files %v, %v", table, files, err)
 	}

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+
+	"github.com/lowdim/lowdim/io/format"
 )
 
 // Plan is a study resolved against its input: shapes known, parameters
@@ -45,11 +47,15 @@ const ProgressNamespace = "lowdim"
 // line shows their rate when it is not zero.
 const RowsReadCounter = "rows_read"
 
-// datasetName is a file's base name without its data extensions.
+// datasetName is a file's base name without the suffixes that name its
+// compression and format (format.Suffixes, in that order, any case):
+// "data/digits.csv.gz" names "digits".
 func datasetName(p string) string {
 	base := path.Base(strings.ReplaceAll(p, "\\", "/"))
-	for _, ext := range []string{".gz", ".npy", ".npz", ".csv", ".tsv", ".txt", ".parquet", ".safetensors"} {
-		base = strings.TrimSuffix(base, ext)
+	for _, ext := range format.Suffixes() {
+		if n := len(base) - len(ext); n > 0 && strings.EqualFold(base[n:], ext) {
+			base = base[:n]
+		}
 	}
 	return base
 }

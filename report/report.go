@@ -17,6 +17,7 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 
+	"github.com/lowdim/lowdim/io/files"
 	"github.com/lowdim/lowdim/io/tables"
 	"github.com/lowdim/lowdim/pipelines"
 	"github.com/lowdim/lowdim/transforms"
@@ -119,7 +120,7 @@ func Write(ctx context.Context, out, runID string, section Section) (string, err
 		md.WriteString(text)
 		md.WriteString("\n")
 	}
-	runFolders, err := tables.List(ctx, tables.Join(out, "*", "run="+runID))
+	runFolders, err := files.List(ctx, tables.Join(out, "*", "run="+runID))
 	if err != nil {
 		return "", err
 	}

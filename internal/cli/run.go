@@ -18,6 +18,7 @@ import (
 
 	"github.com/lowdim/lowdim/experiments"
 	"github.com/lowdim/lowdim/internal/studies"
+	"github.com/lowdim/lowdim/io/files"
 	"github.com/lowdim/lowdim/io/tables"
 	"github.com/lowdim/lowdim/pipelines"
 )
@@ -186,7 +187,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	staged := 0
 	for _, t := range plan.Tables() {
-		files, err := tables.List(ctx, tables.Join(tables.StagingFolder(out, t, runID), "*.parquet"))
+		files, err := files.List(ctx, tables.Join(tables.StagingFolder(out, t, runID), "*.parquet"))
 		if err != nil {
 			return err
 		}

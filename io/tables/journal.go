@@ -235,7 +235,7 @@ func removeFile(ctx context.Context, name string) error {
 		os.Remove(filepath.Dir(name)) // only when empty
 		return err
 	}
-	found, err := List(ctx, name)
+	found, err := list(ctx, name)
 	if err != nil || len(found) == 0 {
 		return err
 	}
@@ -256,7 +256,7 @@ func Recover(ctx context.Context, out, only string) (completed, removed []string
 		}
 		pattern = "run=" + only
 	}
-	journals, err := List(ctx, Join(out, JournalDir, pattern+".json"))
+	journals, err := list(ctx, Join(out, JournalDir, pattern+".json"))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -277,7 +277,7 @@ func Recover(ctx context.Context, out, only string) (completed, removed []string
 		completed = append(completed, id)
 	}
 	// A journal whose writing crashed before its rename published nothing.
-	temps, err := List(ctx, Join(out, JournalDir, pattern+".json.tmp"))
+	temps, err := list(ctx, Join(out, JournalDir, pattern+".json.tmp"))
 	if err != nil {
 		return completed, removed, err
 	}

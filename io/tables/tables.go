@@ -32,7 +32,10 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem"
 	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem/gcs"
 	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem/local"
+
 	"github.com/parquet-go/parquet-go"
+
+	"github.com/lowdim/lowdim/io/files"
 )
 
 // StagingDir is the folder under OUT that holds a run's tables until Commit.
@@ -131,7 +134,7 @@ func ReadFile[T any](ctx context.Context, name string) ([]T, error) {
 
 // ReadRun reads every part of one committed table of one run.
 func ReadRun[T any](ctx context.Context, out, table, runID string) ([]T, error) {
-	files, err := List(ctx, Join(RunFolder(out, table, runID), "*.parquet"))
+	files, err := list(ctx, Join(RunFolder(out, table, runID), "*.parquet"))
 	if err != nil {
 		return nil, err
 	}
@@ -148,7 +151,7 @@ func ReadRun[T any](ctx context.Context, out, table, runID string) ([]T, error) 
 
 // ReadTable reads every part of every run of a table under out into []T.
 func ReadTable[T any](ctx context.Context, out, table string) ([]T, error) {
-	files, err := List(ctx, Join(out, table, "run=*", "*.parquet"))
+	files, err := list(ctx, Join(out, table, "run=*", "*.parquet"))
 	if err != nil {
 		return nil, err
 	}
@@ -163,20 +166,8 @@ func ReadTable[T any](ctx context.Context, out, table string) ([]T, error) {
 	return all, nil
 }
 
-// List returns the files matching glob (local or gs://), sorted.
-func List(ctx context.Context, glob string) ([]string, error) {
-	fs, err := filesystem.New(ctx, glob)
-	if err != nil {
-		return nil, err
-	}
-	defer fs.Close()
-	files, err := fs.List(ctx, glob)
-	if err != nil {
-		return nil, err
-	}
-	sort.Strings(files)
-	return files, nil
-}
+// list returns the files matching glob (local or gs://), sorted.
+var list = files.List
 
 // Exists reports whether any file lies under the folder dir, at any depth.
 func Exists(ctx context.Context, dir string) (bool, error) {
@@ -196,7 +187,7 @@ func ListTree(ctx context.Context, dir string) ([]string, error) {
 
 func listTree(ctx context.Context, dir string, first bool) ([]string, error) {
 	if strings.Contains(dir, "://") {
-		return List(ctx, strings.TrimRight(dir, "/")+"/**")
+		return list(ctx, strings.TrimRight(dir, "/")+"/**")
 	}
 	var files []string
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
@@ -291,7 +282,7 @@ func runTables(ctx context.Context, out, runID string) ([]string, error) {
 	if remote {
 		pattern = Join(pattern, "**") // objects, not folders
 	}
-	found, err := List(ctx, pattern)
+	found, err := list(ctx, pattern)
 	if err != nil {
 		return nil, err
 	}
@@ -338,7 +329,7 @@ func Abort(ctx context.Context, out, runID string) error {
 		os.Remove(Join(out, StagingDir)) // only when empty
 		return nil
 	}
-	files, err := List(ctx, Join(staging, "**"))
+	files, err := list(ctx, Join(staging, "**"))
 	if err != nil {
 		return err
 	}
