@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -182,5 +183,23 @@ func TestSpectrumFromGCS(t *testing.T) {
 				t.Errorf("%s σ%d = %v, local npy %v", run, i+1, got[i].Sigma, ref[i].Sigma)
 			}
 		}
+	}
+}
+
+// TestOutTrailingSlash: --out gs://bucket/prefix/ writes the same objects as
+// gs://bucket/prefix (a trailing slash once broke the check for an existing
+// run).
+func TestOutTrailingSlash(t *testing.T) {
+	server := startFakeGCS(t)
+	spec := writeSpec(t, t.TempDir(), spectrumSpec(mustAbs(t, "testdata/formats/m_c.npy"), ""))
+	if code, o, e := runLowdim(t, "run", spec, "--out", "gs://"+testBucket+"/slash/", "--run_id", "s1", "--quiet", "--report=false"); code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, o, e)
+	}
+	names := objectNames(t, server, "slash/")
+	if len(names) == 0 || !slices.Contains(names, "slash/spectrum/run=s1/part-00000-of-00001.parquet") {
+		t.Errorf("objects: %v", names)
+	}
+	if code, _, e := runLowdim(t, "run", spec, "--out", "gs://"+testBucket+"/slash//", "--run_id", "s1", "--quiet", "--report=false"); code == 0 || !strings.Contains(e, "gs://"+testBucket+"/slash/spectrum/run=s1 already holds") {
+		t.Errorf("same run again: exit %d, %q", code, e)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -77,6 +78,14 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	if out == "" {
 		return usageError{"no output: set `output:` in the spec or pass --out DIR"}
+	}
+	// One spelling per folder: gs://b/o/ and gs://b/o name the same tables.
+	if strings.Contains(out, "://") {
+		if base := strings.TrimRight(out, "/"); !strings.HasSuffix(base, ":/") {
+			out = base
+		}
+	} else {
+		out = filepath.Clean(out)
 	}
 	runID := *runIDFlag
 	if runID == "" {
