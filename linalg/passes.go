@@ -5,8 +5,9 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"runtime"
 	"sync/atomic"
+
+	"github.com/lowdim/lowdim/internal/parallel"
 
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
@@ -257,7 +258,7 @@ type PassBasis struct {
 //
 // Every pass also counts the rows and, when Centered, sums the column means;
 // the final pass sums them and ‖Cᵢ‖_F² in two sweeps (O(r·Cols) each, on
-// GOMAXPROCS goroutines).
+// the goroutines parallel.Reserve grants).
 // Process returns an error if the block does not have Cols columns or the
 // basis is inconsistent.
 func (b *PassBasis) Process(block *mat.Dense) (*PassPartial, error) {
@@ -522,9 +523,9 @@ func momentChunks(rows int) (chunks, rowsPer int) {
 // columnMoments returns the column means μ of a and, when wantFrob is set,
 // Σᵢⱼ (aᵢⱼ − μⱼ)² (two sweeps, so no cancellation; four interleaved
 // accumulators per chunk, combined in a fixed order). Rows are cut into fixed
-// chunks (momentChunks) shared among GOMAXPROCS goroutines; each chunk is
+// chunks (momentChunks) shared among the goroutines parallel.Reserve grants; each chunk is
 // summed sequentially and the chunk sums are added in chunk order, so the
-// result is bit-for-bit independent of GOMAXPROCS and scheduling.
+// result is bit-for-bit independent of the worker count and scheduling.
 func columnMoments(a *mat.Dense, wantFrob bool) (mean []float64, frobSq float64) {
 	raw := a.RawMatrix()
 	r, c := raw.Rows, raw.Cols
@@ -533,10 +534,11 @@ func columnMoments(a *mat.Dense, wantFrob bool) (mean []float64, frobSq float64)
 		return mean, 0
 	}
 	chunks, rowsPer := momentChunks(r)
-	workers := 1
+	workers, release := 1, func() {}
 	if float64(r)*float64(c) >= 4*frobeniusChunkEntries {
-		workers = min(runtime.GOMAXPROCS(0), chunks)
+		workers, release = parallel.Reserve(chunks)
 	}
+	defer release()
 	sweep := func(each func(ch int)) {
 		var next atomic.Int64
 		parallelFor(workers, func(int) {

@@ -1,10 +1,11 @@
 package linalg
 
 import (
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"unsafe"
+
+	"github.com/lowdim/lowdim/internal/parallel"
 
 	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/mat"
@@ -23,12 +24,12 @@ import (
 //     (Aᵀ·Q)ᵀ; Q is packed in blocks of tnBlockRows rows into 6-wide panels and
 //     the rows of A are read in place, one cache line per step.
 //
-// Rows of A are split across runtime.GOMAXPROCS(0) goroutines. On amd64 with
+// Rows of A are split across the goroutines parallel.Reserve grants (at most --cores). On amd64 with
 // AVX2 and FMA3 the micro-kernel is assembly (products_amd64.s); elsewhere,
 // or with the purego build tag, it is kernGo.
 //
 // Determinism: both products are bit-for-bit independent of goroutine
-// scheduling and of GOMAXPROCS. Every entry of A·B is one sequential sum over
+// scheduling and of the worker count. Every entry of A·B is one sequential sum over
 // k. Aᵀ·Q is summed over the rows of A in a fixed partition of [0, m) into
 // chunks that depends on (m, n, l) only; each chunk's partial sum is
 // sequential in the row index and the partials are added in chunk order.
@@ -181,11 +182,13 @@ func parallelFor(workers int, work func(w int)) {
 	wg.Wait()
 }
 
-func workersFor(m, n, l, tasks int) int {
+// workersFor reserves the goroutines of a product (parallel.Reserve): one
+// below parallelFlops, else up to one per task.
+func workersFor(m, n, l, tasks int) (workers int, release func()) {
 	if 2*float64(m)*float64(n)*float64(l) < parallelFlops {
-		return 1
+		return 1, func() {}
 	}
-	return max(1, min(runtime.GOMAXPROCS(0), tasks))
+	return parallel.Reserve(max(1, tasks))
 }
 
 // MulTallSkinny sets dst = a·b, where a is m×n (tall: m ≫ l) and b is n×l with small l.
@@ -287,7 +290,9 @@ func mulNN(c, a, b blas64.General) {
 	full := m / mr * mr // rows [0, full) in whole tiles
 	chunks := (full + nnChunkRows - 1) / nnChunkRows
 	var next atomic.Int64
-	parallelFor(workersFor(m, n, l, chunks), func(int) {
+	workers, release := workersFor(m, n, l, chunks)
+	defer release()
+	parallelFor(workers, func(int) {
 		for {
 			ch := int(next.Add(1)) - 1
 			if ch >= chunks {
@@ -325,7 +330,7 @@ func mulNN(c, a, b blas64.General) {
 
 // tnChunks returns the number of row chunks of Aᵀ·Q and the rows per chunk
 // (a multiple of tnBlockRows, the last chunk shorter). They depend on m and
-// the partial-sum size only, never on GOMAXPROCS.
+// the partial-sum size only, never on the worker count.
 func tnChunks(m, partialLen int) (chunks, rows int) {
 	maxChunks := max(1, min(tnMaxChunks, tnMaxPartialBytes/(8*partialLen)))
 	blocks := (m + tnBlockRows - 1) / tnBlockRows
@@ -364,7 +369,8 @@ func mulTN(c, a, q blas64.General) {
 	defer putBuf(partBuf)
 	parts := *partBuf
 	kern := kernel()
-	workers := workersFor(m, n, l, chunks)
+	workers, release := workersFor(m, n, l, chunks)
+	defer release()
 	// Per worker: the block of Q packed in mr-column panels (tnBlockRows×lq)
 	// and the zero-padded tail columns of the block of A (tnBlockRows×tailW).
 	wsLen := tnBlockRows*lq + tnBlockRows*tailW

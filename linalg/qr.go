@@ -42,7 +42,7 @@ import (
 // Every route leaves Y = Q·R with R upper triangular, so the span of the
 // first j columns is kept for j ≤ rank(Y). The choice of route and every
 // rounding are functions of Y alone (the products are deterministic), so the
-// result is bit-for-bit independent of GOMAXPROCS and scheduling.
+// result is bit-for-bit independent of the worker count and scheduling.
 
 const (
 	// cholQRMinAspect: CholeskyQR is used only when m ≥ cholQRMinAspect·l;

@@ -5,8 +5,9 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"runtime"
 	"sync/atomic"
+
+	"github.com/lowdim/lowdim/internal/parallel"
 
 	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/mat"
@@ -274,9 +275,9 @@ const frobeniusChunkEntries = 1 << 16
 // For a *mat.Dense (or its transpose) the rows are cut into fixed chunks of
 // about 2¹⁶ entries, depending only on the shape; each chunk is summed
 // sequentially (four interleaved accumulators per row, combined in a fixed
-// order), chunks are shared among GOMAXPROCS goroutines, and the chunk sums
+// order), chunks are shared among the goroutines parallel.Reserve grants, and the chunk sums
 // are added in chunk order. The result is therefore bit-for-bit independent of
-// GOMAXPROCS and scheduling.
+// the worker count and scheduling.
 func frobeniusSq(a mat.Matrix) float64 {
 	if t, ok := a.(mat.Transpose); ok {
 		if rm, ok := t.Matrix.(mat.RawMatrixer); ok {
@@ -305,10 +306,11 @@ func frobeniusSqRaw(raw blas64.General) float64 {
 	chunks := (raw.Rows + rowsPer - 1) / rowsPer
 	partial := make([]float64, chunks)
 	var next atomic.Int64
-	workers := 1
+	workers, release := 1, func() {}
 	if float64(raw.Rows)*float64(raw.Cols) >= 4*frobeniusChunkEntries {
-		workers = min(runtime.GOMAXPROCS(0), chunks)
+		workers, release = parallel.Reserve(chunks)
 	}
+	defer release()
 	parallelFor(workers, func(int) {
 		for {
 			c := int(next.Add(1) - 1)

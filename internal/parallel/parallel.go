@@ -9,6 +9,7 @@ package parallel
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
 )
 
 // Option is the Beam pipeline option that carries the launcher's --cores to
@@ -106,49 +107,51 @@ func (g *Group) firstErr() error {
 	return g.err
 }
 
-// For calls f(i) for every i in [0, n): on the caller's goroutine, helped
-// by as many other goroutines as there are free slots (none when a Group's
-// tasks hold them all), so it never waits for a slot and never deadlocks
-// when called from inside a task. Indices are handed out in order; f must
+// Reserve is for a kernel that splits its work among goroutines: it takes,
+// without waiting, up to want − 1 free slots (never more than Workers() − 1)
+// for helpers of the calling goroutine, which is a worker itself, and
+// returns the number of goroutines to run (≥ 1, ≤ want) and release, which
+// gives the slots back once they have finished. Inside a Group task whose
+// siblings hold every slot it returns 1: element-level and kernel-level
+// parallelism share one budget.
+func Reserve(want int) (workers int, release func()) {
+	p := pool()
+	taken := 0
+	for taken < min(want, cap(p))-1 {
+		select {
+		case p <- struct{}{}:
+			taken++
+			continue
+		default:
+		}
+		break
+	}
+	return 1 + taken, func() {
+		for range taken {
+			<-p
+		}
+	}
+}
+
+// For calls f(i) for every i in [0, n) on the calling goroutine and the
+// helpers Reserve grants (it never waits for a slot, so it cannot deadlock
+// when called from inside a task). Indices are handed out in order; f must
 // be safe to call concurrently for different i.
 func For(n int, f func(i int)) {
 	if n <= 0 {
 		return
 	}
-	p := pool()
-	var (
-		next int
-		mu   sync.Mutex
-		wg   sync.WaitGroup
-	)
-	take := func() (int, bool) {
-		mu.Lock()
-		defer mu.Unlock()
-		if next >= n {
-			return 0, false
-		}
-		next++
-		return next - 1, true
-	}
+	workers, release := Reserve(n)
+	defer release()
+	var next atomic.Int64
 	run := func() {
-		for i, ok := take(); ok; i, ok = take() {
+		for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
 			f(i)
 		}
 	}
-	// The caller is one worker; helpers take free slots, up to Workers() − 1.
-helpers:
-	for h := 0; h < min(n, cap(p))-1; h++ {
-		select {
-		case p <- struct{}{}:
-		default:
-			break helpers
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer func() { <-p }()
-			run()
-		}()
+	var wg sync.WaitGroup
+	for range workers - 1 {
+		wg.Go(run)
 	}
 	run()
 	wg.Wait()

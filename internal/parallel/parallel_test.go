@@ -125,3 +125,29 @@ func TestForCoversEveryIndexOnceAndNestsInTasks(t *testing.T) {
 		}
 	}
 }
+
+func TestReserveSharesTheBudget(t *testing.T) {
+	defer SetWorkers(Workers())
+	SetWorkers(3)
+	w1, r1 := Reserve(10)
+	if w1 != 3 {
+		t.Fatalf("first Reserve(10) with 3 workers: %d", w1)
+	}
+	w2, r2 := Reserve(10)
+	if w2 != 2 { // the third slot is still free (the first caller's own goroutine holds none)
+		t.Errorf("second Reserve while 2 slots are taken: %d, want 2", w2)
+	}
+	r2()
+	r1()
+	if w, r := Reserve(2); w != 2 {
+		t.Errorf("Reserve(2) after release: %d", w)
+	} else {
+		r()
+	}
+	SetWorkers(1)
+	if w, r := Reserve(8); w != 1 {
+		t.Errorf("one worker: Reserve(8) = %d", w)
+	} else {
+		r()
+	}
+}

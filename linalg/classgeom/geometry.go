@@ -5,8 +5,9 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/lowdim/lowdim/linalg"
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/lowdim/lowdim/linalg"
 )
 
 const (

@@ -11,8 +11,9 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/lowdim/lowdim/linalg"
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/lowdim/lowdim/linalg"
 )
 
 // goldenFile is testdata/classgeom/golden.json, written by

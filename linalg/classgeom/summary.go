@@ -29,8 +29,9 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/lowdim/lowdim/linalg"
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/lowdim/lowdim/linalg"
 )
 
 // MaxColumns is the largest column count d a Summary accepts. Each class
@@ -108,7 +109,7 @@ func (s *Summary) checkDim(d int) error {
 // rows[i*cols : (i+1)*cols] labelled labels[i]. The rows of each label in the
 // block are summarised by two passes (block mean, then the scatter of the
 // rows centred on it, by linalg.MulTransTallSkinny, which splits large blocks
-// across GOMAXPROCS goroutines with a result independent of their number)
+// across the goroutines parallel.Reserve grants with a result independent of their number)
 // and merged into the label's summary by Merge's formula. AddRows does not
 // modify rows.
 // AddRows returns an error, and changes nothing, when the block's shape does

@@ -1,9 +1,10 @@
 package heavytail
 
 import (
-	"runtime"
 	"sync"
 	"sync/atomic"
+
+	"github.com/lowdim/lowdim/internal/parallel"
 
 	"gonum.org/v1/gonum/lapack"
 	"gonum.org/v1/gonum/lapack/gonum"
@@ -162,7 +163,7 @@ func (r *bandReducer) reduceToBand(am *mat.Dense, b int) {
 // A = a (stride lda, both triangles) from r.lv and r.wvT, in tiles of
 // updateRows×updateCols of the lower triangle: each tile is one product
 // into a buffer that stays in cache, subtracted from A and mirrored into the
-// upper triangle (storeTile). Tiles are shared among GOMAXPROCS workers;
+// upper triangle (storeTile). Tiles are shared among the goroutines parallel.Reserve grants;
 // every entry is computed by one product whatever the worker, so the result
 // does not depend on scheduling.
 func (r *bandReducer) symmetricUpdate(a []float64, np, lda, b int) {
@@ -177,7 +178,8 @@ func (r *bandReducer) symmetricUpdate(a []float64, np, lda, b int) {
 			tiles = append(tiles, tile{j0, j1, r0, min(np, r0+updateRows)})
 		}
 	}
-	workers := max(1, min(runtime.GOMAXPROCS(0), len(tiles)))
+	workers, release := parallel.Reserve(max(1, len(tiles)))
+	defer release()
 	for len(r.tmp) < workers {
 		r.tmp = append(r.tmp, nil)
 	}

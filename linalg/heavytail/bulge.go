@@ -6,6 +6,8 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/lowdim/lowdim/internal/parallel"
+
 	"gonum.org/v1/gonum/lapack/gonum"
 )
 
@@ -57,7 +59,7 @@ func (a *skewBand) at(i, j int) int { return (i+1)*a.stride + j }
 // same eigenvalues, returning its diagonal d (length n) and subdiagonal e
 // (length n−1) in the given slices. The band is destroyed.
 //
-// Sweeps run in a pipeline on up to GOMAXPROCS goroutines (sweep s on
+// Sweeps run in a pipeline on the goroutines parallel.Reserve grants (sweep s on
 // goroutine s mod W). Step k of sweep s touches rows and columns
 // [s+1+(k−1)·b, s+(k+1)·b] only, so step k of sweep s+1 may run once sweep s
 // has finished its steps 0…k+1 (beyond them the two footprints are
@@ -66,10 +68,11 @@ func (a *skewBand) at(i, j int) int { return (i+1)*a.stride + j }
 func (a *skewBand) tridiagonalize(d, e []float64) {
 	n := a.n
 	sweeps := max(0, n-2)
-	workers := 1
+	workers, release := 1, func() {}
 	if n >= parallelSweepMin {
-		workers = max(1, min(runtime.GOMAXPROCS(0), sweeps))
+		workers, release = parallel.Reserve(max(1, sweeps))
 	}
+	defer release()
 	// done[s] is the number of steps sweep s has finished (math.MaxInt64 at
 	// its end).
 	done := make([]atomic.Int64, sweeps)

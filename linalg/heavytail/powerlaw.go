@@ -4,10 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
+
+	"github.com/lowdim/lowdim/internal/parallel"
 )
 
 // DefaultMinTail is the smallest tail FitPowerLaw considers when minTail ≤ 0.
@@ -52,7 +53,7 @@ type PowerLaw struct {
 // of non-negative terms, so without cancellation); D costs O(n) per
 // candidate (one exp per distinct tail value), O(N²) in the worst case, less
 // as a candidate stops once its D exceeds the best complete one. Candidates
-// are shared among runtime.GOMAXPROCS(0) goroutines; the result does not
+// are shared among the goroutines parallel.Reserve grants; the result does not
 // depend on their number or scheduling.
 func FitPowerLaw(lambda []float64, minTail int) (PowerLaw, error) {
 	if minTail <= 0 {
@@ -153,11 +154,15 @@ func FitPowerLaw(lambda []float64, minTail int) (PowerLaw, error) {
 	}, nil
 }
 
-// parallelCandidates runs do(j) for j in [0, count) on up to GOMAXPROCS
-// goroutines when the work (about count·size/2 exps) is worth it.
+// parallelCandidates runs do(j) for j in [0, count) on the goroutines
+// parallel.Reserve grants when the work (about count·size/2 exps) is worth it.
 func parallelCandidates(count, size int, do func(j int)) {
-	workers := runtime.GOMAXPROCS(0)
-	if float64(count)*float64(size) < 1<<18 || workers == 1 {
+	workers, release := 1, func() {}
+	if float64(count)*float64(size) >= 1<<18 {
+		workers, release = parallel.Reserve((count + 15) / 16)
+	}
+	defer release()
+	if workers == 1 {
 		for j := range count {
 			do(j)
 		}

@@ -4,10 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
+
+	"github.com/lowdim/lowdim/internal/parallel"
 
 	"gonum.org/v1/gonum/mat"
 
@@ -21,7 +22,7 @@ const gramCols = 64
 // only, reusing its buffers between calls: m·n + min(m, n)² floats for an
 // m×n W (a transposed copy and the Gram matrix) plus O(min(m, n)·b). The
 // zero value is ready to use. A Spectrum must not be used by several
-// goroutines at once; it runs its own goroutines (runtime.GOMAXPROCS(0)),
+// goroutines at once; it runs its own goroutines (parallel.Workers() (--cores)),
 // and its result does not depend on their number.
 type Spectrum struct {
 	x, gram []float64
@@ -126,7 +127,8 @@ func gramLower(g, x, xt *mat.Dense) {
 	graw := g.RawMatrix()
 	gd, ld := graw.Data, graw.Stride
 	blocks := (p + gramCols - 1) / gramCols
-	workers := max(1, min(runtime.GOMAXPROCS(0), blocks))
+	workers, release := parallel.Reserve(max(1, blocks))
+	defer release()
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for range workers {

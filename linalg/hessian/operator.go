@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/lowdim/lowdim/internal/parallel"
+
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/lowdim/lowdim/linalg/nn"
@@ -114,7 +116,9 @@ func (c *CrossEntropy) MulVec(dst, v []float64) error {
 	if len(dst) != c.Dim() || len(v) != c.Dim() {
 		return fmt.Errorf("hessian: MulVec: len(dst) = %d, len(v) = %d, want %d", len(dst), len(v), c.Dim())
 	}
-	if len(c.products) == 1 {
+	workers, release := parallel.Reserve(len(c.products))
+	defer release()
+	if workers == 1 {
 		for s, sh := range c.shards {
 			if _, err := c.products[0].SumHVP(c.sums[s], v, sh); err != nil {
 				return err
@@ -130,7 +134,7 @@ func (c *CrossEntropy) MulVec(dst, v []float64) error {
 	}
 	close(next)
 	var wg sync.WaitGroup
-	for _, p := range c.products {
+	for _, p := range c.products[:workers] {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

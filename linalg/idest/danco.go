@@ -4,8 +4,9 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"runtime"
 	"sync"
+
+	"github.com/lowdim/lowdim/internal/parallel"
 
 	"gonum.org/v1/gonum/mat"
 
@@ -265,7 +266,7 @@ func (key DANCoKey) check() error {
 // linalg.DeriveSeed(key.Seed, d); its Dim is MiND_MLk with maximal dimension
 // 2d + 5, as intrinsicDimension (R) computes it (skdim passes k there
 // instead, which caps d̂ of balls of dimension above k at k). The dimensions
-// are computed concurrently on GOMAXPROCS goroutines. Cost: O(N²·d) time and
+// are computed concurrently on the goroutines parallel.Reserve grants. Cost: O(N²·d) time and
 // O(N·d) memory for dimension d.
 func NewDANCoCalibration(key DANCoKey) (*DANCoCalibration, error) {
 	return (*DANCoCache)(nil).Calibration(key)
@@ -357,8 +358,10 @@ func (c *DANCoCache) Calibration(key DANCoKey) (*DANCoCalibration, error) {
 		work <- d
 	}
 	close(work)
+	workers, release := parallel.Reserve(key.MaxDim)
+	defer release()
 	var wg sync.WaitGroup
-	for w := 0; w < min(runtime.GOMAXPROCS(0), key.MaxDim); w++ {
+	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

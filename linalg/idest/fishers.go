@@ -68,7 +68,7 @@ type FisherSResult struct {
 }
 
 // Estimate returns the estimate of x's rows, computed by workers goroutines
-// (0 means GOMAXPROCS) over blocks of rows; the result does not depend on
+// (0 means parallel.Workers(), --cores) over blocks of rows; the result does not depend on
 // workers. It returns an error for fewer than 2 rows or columns, a NaN or
 // infinite entry, a conditional number ≤ 1, alphas not increasing in (0, 1),
 // constant rows, or a failed eigendecomposition.

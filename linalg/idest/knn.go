@@ -5,10 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
+
+	"github.com/lowdim/lowdim/internal/parallel"
 
 	"gonum.org/v1/gonum/mat"
 
@@ -38,7 +39,7 @@ type KNN struct {
 }
 
 // NewKNN returns the exact k-nearest-neighbour graph of the distinct rows of
-// x, computed by workers goroutines (0 means runtime.GOMAXPROCS(0)) over
+// x, computed by workers goroutines (0 means parallel.Workers() (--cores)) over
 // blocks of rows. The result does not depend on workers.
 //
 // Candidates are selected block by block from Gram tiles G = X_c·X_bᵀ of the
@@ -170,13 +171,14 @@ func distinctRows(x mat.Matrix) (*mat.Dense, []int) {
 	return mat.NewDense(len(first), d, keep), rowOf
 }
 
-// workerCount resolves the workers argument: 0 means GOMAXPROCS.
+// workerCount resolves the workers argument: 0 means parallel.Workers()
+// (--cores); parallelBlocks then takes what parallel.Reserve grants.
 func workerCount(workers int) (int, error) {
 	switch {
 	case workers < 0:
 		return 0, fmt.Errorf("idest: %d workers: want ≥ 0", workers)
 	case workers == 0:
-		return runtime.GOMAXPROCS(0), nil
+		return parallel.Workers(), nil
 	}
 	return workers, nil
 }
@@ -188,7 +190,8 @@ func workerCount(workers int) (int, error) {
 // depend on the schedule.
 func parallelBlocks(n, block, workers int, work func(lo, hi, w int)) {
 	blocks := (n + block - 1) / block
-	workers = max(1, min(workers, blocks))
+	workers, release := parallel.Reserve(max(1, min(workers, blocks)))
+	defer release()
 	var next atomic.Int64
 	run := func(w int) {
 		for {

@@ -3,9 +3,10 @@ package multipers
 import (
 	"fmt"
 	"math"
-	"runtime"
 	"slices"
 	"sync"
+
+	"github.com/lowdim/lowdim/internal/parallel"
 
 	"github.com/lowdim/lowdim/linalg/ph"
 )
@@ -15,7 +16,7 @@ type Options struct {
 	// MaxDim is the largest homological dimension computed (0, 1, 2, …).
 	MaxDim int
 	// Workers is the number of columns (Hilbert) or lines (SliceLandscapes)
-	// computed at once; < 1 means runtime.GOMAXPROCS(0). The result does
+	// computed at once; < 1 means parallel.Workers() (--cores). The result does
 	// not depend on it.
 	Workers int
 	// MaxBytes is passed to every persistence computation as
@@ -30,12 +31,14 @@ func (o Options) validate() error {
 	return nil
 }
 
-func (o Options) workers(tasks int) int {
+// workers reserves the goroutines for tasks (parallel.Reserve), at most
+// o.Workers when set.
+func (o Options) workers(tasks int) (int, func()) {
 	w := o.Workers
 	if w < 1 {
-		w = runtime.GOMAXPROCS(0)
+		w = parallel.Workers()
 	}
-	return max(1, min(w, tasks))
+	return parallel.Reserve(max(1, min(w, tasks)))
 }
 
 // HilbertFunction is the Hilbert function of the codensity–Rips
@@ -163,7 +166,9 @@ func Hilbert(points []float64, n, dim int, f []float64, g Grid, opts Options) (H
 	errs := make([]error, nt)
 	next := make(chan int)
 	var wg sync.WaitGroup
-	for w := opts.workers(len(columns)); w > 0; w-- {
+	workers, release := opts.workers(len(columns))
+	defer release()
+	for w := workers; w > 0; w-- {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

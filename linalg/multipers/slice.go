@@ -176,7 +176,9 @@ func SliceLandscapes(points []float64, n, dim int, f []float64, lines []Line, le
 	errs := make([]error, len(lines))
 	next := make(chan int)
 	var wg sync.WaitGroup
-	for w := opts.workers(len(lines)); w > 0; w-- {
+	workers, release := opts.workers(len(lines))
+	defer release()
+	for w := workers; w > 0; w-- {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
