@@ -12,6 +12,7 @@ import (
 	"github.com/lowdim/lowdim/experiments"
 	"github.com/lowdim/lowdim/io/checkpoints"
 	"github.com/lowdim/lowdim/io/datasets"
+	"github.com/lowdim/lowdim/io/labelled"
 	"github.com/lowdim/lowdim/io/matrix"
 	"github.com/lowdim/lowdim/io/tables"
 	"github.com/lowdim/lowdim/linalg/hessian"
@@ -46,7 +47,7 @@ type HessianPlan struct {
 	Dataset string
 	Seed    uint64
 	Params  experiments.HessianParams
-	Data    transforms.HessianData
+	Data    labelled.Source
 	// Rows is the number of rows the loss averages over (all, or
 	// params.samples of Total).
 	Rows, Total int
@@ -93,29 +94,29 @@ func PlanHessian(ctx context.Context, spec *experiments.Spec, out, runID string)
 		if err != nil || lc < 0 || lc >= src.Cols() {
 			return nil, spec.ErrorAt("input.label_column", "input.label_column %q: want a column index in [0, %d) (or negative from the end)", in.LabelColumn, src.Cols())
 		}
-		plan.Data = transforms.HessianData{Path: in.Path, Options: opts, LabelColumn: lc}
+		plan.Data = labelled.Source{Path: in.Path, Options: opts, LabelColumn: lc}
 	case DigitsDataset:
 		p, err := datasets.DigitsPath()
 		if err != nil {
 			return nil, spec.ErrorAt("input.dataset", "%v", err)
 		}
 		plan.Dataset = DigitsDataset
-		plan.Data = transforms.HessianData{Path: p, Options: matrix.Options{Format: "csv"}, LabelColumn: 64}
+		plan.Data = labelled.Source{Path: p, Options: matrix.Options{Format: "csv"}, LabelColumn: 64}
 	case MNISTDataset:
 		mnist, err := datasets.MNIST()
 		if err != nil {
 			return nil, spec.ErrorAt("input.dataset", "%v", err)
 		}
 		plan.Dataset = MNISTDataset
-		plan.Data = transforms.HessianData{
+		plan.Data = labelled.Source{
 			Path: mnist.TrainImages, LabelsPath: mnist.TrainLabels,
 			Options: matrix.Options{Format: "idx"},
 		}
 	default:
 		return nil, spec.ErrorAt("input.dataset", "input.dataset %q: the hessian study knows %s and %s (or set input.path and input.label_column)", in.Dataset, DigitsDataset, MNISTDataset)
 	}
-	plan.Data.ReadRows = in.ShardRows
-	rows, err := plan.Data.Load(ctx, params.Samples, HessianSampleSeed(spec.Seed))
+	plan.Data.BlockRows = in.ShardRows
+	rows, err := labelled.ReadSample(ctx, plan.Data, params.Samples, HessianSampleSeed(spec.Seed))
 	if err != nil {
 		return nil, spec.ErrorAt("input", "%v", err)
 	}

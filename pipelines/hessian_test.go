@@ -245,7 +245,7 @@ func TestHessianDigitsTraining(t *testing.T) {
 	for i, rows := range []string{"97", "4096"} {
 		spec := hessianExampleSpec(t, filepath.Join(folder, "step-00000900.safetensors"), "samples", "300", "probes", "3", "slq_steps", "30", "exact_max_params", "0")
 		runs[i] = runHessian(t, strings.Replace(spec, "  dataset: digits", "  dataset: digits\n  shard_rows: "+rows, 1))
-		if runs[i].plan.Data.ReadRows != map[int]int{0: 97, 1: 4096}[i] || len(runs[i].summary) != 1 {
+		if runs[i].plan.Data.BlockRows != map[int]int{0: 97, 1: 4096}[i] || len(runs[i].summary) != 1 {
 			t.Fatalf("shard_rows %s: plan %+v, %d summary rows", rows, runs[i].plan.Data, len(runs[i].summary))
 		}
 		runs[i].summary[0].Seconds = 0

@@ -5,9 +5,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"math"
-	"math/rand/v2"
 	"runtime"
-	"slices"
 	"strconv"
 	"time"
 
@@ -15,9 +13,8 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 	"gonum.org/v1/gonum/mat"
 
-	"github.com/lowdim/lowdim/io/blocks"
 	"github.com/lowdim/lowdim/io/checkpoints"
-	"github.com/lowdim/lowdim/io/matrix"
+	"github.com/lowdim/lowdim/io/labelled"
 	"github.com/lowdim/lowdim/linalg"
 	"github.com/lowdim/lowdim/linalg/hessian"
 	"github.com/lowdim/lowdim/linalg/nn"
@@ -29,7 +26,7 @@ func init() {
 	register.Emitter1[HessianDensityRow]()
 	register.Emitter1[HessianSummaryRow]()
 	beam.RegisterType(typeOf[HessianTask]())
-	beam.RegisterType(typeOf[HessianData]())
+	beam.RegisterType(typeOf[labelled.Source]())
 	beam.RegisterType(typeOf[HessianEigRow]())
 	beam.RegisterType(typeOf[HessianDensityRow]())
 	beam.RegisterType(typeOf[HessianSummaryRow]())
@@ -42,134 +39,6 @@ const HessianWholeBlock = "whole"
 // HessianLayerBlock names the block of layer l: "layers.<l>", the
 // parameters of the tensors layers.<l>.weight and layers.<l>.bias.
 func HessianLayerBlock(l int) string { return fmt.Sprintf("layers.%d", l) }
-
-// HessianData says where the labelled rows of a hessian study come from: a
-// matrix with the label in column LabelColumn (0-based, of the file's
-// columns), or, when LabelsPath is set, features and labels in two files
-// (IDX, as MNIST ships them). Rows are read ReadRows at a time, so reading
-// holds the kept rows plus one such block.
-type HessianData struct {
-	Path        string
-	Options     matrix.Options
-	LabelColumn int
-	LabelsPath  string
-	ReadRows    int // rows per read; ≤ 0 means 4096
-}
-
-// HessianRows are the rows a Hessian averages over.
-type HessianRows struct {
-	X *mat.Dense // kept rows × features, as stored (not scaled)
-	Y []int
-	// Total is the number of rows of the data set; MaxAbs the largest
-	// |feature| over all of them (the divisor lowdim's training applies).
-	Total  int
-	MaxAbs float64
-	// MaxLabel is the largest label of the kept rows.
-	MaxLabel int
-}
-
-// SampleRows returns the rows of a seeded subsample of k of n rows,
-// ascending: the first k of a permutation drawn by PCG from seed. It returns
-// nil, meaning every row, when k is 0 or k ≥ n.
-func SampleRows(n, k int, seed uint64) []int {
-	if k <= 0 || k >= n {
-		return nil
-	}
-	rng := rand.New(rand.NewPCG(seed, linalg.DeriveSeed(seed, 0x5eed)))
-	rows := rng.Perm(n)[:k]
-	slices.Sort(rows)
-	return rows
-}
-
-// Load reads the labelled rows, keeping the rows of SampleRows(n, samples,
-// seed) (all for samples 0). Features must be finite and labels integers
-// ≥ 0; errors name the file and row.
-func (d HessianData) Load(ctx context.Context, samples int, seed uint64) (*HessianRows, error) {
-	src, err := matrix.Open(ctx, d.Path, d.Options)
-	if err != nil {
-		return nil, err
-	}
-	n, cols := src.Rows(), src.Cols()
-	features := cols
-	var labels []float64
-	if d.LabelsPath != "" {
-		lab, err := matrix.Open(ctx, d.LabelsPath, matrix.Options{Format: d.Options.Format})
-		if err != nil {
-			return nil, err
-		}
-		if lab.Rows() != n || lab.Cols() != 1 {
-			return nil, fmt.Errorf("%s: %d × %d labels for the %d rows of %s", d.LabelsPath, lab.Rows(), lab.Cols(), n, d.Path)
-		}
-		if labels, err = lab.ReadRows(ctx, 0, n); err != nil {
-			return nil, err
-		}
-	} else {
-		if d.LabelColumn < 0 || d.LabelColumn >= cols {
-			return nil, fmt.Errorf("%s: label column %d outside the %d columns", d.Path, d.LabelColumn, cols)
-		}
-		if cols < 2 {
-			return nil, fmt.Errorf("%s: only the label column", d.Path)
-		}
-		features = cols - 1
-	}
-	if n == 0 || features == 0 {
-		return nil, fmt.Errorf("%s: no data (%d × %d)", d.Path, n, features)
-	}
-	keep := SampleRows(n, samples, seed)
-	kept := n
-	if keep != nil {
-		kept = len(keep)
-	}
-	out := &HessianRows{X: mat.NewDense(kept, features, nil), Y: make([]int, 0, kept), Total: n}
-	step := d.ReadRows
-	if step <= 0 {
-		step = 4096
-	}
-	var buf []float64
-	next := 0 // index into keep
-	for lo := 0; lo < n; lo += step {
-		hi := min(lo+step, n)
-		if buf, err = src.ReadRowsInto(ctx, lo, hi, buf); err != nil {
-			return nil, err
-		}
-		if j := blocks.FirstNonFinite(buf); j >= 0 {
-			return nil, fmt.Errorf("%s: row %d, column %d is %v; the Hessian needs finite features", d.Path, lo+j/cols, j%cols, buf[j])
-		}
-		for i := lo; i < hi; i++ {
-			row := buf[(i-lo)*cols : (i-lo+1)*cols]
-			label := 0.0
-			if labels != nil {
-				label = labels[i]
-			} else {
-				label = row[d.LabelColumn]
-			}
-			for j, v := range row {
-				if labels == nil && j == d.LabelColumn {
-					continue
-				}
-				out.MaxAbs = max(out.MaxAbs, math.Abs(v))
-			}
-			if keep != nil && (next >= len(keep) || keep[next] != i) {
-				continue
-			}
-			next++
-			if label != math.Trunc(label) || label < 0 || label > 1e6 {
-				return nil, fmt.Errorf("%s: row %d: label %v is not a class index (an integer ≥ 0)", d.Path, i, label)
-			}
-			y := int(label)
-			out.MaxLabel = max(out.MaxLabel, y)
-			dst := out.X.RawRowView(len(out.Y))
-			if labels != nil {
-				copy(dst, row)
-			} else {
-				copy(dst, row[:d.LabelColumn])
-				copy(dst[d.LabelColumn:], row[d.LabelColumn+1:])
-			}
-			out.Y = append(out.Y, y)
-		}
-	}
-	return out, nil
-}
 
 // InputScale returns the number the features of a checkpoint's rows are
 // divided by before its Hessian, and how it was found. The metadata key
@@ -428,7 +297,7 @@ const (
 // density points and summary row.
 type HessianFn struct {
 	RunID      string
-	Data       HessianData
+	Data       labelled.Source
 	Samples    int
 	SampleSeed uint64
 	Seed       uint64 // spec seed; each block's methods use DeriveSeed(Seed, FNV-1a("hessian/"+block))
@@ -454,7 +323,7 @@ func HessianBlockSeed(specSeed uint64, block string) uint64 {
 
 func (f *HessianFn) ProcessElement(ctx context.Context, t HessianTask, emitEig func(HessianEigRow), emitDensity func(HessianDensityRow), emitSummary func(HessianSummaryRow)) error {
 	start := time.Now()
-	rows, err := f.Data.Load(ctx, f.Samples, f.SampleSeed)
+	rows, err := labelled.ReadSample(ctx, f.Data, f.Samples, f.SampleSeed)
 	if err != nil {
 		return err
 	}

@@ -1,28 +1,15 @@
 package transforms
 
 import (
-	"context"
 	"math"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
 
-	"github.com/lowdim/lowdim/io/matrix"
 	"github.com/lowdim/lowdim/linalg/hessian"
 )
-
-func writeFile(t *testing.T, name string, b []byte) string {
-	t.Helper()
-	if err := os.WriteFile(name, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return name
-}
 
 func TestInputScale(t *testing.T) {
 	for _, c := range []struct {
@@ -42,71 +29,6 @@ func TestInputScale(t *testing.T) {
 		if (err != nil) != c.err || s != c.scale || rule != c.rule {
 			t.Errorf("InputScale(%v) = %v, %q, %v", c.meta, s, rule, err)
 		}
-	}
-}
-
-// TestSampleRows: a subsample is k distinct sorted rows, the same for the
-// same seed, another for another seed; 0 and k ≥ n mean every row.
-func TestSampleRows(t *testing.T) {
-	a, b, c := SampleRows(100, 10, 1), SampleRows(100, 10, 1), SampleRows(100, 10, 2)
-	if len(a) != 10 || !slices.IsSorted(a) || len(slices.Compact(slices.Clone(a))) != 10 || a[9] >= 100 || a[0] < 0 {
-		t.Errorf("sample %v", a)
-	}
-	if !slices.Equal(a, b) || slices.Equal(a, c) {
-		t.Errorf("seeded samples %v %v %v", a, b, c)
-	}
-	if SampleRows(100, 0, 1) != nil || SampleRows(100, 100, 1) != nil || SampleRows(100, 200, 1) != nil {
-		t.Errorf("every row is nil")
-	}
-}
-
-// TestHessianDataLoad: features without the label column, read in blocks
-// of any size to the same rows; MaxAbs over every row's features (not the
-// labels); a subsample keeps the rows SampleRows names; bad labels and
-// features are errors naming the row.
-func TestHessianDataLoad(t *testing.T) {
-	ctx, dir := context.Background(), t.TempDir()
-	csv := "1,0,2\n-5,1,0.5\n3,9,1\n0,2,4\n2,1,-1\n"
-	name := writeFile(t, filepath.Join(dir, "d.csv"), []byte(csv))
-	var first *HessianRows
-	for _, step := range []int{1, 2, 4096} {
-		d := HessianData{Path: name, Options: matrix.Options{Format: "csv"}, LabelColumn: 1, ReadRows: step}
-		r, err := d.Load(ctx, 0, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		want := []float64{1, 2, -5, 0.5, 3, 1, 0, 4, 2, -1}
-		if !slices.Equal(r.X.RawMatrix().Data, want) || !slices.Equal(r.Y, []int{0, 1, 9, 2, 1}) || r.Total != 5 || r.MaxAbs != 5 || r.MaxLabel != 9 {
-			t.Errorf("read %d rows at a time: X %v, Y %v, total %d, max |x| %v, max label %d", step, r.X.RawMatrix().Data, r.Y, r.Total, r.MaxAbs, r.MaxLabel)
-		}
-		first = r
-	}
-	d := HessianData{Path: name, Options: matrix.Options{Format: "csv"}, LabelColumn: 1, ReadRows: 2}
-	sub, err := d.Load(ctx, 3, 7)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rows := SampleRows(5, 3, 7)
-	for i, k := range rows {
-		if !slices.Equal(sub.X.RawRowView(i), first.X.RawRowView(k)) || sub.Y[i] != first.Y[k] {
-			t.Errorf("sample row %d is not row %d", i, k)
-		}
-	}
-	if sub.Total != 5 || sub.MaxAbs != 5 {
-		t.Errorf("a subsample still scans every row: total %d, max |x| %v", sub.Total, sub.MaxAbs)
-	}
-	for _, c := range []struct{ csv, want string }{
-		{"1,0,2\n1,1.5,2\n", "row 1: label 1.5 is not a class index"},
-		{"1,0,2\n1,-1,2\n", "row 1: label -1 is not a class index"},
-		{"1,0,2\nnan,1,2\n", "row 1, column 0 is NaN"},
-	} {
-		d := HessianData{Path: writeFile(t, filepath.Join(dir, "bad.csv"), []byte(c.csv)), Options: matrix.Options{Format: "csv"}, LabelColumn: 1}
-		if _, err := d.Load(ctx, 0, 0); err == nil || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("%q: %v, want %s", c.csv, err, c.want)
-		}
-	}
-	if _, err := (HessianData{Path: name, Options: matrix.Options{Format: "csv"}, LabelColumn: 3}).Load(ctx, 0, 0); err == nil {
-		t.Errorf("label column outside the file accepted")
 	}
 }
 
