@@ -194,11 +194,11 @@ func planDataID(ctx context.Context, spec *experiments.Spec, plan *IntrinsicPlan
 	if labelCol != "" {
 		opts.DropColumns = []string{labelCol}
 	}
-	src, err := matrix.Open(ctx, path, opts)
+	plan.Read = blocks.Config{Path: path, Options: opts, SkipBadRows: spec.Input.OnBadRows == "skip"}
+	src, err := plan.Read.Open(ctx)
 	if err != nil {
 		return nil, err
 	}
-	plan.Read = blocks.Config{Path: path, Options: opts, SkipBadRows: spec.Input.OnBadRows == "skip"}
 	plan.Ranges = blocks.PlanSource(src, spec.Input.ShardRows)
 	return planDataCells(spec, plan)
 }

@@ -112,7 +112,7 @@ func PlanLandscape(ctx context.Context, spec *experiments.Spec, out, runID strin
 	add := func(name, f, format, where string, c clouds.Cloud) error {
 		switch {
 		case c.N < 2 && c.BadRows > 0:
-			return fmt.Errorf("cloud %s (%s): %d point(s) left after dropping %d with non-finite coordinates; persistent homology needs at least 2", name, where, c.N, c.BadRows)
+			return fmt.Errorf("cloud %s (%s): %d point(s) left after dropping %d bad row(s) (input.on_bad_rows: skip); persistent homology needs at least 2", name, where, c.N, c.BadRows)
 		case c.N < 2:
 			return fmt.Errorf("cloud %s (%s): %d point(s); persistent homology needs at least 2", name, where, c.N)
 		case params.SubsampleSize > c.N && !params.Replace:

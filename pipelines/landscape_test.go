@@ -640,7 +640,7 @@ func TestPlanLandscapeErrors(t *testing.T) {
 		name, yaml string
 		want       []string
 	}{
-		{"nan", landscapeSpec(nanPath, 0, "  threshold: 1\n"), []string{"nan.csv: row 7, column 1", "not finite", "on_bad_rows: skip"}},
+		{"nan", landscapeSpec(nanPath, 0, "  threshold: 1\n"), []string{"nan.csv: row 8, column 2", "not finite", "on_bad_rows: skip"}},
 		{"one point", landscapeSpec(one, 0, "  threshold: 1\n"), []string{"cloud one", "one.npy", "1 point(s)", "at least 2"}},
 		{"threshold 0", landscapeSpec(good, 0, "  threshold: 0\n"), []string{"test.yaml:7:14: params.threshold must be a finite number > 0"}},
 		{"threshold negative", landscapeSpec(good, 0, "  threshold: -1\n"), []string{"params.threshold must be a finite number > 0 (or null", "got -1"}},
@@ -858,7 +858,7 @@ func TestPlanLandscapeGroupByErrors(t *testing.T) {
 		{"one point", groupedSpec(one, "g", 0, "  threshold: 1\n"), []string{"cloud b (" + one + ", g = b): 1 point(s)"}},
 		{"other study", "study: spectrum\ninput:\n  path: " + table + "\n  group_by: label\n", []string{"test.yaml:4:13: input.group_by", "only the landscape study"}},
 		{"npy", groupedSpec(filepath.Join(dir, "x.npy"), "label", 0, ""), []string{"input.group_by needs a table with named columns", "not npy"}},
-		{"nan", groupedSpec(nan, "g", 0, "  threshold: 1\n"), []string{nan + ": row 2, column 1: coordinate NaN is not finite"}},
+		{"nan", groupedSpec(nan, "g", 0, "  threshold: 1\n"), []string{nan + ": row 3, column 2: coordinate NaN is not finite"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			spec, err := experiments.Parse([]byte(tc.yaml), "test.yaml")

@@ -76,5 +76,10 @@ type RunRow struct {
 	FinishedAt    time.Time `parquet:"finished_at,timestamp(millisecond)"`
 	RowsRead      int64     `parquet:"rows_read"`
 	Shards        int64     `parquet:"shards"`
-	BadRows       int64     `parquet:"bad_rows"`
+	BadRows       int64     `parquet:"bad_rows"` // rows dropped by input.on_bad_rows: skip, all reasons
+	// The bad_rows by reason: a value that is not a number, the wrong
+	// number of fields (delimited text), a NaN or ±Inf value.
+	BadRowsUnparsable int64 `parquet:"bad_rows_unparsable"`
+	BadRowsFieldCount int64 `parquet:"bad_rows_field_count"`
+	BadRowsNonFinite  int64 `parquet:"bad_rows_non_finite"`
 }

@@ -132,7 +132,7 @@ func PlanSpectrum(ctx context.Context, spec *experiments.Spec, out, runID string
 		Options:     MatrixOptions(spec.Input),
 		SkipBadRows: spec.Input.OnBadRows == "skip",
 	}
-	src, err := matrix.Open(ctx, read.Path, read.Options)
+	src, err := read.Open(ctx)
 	if err != nil {
 		return nil, err
 	}

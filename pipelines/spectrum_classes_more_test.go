@@ -174,8 +174,8 @@ func TestSpectrumClassesOptional(t *testing.T) {
 
 	path, _, _ := wordLabelled(t, 57)
 	_, err = runClassYAML(t, fmt.Sprintf("study: spectrum\ninput:\n  path: %s\n  label_column: kind\n  shard_rows: 50\nparams:\n  k: 3\n", path))
-	if err == nil || !strings.Contains(err.Error(), "words.csv: row 57, column 2") {
-		t.Errorf("NaN without skip: error %v, want it to name words.csv, row 57, column 2", err)
+	if err == nil || !strings.Contains(err.Error(), "words.csv: row 58, column 3") {
+		t.Errorf("NaN without skip: error %v, want it to name words.csv, row 58, column 3 (1-based)", err)
 	}
 	_, err = runClassYAML(t, fmt.Sprintf("study: spectrum\ninput:\n  path: %s\n  label_column: kinds\n  on_bad_rows: skip\nparams:\n  k: 3\n", path))
 	if err == nil || !strings.Contains(err.Error(), `"kinds"`) {

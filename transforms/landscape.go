@@ -12,6 +12,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 
 	"github.com/lowdim/lowdim/io/clouds"
+	"github.com/lowdim/lowdim/io/matrix"
 	"github.com/lowdim/lowdim/linalg"
 	"github.com/lowdim/lowdim/linalg/landscape"
 	"github.com/lowdim/lowdim/linalg/ph"
@@ -158,7 +159,7 @@ type landscapeOutputs struct {
 
 // ProcessElement computes the sample on the worker pool (concurrent).
 func (f *LandscapeFn) ProcessElement(ctx context.Context, t LandscapeTask, _ func(LandscapeDiagramRow), _ func(LandscapeRow), _ func(string, LandscapeStats)) error {
-	poolCounters(ctx, "rows_read", "bad_rows", "shards", SubsamplesCounter)
+	poolCounters(ctx, "rows_read", "bad_rows", "bad_rows_"+matrix.ReasonUnparsable, "bad_rows_"+matrix.ReasonFieldCount, "bad_rows_"+matrix.ReasonNonFinite, "shards", SubsamplesCounter)
 	return f.work.Go(func() (landscapeOutputs, error) { return f.sample(ctx, t) })
 }
 
@@ -193,6 +194,9 @@ func (f *LandscapeFn) sample(ctx context.Context, t LandscapeTask) (landscapeOut
 	if t.Sample == 0 {
 		beam.NewCounter("lowdim", "rows_read").Inc(ctx, int64(c.N+c.BadRows))
 		beam.NewCounter("lowdim", "bad_rows").Inc(ctx, int64(c.BadRows))
+		beam.NewCounter("lowdim", "bad_rows_"+matrix.ReasonUnparsable).Inc(ctx, int64(c.BadUnparsable))
+		beam.NewCounter("lowdim", "bad_rows_"+matrix.ReasonFieldCount).Inc(ctx, int64(c.BadFieldCount))
+		beam.NewCounter("lowdim", "bad_rows_"+matrix.ReasonNonFinite).Inc(ctx, int64(c.BadRows-c.BadUnparsable-c.BadFieldCount))
 	}
 	beam.NewCounter("lowdim", "shards").Inc(ctx, 1)
 	diag, m, err := f.Diagram(*c, t.Cloud, t.Sample)

@@ -324,7 +324,7 @@ type PassShardFn struct {
 
 // The emitter is unused: Beam requires FinishBundle's emitters in ProcessElement too.
 func (f *PassShardFn) ProcessElement(ctx context.Context, t PassTask, _ func(PassOutput)) error {
-	poolCounters(ctx, "rows_read", "bad_rows", blocks.ShardsCounter)
+	poolCounters(ctx, blocks.ReadCounters()...)
 	return f.work.Go(func() (PassOutput, error) {
 		sr, _ := f.readers.Get().(*blocks.ShardReader)
 		if sr == nil {

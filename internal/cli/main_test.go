@@ -184,6 +184,36 @@ func TestBadInput(t *testing.T) {
 	writeNpy(t, nanFile, withNaN)
 	goodFile := filepath.Join(dir, "good.npy")
 	writeNpy(t, goodFile, good)
+	// bad.csv: 40 rows of good, line 5 (row 4) unparsable, line 8 (row 7)
+	// with too few fields and line 12 (row 11) NaN.
+	var csv strings.Builder
+	for i := 0; i < 40; i++ {
+		fields := make([]string, 5)
+		for j := range fields {
+			fields[j] = fmt.Sprint(good.At(i, j))
+		}
+		switch i {
+		case 4:
+			fields[1] = "oops"
+		case 7:
+			fields = fields[:4]
+		case 11:
+			fields[0] = "nan"
+		}
+		csv.WriteString(strings.Join(fields, ",") + "\n")
+	}
+	badCSV := filepath.Join(dir, "bad.csv")
+	os.WriteFile(badCSV, []byte(csv.String()), 0o644)
+	raggedCSV := filepath.Join(dir, "ragged.csv")
+	os.WriteFile(raggedCSV, []byte(strings.Replace(csv.String(), "oops", "1", 1)), 0o644)
+	npyDir := filepath.Join(dir, "parts")
+	os.Mkdir(npyDir, 0o755)
+	writeNpy(t, filepath.Join(npyDir, "p1.npy"), mat.DenseCopyOf(good.Slice(0, 15, 0, 5)))
+	writeNpy(t, filepath.Join(npyDir, "p2.npy"), mat.DenseCopyOf(good.Slice(15, 40, 0, 5)))
+	mixedDir := filepath.Join(dir, "mixed")
+	os.Mkdir(mixedDir, 0o755)
+	writeNpy(t, filepath.Join(mixedDir, "a.npy"), mat.DenseCopyOf(good.Slice(0, 15, 0, 5)))
+	writeNpy(t, filepath.Join(mixedDir, "b.npy"), mat.DenseCopyOf(good.Slice(15, 40, 0, 4)))
 	badHeader := filepath.Join(dir, "badheader.npy")
 	os.WriteFile(badHeader, []byte("\x93NUMPY\x01\x00\x10\x00{'descr': '<f8', 'fortr"), 0o644)
 
@@ -193,7 +223,10 @@ func TestBadInput(t *testing.T) {
 	}{
 		{"missing file", spectrumSpec(filepath.Join(dir, "nope.npy"), ""), []string{"nope.npy"}},
 		{"malformed npy header", spectrumSpec(badHeader, ""), []string{"badheader.npy", "byte"}},
-		{"NaN value", spectrumSpec(nanFile, ""), []string{"nan.npy", "row 23"}},
+		{"NaN value", spectrumSpec(nanFile, ""), []string{"nan.npy", "row 24, column 3"}},
+		{"unparsable csv row", spectrumSpec(badCSV, ""), []string{"bad.csv", `line 5, column 2: parse "oops"`}},
+		{"ragged csv row", spectrumSpec(raggedCSV, ""), []string{"ragged.csv", "line 8: row has 4 fields, want 5"}},
+		{"folder of npy, column counts differ", spectrumSpec(mixedDir, ""), []string{filepath.Join(mixedDir, "b.npy") + ": 4 columns", "a.npy", "same column count"}},
 		{"k too large", strings.Replace(spectrumSpec(goodFile, ""), "k: 3", "k: 6", 1), []string{"k", "6", "5"}},
 		{"unknown key", strings.Replace(spectrumSpec(goodFile, ""), "shard_rows", "shard_rowz", 1), []string{"spec.yaml", "shard_rowz"}},
 	}
@@ -238,6 +271,53 @@ func TestBadInput(t *testing.T) {
 		}
 		if n := queryInt(t, db, fmt.Sprintf("SELECT rows FROM read_parquet('%s/spectrum_summary/**/*.parquet', hive_partitioning=1)", out)); n != 39 {
 			t.Errorf("spectrum_summary.rows = %d, want 39", n)
+		}
+	})
+
+	t.Run("bad csv rows skipped and counted by reason", func(t *testing.T) {
+		out := filepath.Join(dir, "skipcsv")
+		spec := writeSpec(t, t.TempDir(), spectrumSpec(badCSV, "  on_bad_rows: skip\n"))
+		code, stdout, stderr := runLowdim(t, "run", spec, "--out", out, "--run_id", "skip", "--quiet")
+		if code != 0 {
+			t.Fatalf("exit %d: %s %s", code, stdout, stderr)
+		}
+		db := duck(t)
+		q := fmt.Sprintf("SELECT rows_read*1000000 + bad_rows*1000 + bad_rows_unparsable*100 + bad_rows_field_count*10 + bad_rows_non_finite FROM read_parquet('%s/runs/**/*.parquet', hive_partitioning=1)", out)
+		if n := queryInt(t, db, q); n != 40003111 {
+			t.Errorf("runs rows_read, bad_rows, unparsable, field_count, non_finite = %d, want 40, 3, 1, 1, 1", n)
+		}
+		if n := queryInt(t, db, fmt.Sprintf("SELECT rows FROM read_parquet('%s/spectrum_summary/**/*.parquet', hive_partitioning=1)", out)); n != 37 {
+			t.Errorf("spectrum_summary.rows = %d, want 37", n)
+		}
+	})
+
+	t.Run("folder of npy files", func(t *testing.T) {
+		whole := filepath.Join(dir, "whole")
+		code, stdout, stderr := runLowdim(t, "run", writeSpec(t, t.TempDir(), spectrumSpec(goodFile, "")), "--out", whole, "--run_id", "w", "--quiet")
+		if code != 0 {
+			t.Fatalf("exit %d: %s %s", code, stdout, stderr)
+		}
+		for i, p := range []string{npyDir, filepath.Join(npyDir, "p*.npy")} {
+			out := filepath.Join(dir, fmt.Sprint("parts", i))
+			code, stdout, stderr := runLowdim(t, "run", writeSpec(t, t.TempDir(), spectrumSpec(p, "")), "--out", out, "--run_id", "p", "--quiet")
+			if code != 0 {
+				t.Fatalf("%s: exit %d: %s %s", p, code, stdout, stderr)
+			}
+			db := duck(t)
+			q := `SELECT string_agg(printf('%%.10g', sigma), ',' ORDER BY "index") FROM read_parquet('%s/spectrum/**/*.parquet', hive_partitioning=1)`
+			var a, b string
+			if err := db.QueryRow(fmt.Sprintf(q, whole)).Scan(&a); err != nil {
+				t.Fatal(err)
+			}
+			if err := db.QueryRow(fmt.Sprintf(q, out)).Scan(&b); err != nil {
+				t.Fatal(err)
+			}
+			if a != b || strings.Count(a, ",") != 2 {
+				t.Errorf("%s: sigma %v, the whole file's %v", p, b, a)
+			}
+			if n := queryInt(t, db, fmt.Sprintf("SELECT rows FROM read_parquet('%s/spectrum_summary/**/*.parquet', hive_partitioning=1)", out)); n != 40 {
+				t.Errorf("%s: rows %d, want 40", p, n)
+			}
 		}
 	})
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/lowdim/lowdim/experiments"
 	"github.com/lowdim/lowdim/internal/studies"
 	"github.com/lowdim/lowdim/io/files"
+	"github.com/lowdim/lowdim/io/matrix"
 	"github.com/lowdim/lowdim/io/tables"
 	"github.com/lowdim/lowdim/pipelines"
 )
@@ -214,6 +215,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		RunID: runID, Study: spec.Study, Name: spec.Name, Spec: string(specJSON), Seed: spec.Seed,
 		Runner: runner, LowdimVersion: version, StartedAt: started, FinishedAt: finished,
 		RowsRead: counters["rows_read"], Shards: counters["shards"], BadRows: counters["bad_rows"],
+		BadRowsUnparsable: counters["bad_rows_"+matrix.ReasonUnparsable],
+		BadRowsFieldCount: counters["bad_rows_"+matrix.ReasonFieldCount],
+		BadRowsNonFinite:  counters["bad_rows_"+matrix.ReasonNonFinite],
 	}
 	runsFile := tables.Join(tables.StagingFolder(out, pipelines.RunsTable, runID), tables.PartName(0, 1))
 	if err := tables.WriteFile(ctx, runsFile, []any{run}); err != nil {

@@ -35,16 +35,20 @@ type Range struct {
 }
 
 // Block is the rows of one shard, row-major, with the rows that were dropped
-// as bad (non-finite values) when the source was read with skipping.
+// as bad when the source was read with skipping: BadRows in all, of which
+// BadUnparsable had a value that is not a number and BadFieldCount the wrong
+// number of fields (delimited text); the others held NaN or ±Inf.
 type Block struct {
-	Path      string
-	Index     int
-	Start     int // row index of the shard's first row in the source
-	Rows      int // rows kept
-	Cols      int
-	Data      []float64 // Rows × Cols row-major; valid until the reader's next Block
-	BadRows   int
-	RowsInput int // rows read from the source, kept or not
+	Path          string
+	Index         int
+	Start         int // row index of the shard's first row in the source
+	Rows          int // rows kept
+	Cols          int
+	Data          []float64 // Rows × Cols row-major; valid until the reader's next Block
+	BadRows       int
+	BadUnparsable int
+	BadFieldCount int
+	RowsInput     int // rows read from the source, kept or not
 	// Labels are the kept rows' labels (Config.LabelColumn), nil without one.
 	Labels []string
 }
@@ -77,7 +81,10 @@ func PlanSource(src matrix.Source, shardRows int) []Range {
 type Config struct {
 	Path    string
 	Options matrix.Options
-	// SkipBadRows drops rows holding NaN or ±Inf (counted); otherwise such a row is an error.
+	// SkipBadRows drops rows that cannot become finite numeric rows
+	// (counted by reason): NaN or ±Inf values and, in delimited text, a
+	// value that is not a number or the wrong number of fields. Otherwise
+	// such a row is an error naming the file and its 1-based position.
 	SkipBadRows bool
 	// LabelColumn, when set, is read into Block.Labels by matrix.ReadLabels
 	// (it should also be in Options.DropColumns, to keep it out of Data).
@@ -87,6 +94,20 @@ type Config struct {
 // ShardsCounter counts (namespace lowdim) the Blocks Read has read: the
 // shards of the spectrum and intrinsic_dim studies' progress.
 const ShardsCounter = "shards"
+
+// MatrixOptions returns c.Options with SkipBadRows set from c: the options
+// to open the source with.
+func (c Config) MatrixOptions() matrix.Options {
+	opts := c.Options
+	opts.SkipBadRows = opts.SkipBadRows || c.SkipBadRows
+	return opts
+}
+
+// Open opens the source as the workers of Read do, so that a planner sees
+// the rows they will read (with SkipBadRows, unparsable text rows count).
+func (c Config) Open(ctx context.Context) (matrix.Source, error) {
+	return matrix.Open(ctx, c.Path, c.MatrixOptions())
+}
 
 // Read reads the given row ranges of the source as Blocks. Workers decode
 // every Block into one reused buffer (ShardReader), so a consumer must be
@@ -120,11 +141,21 @@ func (f *readFn) ProcessElement(ctx context.Context, r Range, emit func(Block)) 
 	return nil
 }
 
+// ReadCounters are the names of the counters CountRead increments, for a
+// DoFn that must create them before calling it from other goroutines.
+func ReadCounters() []string {
+	return []string{"rows_read", "bad_rows", "bad_rows_" + matrix.ReasonUnparsable, "bad_rows_" + matrix.ReasonFieldCount, "bad_rows_" + matrix.ReasonNonFinite, ShardsCounter}
+}
+
 // CountRead counts a Block read by a worker: the rows_read, bad_rows and
 // shards counters and the run's progress. Every reader of shards calls it.
 func CountRead(ctx context.Context, b Block) {
+	// The names are ReadCounters.
 	beam.NewCounter("lowdim", "rows_read").Inc(ctx, int64(b.RowsInput))
 	beam.NewCounter("lowdim", "bad_rows").Inc(ctx, int64(b.BadRows))
+	beam.NewCounter("lowdim", "bad_rows_"+matrix.ReasonUnparsable).Inc(ctx, int64(b.BadUnparsable))
+	beam.NewCounter("lowdim", "bad_rows_"+matrix.ReasonFieldCount).Inc(ctx, int64(b.BadFieldCount))
+	beam.NewCounter("lowdim", "bad_rows_"+matrix.ReasonNonFinite).Inc(ctx, int64(b.BadRows-b.BadUnparsable-b.BadFieldCount))
 	beam.NewCounter("lowdim", ShardsCounter).Inc(ctx, 1)
 }
 
@@ -151,23 +182,26 @@ func (sr *ShardReader) Read(ctx context.Context, r Range) (Block, error) {
 		data []float64
 		cols int
 		err  error
+		bad  []matrix.BadRow
+		src  matrix.Source
 	)
+	opts := sr.Config.MatrixOptions()
 	if r.At.Line > 0 {
 		if sr.text == nil {
-			if sr.text, err = matrix.OpenText(ctx, sr.Config.Path, sr.Config.Options); err != nil {
+			if sr.text, err = matrix.OpenText(ctx, sr.Config.Path, opts); err != nil {
 				return Block{}, err
 			}
 		}
 		data, err = sr.text.ReadRowsAt(ctx, r.At, r.Start, r.End, sr.buf)
-		cols = sr.text.Cols()
+		cols, bad = sr.text.Cols(), matrix.BadRows(sr.text)
 	} else {
 		if sr.src == nil {
-			if sr.src, err = matrix.Open(ctx, sr.Config.Path, sr.Config.Options); err != nil {
+			if sr.src, err = matrix.Open(ctx, sr.Config.Path, opts); err != nil {
 				return Block{}, err
 			}
 		}
 		data, err = sr.src.ReadRowsInto(ctx, r.Start, r.End, sr.buf)
-		cols = sr.src.Cols()
+		cols, bad, src = sr.src.Cols(), matrix.BadRows(sr.src), sr.src
 	}
 	if err != nil {
 		return Block{}, err
@@ -178,15 +212,15 @@ func (sr *ShardReader) Read(ctx context.Context, r Range) (Block, error) {
 	var labels []string
 	if c := sr.Config; c.LabelColumn != "" {
 		if r.At.Line > 0 {
-			labels, err = matrix.ReadLabelsAt(ctx, c.Path, c.Options, c.LabelColumn, r.At, r.Start, r.End)
+			labels, err = matrix.ReadLabelsAt(ctx, c.Path, opts, c.LabelColumn, r.At, r.Start, r.End)
 		} else {
-			labels, err = matrix.ReadLabels(ctx, c.Path, c.Options, c.LabelColumn, r.Start, r.End)
+			labels, err = matrix.ReadLabels(ctx, c.Path, opts, c.LabelColumn, r.Start, r.End)
 		}
 		if err != nil {
 			return Block{}, err
 		}
 	}
-	return keepFiniteRows(sr.Config.Path, r, cols, data, labels, sr.Config.SkipBadRows)
+	return keepFiniteRows(sr.Config.Path, src, r, cols, data, labels, bad, sr.Config.SkipBadRows)
 }
 
 // FirstNonFinite returns the index of the first NaN or ±Inf in data, or -1
@@ -205,8 +239,11 @@ func FirstNonFinite(data []float64) int {
 
 // keepFiniteRows checks every value; a row with NaN or ±Inf is dropped (with
 // its label, when labels is not nil) when skip is set and is an error naming
-// the file, row (0-based, as in NumPy) and column otherwise.
-func keepFiniteRows(path string, r Range, cols int, data []float64, labels []string, skip bool) (Block, error) {
+// the file, row and column (1-based, as editors show) otherwise. bad lists
+// the rows the source could not parse (read as NaN), so that they are
+// counted by reason. src, when not nil, names the file of a row of a source
+// of several files (matrix.Locate).
+func keepFiniteRows(path string, src matrix.Source, r Range, cols int, data []float64, labels []string, bad []matrix.BadRow, skip bool) (Block, error) {
 	rows := r.End - r.Start
 	b := Block{Path: path, Index: r.Index, Start: r.Start, Cols: cols, RowsInput: rows, Labels: labels}
 	if decode.AllFinite(data[:rows*cols]) {
@@ -216,16 +253,28 @@ func keepFiniteRows(path string, r Range, cols int, data []float64, labels []str
 	kept := 0
 	for i := 0; i < rows; i++ {
 		row := data[i*cols : (i+1)*cols]
-		bad := -1
+		at := -1
 		for j, v := range row {
 			if math.IsNaN(v) || math.IsInf(v, 0) {
-				bad = j
+				at = j
 				break
 			}
 		}
-		if bad >= 0 {
-			if !skip {
-				return Block{}, fmt.Errorf("%s: row %d, column %d: value %v is not finite (set input.on_bad_rows: skip to drop such rows)", path, r.Start+i, bad, row[bad])
+		if at >= 0 {
+			if len(bad) > 0 && bad[0].Row == r.Start+i {
+				switch bad[0].Reason {
+				case matrix.ReasonFieldCount:
+					b.BadFieldCount++
+				default:
+					b.BadUnparsable++
+				}
+				bad = bad[1:]
+			} else if !skip {
+				file, n := path, r.Start+i
+				if src != nil {
+					file, n = matrix.Locate(src, n)
+				}
+				return Block{}, fmt.Errorf("%s: row %d, column %d: value %v is not finite (set input.on_bad_rows: skip to drop such rows)", file, n+1, at+1, row[at])
 			}
 			b.BadRows++
 			continue

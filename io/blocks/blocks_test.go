@@ -63,15 +63,16 @@ func TestShardReaderReusesOneBuffer(t *testing.T) {
 	}
 }
 
-// TestShardReaderBadRows: a NaN is an error naming the file, row and column,
-// or, with SkipBadRows, drops its row and only its row.
+// TestShardReaderBadRows: a NaN is an error naming the file, row and column
+// (1-based: the NaN is at 0-based row 27, column 1), or, with SkipBadRows,
+// drops its row and only its row.
 func TestShardReaderBadRows(t *testing.T) {
 	const rows, cols, bad = 40, 3, 27
 	p, want := writeNpy(t, rows, cols, bad)
 	ctx := context.Background()
 	sr := ShardReader{Config: Config{Path: p}}
 	_, err := sr.Read(ctx, Range{Start: 20, End: 40})
-	if err == nil || !strings.Contains(err.Error(), p+": row 27, column 1: value NaN is not finite") {
+	if err == nil || !strings.Contains(err.Error(), p+": row 28, column 2: value NaN is not finite") {
 		t.Fatalf("error %v", err)
 	}
 	sr = ShardReader{Config: Config{Path: p, SkipBadRows: true}}
@@ -82,6 +83,9 @@ func TestShardReaderBadRows(t *testing.T) {
 	keep := slices.Concat(want[20*cols:bad*cols], want[(bad+1)*cols:40*cols])
 	if b.Rows != 19 || b.BadRows != 1 || b.RowsInput != 20 || !slices.Equal(b.Data, keep) {
 		t.Fatalf("skip: rows %d, bad %d, input %d, data equal %v", b.Rows, b.BadRows, b.RowsInput, slices.Equal(b.Data, keep))
+	}
+	if b.BadUnparsable != 0 || b.BadFieldCount != 0 {
+		t.Errorf("a NaN counted as unparsable (%d) or ragged (%d)", b.BadUnparsable, b.BadFieldCount)
 	}
 }
 

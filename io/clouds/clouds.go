@@ -10,7 +10,6 @@ import (
 	"io"
 	"math"
 	pathpkg "path"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -28,8 +27,10 @@ type Reader struct {
 	Column    string   // Parquet list column, or the tensor of a .safetensors/.npz file
 	Columns   []string // Parquet scalar columns
 	Drop      []string // columns dropped (e.g. a label column)
-	// SkipBadRows drops points with a NaN or ±Inf coordinate (counted);
-	// otherwise such a point is an error naming the file and row.
+	// SkipBadRows drops points with a NaN or ±Inf coordinate and, in
+	// delimited text, rows with a value that is not a number or (except in
+	// a grouped table) the wrong number of fields, counted by reason;
+	// otherwise such a point is an error naming the file and 1-based row.
 	SkipBadRows bool
 	// GroupBy names the column whose values split a table into clouds
 	// (ReadGroups); "" reads one cloud per file (Read).
@@ -43,12 +44,15 @@ type Cloud struct {
 	Group   string // the cloud's value of Reader.GroupBy; "" for a whole file
 	Points  []float64
 	N, Dim  int
-	BadRows int // points dropped for a non-finite coordinate
+	BadRows int // points dropped: a non-finite or unparsable coordinate, or the wrong number of fields
+	// BadUnparsable and BadFieldCount are the BadRows of delimited text
+	// that had a value that is not a number or the wrong number of fields.
+	BadUnparsable, BadFieldCount int
 }
 
 // Read reads every row of the file at path as a point. A file of 0 columns is an error.
 func (r Reader) Read(ctx context.Context, path string) (Cloud, error) {
-	opts := matrix.Options{Format: r.Format, Delimiter: r.Delimiter, Columns: r.Columns, DropColumns: r.Drop}
+	opts := matrix.Options{Format: r.Format, Delimiter: r.Delimiter, Columns: r.Columns, DropColumns: r.Drop, SkipBadRows: r.SkipBadRows}
 	if r.Column != "" {
 		if r.Format == "parquet" || (r.Format == "" && strings.ToLower(pathpkg.Ext(path)) == ".parquet") {
 			opts.Column = r.Column
@@ -68,14 +72,19 @@ func (r Reader) Read(ctx context.Context, path string) (Cloud, error) {
 	if err != nil {
 		return Cloud{}, err
 	}
-	return r.finite(Cloud{Path: path, Dim: dim}, data, nil)
+	return r.finite(Cloud{Path: path, Dim: dim}, data, nil, matrix.BadRows(src))
 }
 
 // finite fills c.Points with the rows of the row-major data (c.Dim
 // columns) listed in rows, or with every row when rows is nil, dropping
 // (and counting) rows with a non-finite coordinate when r.SkipBadRows is
-// set and refusing them otherwise. It reuses data.
-func (r Reader) finite(c Cloud, data []float64, rows []int) (Cloud, error) {
+// set and refusing them otherwise. bad lists the rows the source could not
+// parse (matrix.BadRows), counted by reason. It reuses data.
+func (r Reader) finite(c Cloud, data []float64, rows []int, bad []matrix.BadRow) (Cloud, error) {
+	reason := make(map[int]string, len(bad))
+	for _, b := range bad {
+		reason[b.Row] = b.Reason
+	}
 	dim := c.Dim
 	n := len(data) / dim
 	if rows != nil {
@@ -93,7 +102,13 @@ func (r Reader) finite(c Cloud, data []float64, rows []int) (Cloud, error) {
 		row := data[i*dim : (i+1)*dim]
 		if j := slices.IndexFunc(row, func(v float64) bool { return math.IsNaN(v) || math.IsInf(v, 0) }); j >= 0 {
 			if !r.SkipBadRows {
-				return Cloud{}, fmt.Errorf("%s: row %d, column %d: coordinate %v is not finite (set input.on_bad_rows: skip to drop such points)", c.Path, i, j, row[j])
+				return Cloud{}, fmt.Errorf("%s: row %d, column %d: coordinate %v is not finite (set input.on_bad_rows: skip to drop such points)", c.Path, i+1, j+1, row[j])
+			}
+			switch reason[i] {
+			case matrix.ReasonUnparsable:
+				c.BadUnparsable++
+			case matrix.ReasonFieldCount:
+				c.BadFieldCount++
 			}
 			c.BadRows++
 			continue
@@ -154,7 +169,7 @@ func (r Reader) ReadGroups(ctx context.Context, path string) ([]Cloud, error) {
 		labels = make([]string, len(vals))
 		for i, v := range vals {
 			if math.IsNaN(v) {
-				return nil, fmt.Errorf("%s: row %d: group column %q is NaN", path, i, r.GroupBy)
+				return nil, fmt.Errorf("%s: row %d: group column %q is NaN", path, i+1, r.GroupBy)
 			}
 			labels[i] = strconv.FormatFloat(v, 'g', -1, 64)
 		}
@@ -167,6 +182,7 @@ func (r Reader) ReadGroups(ctx context.Context, path string) ([]Cloud, error) {
 	default:
 		return nil, fmt.Errorf("%s: input.group_by %q needs a table with named columns: csv with a header row, or parquet (format %q)", path, r.GroupBy, kind)
 	}
+	opts.SkipBadRows = r.SkipBadRows
 	src, err := matrix.Open(ctx, path, opts)
 	if err != nil {
 		return nil, err
@@ -189,7 +205,7 @@ func (r Reader) ReadGroups(ctx context.Context, path string) ([]Cloud, error) {
 	}
 	clouds := make([]Cloud, len(order))
 	for k, g := range order {
-		c, err := r.finite(Cloud{Path: path, Group: g, Dim: dim}, data, rows[g])
+		c, err := r.finite(Cloud{Path: path, Group: g, Dim: dim}, data, rows[g], matrix.BadRows(src))
 		if err != nil {
 			return nil, err
 		}
@@ -251,7 +267,7 @@ func (r Reader) readTextColumn(ctx context.Context, path string) ([]string, int,
 			return nil, 0, err
 		}
 		if v == "" {
-			return nil, 0, fmt.Errorf("%s: row %d: empty value of group column %q", path, len(vals), name)
+			return nil, 0, fmt.Errorf("%s: row %d: empty value of group column %q", path, len(vals)+1, name)
 		}
 		vals = append(vals, v)
 	}
@@ -262,46 +278,7 @@ func (r Reader) readTextColumn(ctx context.Context, path string) ([]string, int,
 // a folder's files, or the file itself. In a folder or glob, names
 // starting with "." or "_" are skipped, and so are files whose name implies
 // no input format (format.Names), unless there are only such files and
-// kind is set: then they are all read in that format.
+// kind is set: then they are all read in that format (files.Expand).
 func List(ctx context.Context, p, kind string) ([]string, error) {
-	var found []string
-	var err error
-	switch {
-	case files.IsGlob(p):
-		found, err = files.List(ctx, p)
-	case files.IsLocalDir(p) || strings.HasSuffix(p, "/"):
-		found, err = files.List(ctx, folderGlob(p))
-	default:
-		return []string{p}, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("input.path %s: %v", p, err)
-	}
-	var known, other []string
-	for _, f := range found {
-		base := pathpkg.Base(strings.ReplaceAll(f, "\\", "/"))
-		switch {
-		case strings.HasPrefix(base, ".") || strings.HasPrefix(base, "_") || files.IsLocalDir(f):
-		case slices.Contains(format.Names(), format.Of(f)):
-			known = append(known, f)
-		default:
-			other = append(other, f)
-		}
-	}
-	if len(known) == 0 && kind != "" {
-		known = other
-	}
-	if len(known) == 0 {
-		return nil, fmt.Errorf("input.path %s: no point cloud files (%s) found", p, strings.Join(format.Names(), ", "))
-	}
-	return known, nil
-}
-
-// folderGlob is the glob of the files in the folder p: p/* (local paths
-// cleaned, as filepath.Join does).
-func folderGlob(p string) string {
-	if strings.Contains(p, "://") {
-		return strings.TrimRight(p, "/") + "/*"
-	}
-	return filepath.Join(p, "*")
+	return files.Expand(ctx, p, kind, "point cloud files")
 }

@@ -29,7 +29,7 @@ func TestRead(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	p := write(t, filepath.Join(dir, "c.csv"), "x,y,label\n0,1,7\n2,NaN,7\n4,5,8\n")
-	if _, err := (Reader{Drop: []string{"label"}}).Read(ctx, p); err == nil || !strings.Contains(err.Error(), p+": row 1, column 1: coordinate NaN is not finite") {
+	if _, err := (Reader{Drop: []string{"label"}}).Read(ctx, p); err == nil || !strings.Contains(err.Error(), p+": row 2, column 2: coordinate NaN is not finite") {
 		t.Errorf("NaN: %v", err)
 	}
 	c, err := Reader{Drop: []string{"label"}, SkipBadRows: true}.Read(ctx, p)
@@ -38,6 +38,19 @@ func TestRead(t *testing.T) {
 	}
 	if c.N != 2 || c.Dim != 2 || c.BadRows != 1 || !slices.Equal(c.Points, []float64{0, 1, 4, 5}) || c.Path != p || c.Group != "" {
 		t.Errorf("cloud %+v", c)
+	}
+	// Rows that do not parse are refused at their line and column, or
+	// skipped and counted by reason.
+	q := write(t, filepath.Join(dir, "q.csv"), "x,y,label\n0,1,7\n2,oops,7\n4,5\n6,7,8\nInf,1,2\n")
+	if _, err := (Reader{Drop: []string{"label"}}).Read(ctx, q); err == nil || !strings.Contains(err.Error(), q+`: line 3, column 2: parse "oops"`) {
+		t.Errorf("unparsable: %v", err)
+	}
+	c, err = Reader{Drop: []string{"label"}, SkipBadRows: true}.Read(ctx, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.N != 2 || c.BadRows != 3 || c.BadUnparsable != 1 || c.BadFieldCount != 1 || !slices.Equal(c.Points, []float64{0, 1, 6, 7}) {
+		t.Errorf("skipped cloud %+v", c)
 	}
 	f, err := os.Create(filepath.Join(dir, "c.npy"))
 	if err != nil {
@@ -109,7 +122,7 @@ func TestReadGroupsErrors(t *testing.T) {
 	}{
 		{Reader{GroupBy: "cloud"}, table, table + `: no column "cloud" to group the points by (input.group_by); the first row has x, y, g`},
 		{Reader{GroupBy: "cloud"}, write(t, filepath.Join(dir, "plain.csv"), "0,1\n2,3\n"), `plain.csv: no header row, so no column "cloud"`},
-		{Reader{GroupBy: "g"}, write(t, filepath.Join(dir, "empty.csv"), "x,g\n0,a\n1, \n"), `empty.csv: row 1: empty value of group column "g"`},
+		{Reader{GroupBy: "g"}, write(t, filepath.Join(dir, "empty.csv"), "x,g\n0,a\n1, \n"), `empty.csv: row 2: empty value of group column "g"`},
 		{Reader{GroupBy: "g"}, write(t, filepath.Join(dir, "ragged.csv"), "x,g\n0,a\n1\n"), `ragged.csv: line 3: row has 1 fields, want 2`},
 		{Reader{GroupBy: "g"}, filepath.Join(dir, "x.npy"), `input.group_by "g" needs a table with named columns`},
 		{Reader{GroupBy: "g", Column: "c"}, table, `input.column "c" does not apply`},
@@ -128,7 +141,7 @@ func TestReadGroupsErrors(t *testing.T) {
 	if err := parquet.WriteFile(pq, []row{{0, 1}, {1, math.NaN()}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := (Reader{GroupBy: "g"}).ReadGroups(ctx, pq); err == nil || !strings.Contains(err.Error(), `row 1: group column "g" is NaN`) {
+	if _, err := (Reader{GroupBy: "g"}).ReadGroups(ctx, pq); err == nil || !strings.Contains(err.Error(), `row 2: group column "g" is NaN`) {
 		t.Errorf("NaN group: %v", err)
 	}
 }

@@ -58,9 +58,21 @@ func (e *ParseError) Unwrap() error { return e.Err }
 var (
 	// ErrInvalidNumber is wrapped by errors for fields that are not numbers.
 	ErrInvalidNumber = errors.New("invalid number")
+	// ErrOutOfRange is wrapped by errors for numbers beyond ±math.MaxFloat64.
+	ErrOutOfRange = errors.New("out of float64 range")
 	// ErrFieldCount is wrapped by errors for ragged rows.
 	ErrFieldCount = errors.New("wrong number of fields")
 )
+
+// IsRowError reports whether err is about the content of one row: a row
+// with the wrong number of fields (ErrFieldCount) or a value that is not a
+// float64 (ErrInvalidNumber, ErrOutOfRange). After such an error the row is
+// consumed (it counts as a row for Pos) and the next Read, Skip or
+// ReadFields goes on with the next row, so a caller may skip bad rows.
+// Every other error (quoting, I/O, gzip) ends the reading.
+func IsRowError(err error) bool {
+	return errors.Is(err, ErrFieldCount) || errors.Is(err, ErrInvalidNumber) || errors.Is(err, ErrOutOfRange)
+}
 
 // HeaderMode says whether the first row holds column names.
 type HeaderMode int
@@ -226,7 +238,8 @@ func NewReaderAt(r io.Reader, name string, l Layout, pos Pos) *Reader {
 // Pos returns where the line of the row the next Read or Skip returns
 // starts (or, at the end, where the text after the last row starts): any
 // comment and blank lines before that row are included, so NewReaderAt can
-// resume there. After an error Pos is meaningless.
+// resume there. After an error Pos is meaningless, unless IsRowError is
+// true of it: the bad row then counts as read.
 func (cr *Reader) Pos() Pos {
 	if cr.pending != nil {
 		return cr.ppos
@@ -365,15 +378,16 @@ func (cr *Reader) next() ([]string, error) {
 		}
 		cr.line = line
 	}
+	cr.row++
 	if len(fields) != cr.nfields {
 		return nil, &ParseError{File: cr.name, Line: cr.line, Err: fmt.Errorf("row has %d fields, want %d: %w", len(fields), cr.nfields, ErrFieldCount)}
 	}
-	cr.row++
 	return fields, nil
 }
 
 // Read parses the next row into dst[:Cols()]. It returns io.EOF after the
-// last row. Read panics if len(dst) < Cols().
+// last row. After an error for which IsRowError is true, dst holds garbage
+// and reading can go on with the next row. Read panics if len(dst) < Cols().
 func (cr *Reader) Read(dst []float64) error {
 	fields, err := cr.next()
 	if err != nil {
@@ -386,7 +400,7 @@ func (cr *Reader) Read(dst []float64) error {
 		if err != nil {
 			msg := ErrInvalidNumber
 			if errors.Is(err, strconv.ErrRange) {
-				msg = errors.New("out of float64 range")
+				msg = ErrOutOfRange
 			}
 			line := cr.line
 			if c, ok := cr.rr.(*csvReader); ok {

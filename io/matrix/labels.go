@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"github.com/lowdim/lowdim/io/csvmat"
+	"github.com/lowdim/lowdim/io/files"
 )
 
 // ReadLabelsAt is ReadLabels for uncompressed delimited text read from at,
@@ -41,7 +42,7 @@ func ReadLabelsAt(ctx context.Context, path string, opts Options, column string,
 		return nil, fmt.Errorf("%s: skipping to byte %d (line %d): at byte %d: %v", path, at.Offset, at.Line, n, err)
 	}
 	cr := csvmat.NewReaderAt(rc, path, s.layout, csvmat.Pos{Row: at.Row, Offset: at.Offset, Line: at.Line})
-	return readFieldRows(ctx, cr, path, column, at.Row, start, end)
+	return readFieldRows(ctx, cr, path, column, at.Row, start, end, opts.SkipBadRows)
 }
 
 // ReadLabels returns the labels of rows [start, end) of the matrix file at
@@ -57,6 +58,9 @@ func ReadLabelsAt(ctx context.Context, path string, opts Options, column string,
 // strconv.FormatFloat(v, 'g', -1, 64) ("3" for 3.0). opts.DropColumns is
 // ignored; the other options select the file's layout as in Open.
 func ReadLabels(ctx context.Context, path string, opts Options, column string, start, end int) ([]string, error) {
+	if files.IsMany(path) {
+		return readManyLabels(ctx, path, opts, column, start, end)
+	}
 	kind, delim, err := formatOf(path, opts)
 	if err != nil {
 		return nil, err
@@ -65,7 +69,7 @@ func ReadLabels(ctx context.Context, path string, opts Options, column string, s
 		return nil, fmt.Errorf("%s: row range [%d, %d) is not a range", path, start, end)
 	}
 	if kind == "csv" {
-		return readTextLabels(ctx, path, delim, column, start, end)
+		return readTextLabels(ctx, path, delim, column, start, end, opts.SkipBadRows)
 	}
 	opts.DropColumns = []string{column}
 	src, err := Open(ctx, path, opts)
@@ -105,12 +109,39 @@ func ReadLabels(ctx context.Context, path string, opts Options, column string, s
 	return labels, nil
 }
 
+// readManyLabels is ReadLabels of a folder or glob: each file's labels of
+// its part of the rows.
+func readManyLabels(ctx context.Context, path string, opts Options, column string, start, end int) ([]string, error) {
+	opts.DropColumns = []string{column}
+	src, err := Open(ctx, path, opts)
+	if err != nil {
+		return nil, err
+	}
+	m := src.(*multiSource)
+	if err := checkRange(path, m.rows, start, end); err != nil {
+		return nil, err
+	}
+	labels := make([]string, 0, end-start)
+	for k, s := range m.srcs {
+		lo, hi := max(start, m.starts[k]), min(end, m.starts[k]+s.Rows())
+		if lo >= hi {
+			continue
+		}
+		part, err := ReadLabels(ctx, s.Path(), opts, column, lo-m.starts[k], hi-m.starts[k])
+		if err != nil {
+			return nil, err
+		}
+		labels = append(labels, part...)
+	}
+	return labels, nil
+}
+
 // formatLabel is the text of a numeric label: the shortest decimal that
 // reads back as v ("3" for 3.0).
 func formatLabel(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
 
 // readTextLabels reads field column of data rows [start, end) of delimited text.
-func readTextLabels(ctx context.Context, path, delim, column string, start, end int) ([]string, error) {
+func readTextLabels(ctx context.Context, path, delim, column string, start, end int, skip bool) ([]string, error) {
 	f, err := openFile(ctx, path, false)
 	if err != nil {
 		return nil, err
@@ -121,12 +152,14 @@ func readTextLabels(ctx context.Context, path, delim, column string, start, end 
 		return nil, err
 	}
 	defer cr.Close()
-	return readFieldRows(ctx, cr, path, column, 0, start, end)
+	return readFieldRows(ctx, cr, path, column, 0, start, end, skip)
 }
 
 // readFieldRows reads field column of data rows [start, end) from cr, whose
-// next row is row.
-func readFieldRows(ctx context.Context, cr *csvmat.Reader, path, column string, row, start, end int) ([]string, error) {
+// next row is row. With skip (Options.SkipBadRows) a row with the wrong
+// number of fields has the label "": its values read as NaN, so it is
+// dropped with its label.
+func readFieldRows(ctx context.Context, cr *csvmat.Reader, path, column string, row, start, end int, skip bool) ([]string, error) {
 	j, err := cr.ColumnIndex(column)
 	if err != nil {
 		return nil, err
@@ -139,7 +172,7 @@ func readFieldRows(ctx context.Context, cr *csvmat.Reader, path, column string, 
 		}
 		if err := cr.Skip(); err == io.EOF {
 			return nil, fmt.Errorf("%s: row range [%d, %d) outside the %d rows", path, start, end, row)
-		} else if err != nil {
+		} else if err != nil && !(skip && csvmat.IsRowError(err)) {
 			return nil, err
 		}
 	}
@@ -149,7 +182,7 @@ func readFieldRows(ctx context.Context, cr *csvmat.Reader, path, column string, 
 		if err == io.EOF {
 			return nil, fmt.Errorf("%s: row range [%d, %d) outside the %d rows", path, start, end, row)
 		}
-		if err != nil {
+		if err != nil && !(skip && csvmat.IsRowError(err)) {
 			return nil, err
 		}
 		labels = append(labels, l)

@@ -14,6 +14,9 @@
 //
 // Tensors of rank > 2 are read as shape[0] × (product of the other axes).
 //
+// A folder or glob (files.IsMany) opens as the rows of its files one after
+// the other, in sorted order; every file must have the same column count.
+//
 // Every error is one line naming the file as given and, where there is one,
 // the line, row or byte offset:
 //
@@ -28,6 +31,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -39,6 +43,7 @@ import (
 
 	"github.com/lowdim/lowdim/io/csvmat"
 	_ "github.com/lowdim/lowdim/io/datasets" // bundled://: the data sets in the binary
+	"github.com/lowdim/lowdim/io/files"
 	"github.com/lowdim/lowdim/io/format"
 	"github.com/lowdim/lowdim/io/npy"
 	"github.com/lowdim/lowdim/io/ranged"
@@ -69,6 +74,37 @@ type Options struct {
 	// DropColumns are column indices ("64"; "-1" is the last column) or,
 	// for csv files with a header row and Parquet scalar columns, names.
 	DropColumns []string
+	// SkipBadRows, for delimited text, reads a row that has the wrong
+	// number of fields or a value that is not a number as a row of NaN
+	// instead of failing, and lists it in BadRows, so that a reader
+	// dropping non-finite rows drops it too and can say why. Other formats
+	// have no such rows. Quoting errors stay errors: a stray quote can
+	// swallow the rest of the file.
+	SkipBadRows bool
+}
+
+// Reasons a row is bad, as BadRow.Reason and in the bad-row counters.
+const (
+	ReasonUnparsable = "unparsable"  // a value is not a number or is out of float64 range
+	ReasonFieldCount = "field_count" // the row has the wrong number of fields
+	ReasonNonFinite  = "non_finite"  // a value is NaN or ±Inf (found by the caller, not by a Source)
+)
+
+// BadRow is a row of delimited text read as NaN under Options.SkipBadRows.
+type BadRow struct {
+	Row    int    // 0-based index of the row among the source's rows
+	Reason string // ReasonUnparsable or ReasonFieldCount
+	Err    error  // the positioned error the row would have been
+}
+
+// BadRows returns the rows that the last ReadRows, ReadRowsInto or
+// ReadRowsAt call on src read as NaN because they could not be parsed
+// (Options.SkipBadRows), in row order; nil for sources that have none.
+func BadRows(src any) []BadRow {
+	if b, ok := src.(interface{ badRows() []BadRow }); ok {
+		return b.badRows()
+	}
+	return nil
 }
 
 // Source is a matrix whose rows can be read in ranges.
@@ -107,6 +143,9 @@ func resize(dst []float64, n int) []float64 {
 // again costs no scan). Gzipped text cannot be indexed: each ReadRows of it
 // decompresses and parses the file from its start.
 func Open(ctx context.Context, path string, opts Options) (Source, error) {
+	if files.IsMany(path) {
+		return openMany(ctx, path, opts)
+	}
 	format, delim, err := formatOf(path, opts)
 	if err != nil {
 		return nil, err
@@ -126,7 +165,7 @@ func Open(ctx context.Context, path string, opts Options) (Source, error) {
 	case "safetensors", "npz", "parquet", "idx":
 		return openOther(ctx, fsys, format, path, size, opts)
 	default:
-		return openCSV(ctx, fsys, path, size, csvmat.Options{Delimiter: delim, DropColumns: opts.DropColumns})
+		return openCSV(ctx, fsys, path, size, csvmat.Options{Delimiter: delim, DropColumns: opts.DropColumns}, opts.SkipBadRows)
 	}
 }
 
@@ -345,7 +384,11 @@ type csvSource struct {
 	mtime  int64      // modification time when opened, Unix ns; 0 unknown
 	rows   int        // -1 when unknown (OpenText)
 	index  *textIndex // nil when unknown (OpenText)
+	skip   bool       // Options.SkipBadRows
+	bad    []BadRow   // bad rows of the last read
 }
+
+func (s *csvSource) badRows() []BadRow { return s.bad }
 
 // maxTextIndex bounds the entries of a text file's row index: 1.5 MB.
 const maxTextIndex = 1 << 16
@@ -381,12 +424,13 @@ var csvIndexes sync.Map
 
 type csvKey struct {
 	path, delim, drop string
+	skip              bool
 	size              int64
 	mtime             time.Time
 }
 
-func openCSV(ctx context.Context, fsys filesystem.Interface, p string, size int64, opts csvmat.Options) (Source, error) {
-	key := csvKey{path: p, delim: opts.Delimiter, drop: strings.Join(opts.DropColumns, "\x00"), size: size}
+func openCSV(ctx context.Context, fsys filesystem.Interface, p string, size int64, opts csvmat.Options, skip bool) (Source, error) {
+	key := csvKey{path: p, delim: opts.Delimiter, drop: strings.Join(opts.DropColumns, "\x00"), size: size, skip: skip}
 	if lm, ok := fsys.(filesystem.LastModifiedGetter); ok {
 		t, err := lm.LastModified(ctx, p)
 		if err != nil {
@@ -406,7 +450,7 @@ func openCSV(ctx context.Context, fsys filesystem.Interface, p string, size int6
 		return nil, err
 	}
 	defer cr.Close()
-	s := &csvSource{path: p, opts: opts, layout: cr.Layout(), cols: cr.Cols(), size: size}
+	s := &csvSource{path: p, opts: opts, layout: cr.Layout(), cols: cr.Cols(), size: size, skip: skip}
 	if !key.mtime.IsZero() {
 		s.mtime = key.mtime.UnixNano()
 	}
@@ -431,7 +475,7 @@ func openCSV(ctx context.Context, fsys filesystem.Interface, p string, size int6
 		if err == io.EOF {
 			break
 		}
-		if err != nil {
+		if err != nil && !(skip && csvmat.IsRowError(err)) {
 			return nil, err
 		}
 		x.rows++
@@ -487,8 +531,10 @@ func (s *csvSource) ReadRowsInto(ctx context.Context, start, end int, dst []floa
 	return s.readRows(ctx, cr, 0, start, end, dst)
 }
 
-// readRows reads rows [start, end) from cr, whose next row is row.
+// readRows reads rows [start, end) from cr, whose next row is row. With
+// s.skip, a row that cannot be parsed reads as NaN and is listed in s.bad.
 func (s *csvSource) readRows(ctx context.Context, cr *csvmat.Reader, row, start, end int, dst []float64) ([]float64, error) {
+	s.bad = s.bad[:0]
 	data := resize(dst, (end-start)*s.cols)
 	for i := row; i < end; i++ {
 		if (i-row)%4096 == 0 {
@@ -507,6 +553,20 @@ func (s *csvSource) readRows(ctx context.Context, cr *csvmat.Reader, row, start,
 				return nil, fmt.Errorf("%s: file changed since it was planned: it ends after %d rows, want at least %d", s.path, i, end)
 			}
 			return nil, fmt.Errorf("%s: file changed since it was opened: it ends after %d rows, was %d", s.path, i, s.rows)
+		}
+		if err != nil && s.skip && csvmat.IsRowError(err) {
+			if i >= start {
+				reason := ReasonUnparsable
+				if errors.Is(err, csvmat.ErrFieldCount) {
+					reason = ReasonFieldCount
+				}
+				vals := data[(i-start)*s.cols : (i-start+1)*s.cols]
+				for j := range vals {
+					vals[j] = math.NaN()
+				}
+				s.bad = append(s.bad, BadRow{Row: i, Reason: reason, Err: err})
+			}
+			continue
 		}
 		if err != nil {
 			return nil, err
@@ -618,7 +678,7 @@ func OpenText(ctx context.Context, path string, opts Options) (TextSource, error
 	if cr.Compressed() {
 		return nil, fmt.Errorf("%s: gzipped text cannot be read from a byte offset; read it with Open", path)
 	}
-	return &csvSource{path: path, opts: copts, layout: cr.Layout(), cols: cr.Cols(), size: f.size, rows: -1}, nil
+	return &csvSource{path: path, opts: copts, layout: cr.Layout(), cols: cr.Cols(), size: f.size, rows: -1, skip: opts.SkipBadRows}, nil
 }
 
 // ReadRowsAt implements TextSource.
