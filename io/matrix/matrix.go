@@ -37,6 +37,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem"
 	_ "github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem/local"
@@ -341,6 +342,14 @@ func (s *npySource) ReadRowsInto(ctx context.Context, start, end int, dst []floa
 	mapped := false
 	if osf, ok := rc.(*os.File); ok && (!s.h.Fortran || n == 1) {
 		rowBytes := int64(n) * int64(s.h.ItemSize)
+		if s.h.Descr == "<f8" && nativeLittleEndian {
+			// The file holds the rows as they are in memory: one read
+			// straight into data, no mapping and no decoding copy.
+			if err := readFloat64sAt(osf, data, s.h.DataOffset+int64(start)*rowBytes); err != nil {
+				return nil, fmt.Errorf("%s: %w", s.path, err)
+			}
+			return s.keepColumns(data, end-start), nil
+		}
 		mapped, err = withMapped(osf, s.h.DataOffset+int64(start)*rowBytes, int64(end-start)*rowBytes, func(b []byte) error {
 			return npy.DecodeRows(s.h, b, data)
 		})
@@ -359,17 +368,45 @@ func (s *npySource) ReadRowsInto(ctx context.Context, start, end int, dst []floa
 			return nil, fmt.Errorf("%s: %w", s.path, err)
 		}
 	}
+	return s.keepColumns(data, end-start), nil
+}
+
+// keepColumns compacts rows of all columns to the kept ones, in place:
+// output index i·k+c never passes input index i·n+keep[c].
+func (s *npySource) keepColumns(data []float64, rows int) []float64 {
 	if s.keep == nil {
-		return data, nil
+		return data
 	}
-	// Compact in place: output index i·k+c never passes input index i·n+keep[c].
-	k := len(s.keep)
-	for i := 0; i < end-start; i++ {
+	n, k := s.h.Cols, len(s.keep)
+	for i := 0; i < rows; i++ {
 		for c, j := range s.keep {
 			data[i*k+c] = data[i*n+j]
 		}
 	}
-	return data[:(end-start)*k], nil
+	return data[:rows*k]
+}
+
+// nativeLittleEndian is whether float64s are stored little-endian in memory.
+var nativeLittleEndian = func() bool {
+	x := uint16(1)
+	return *(*byte)(unsafe.Pointer(&x)) == 1
+}()
+
+// readFloat64sAt reads len(dst) little-endian float64s at byte off of f
+// straight into dst's memory (the caller checks the byte order matches).
+// A short read is an error naming the bytes.
+func readFloat64sAt(f *os.File, dst []float64, off int64) error {
+	if len(dst) == 0 {
+		return nil
+	}
+	b := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(dst))), 8*len(dst))
+	if n, err := f.ReadAt(b, off); n < len(b) {
+		if err == nil || err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return fmt.Errorf("bytes %d to %d: read %d: %w", off, off+int64(len(b)), n, err)
+	}
+	return nil
 }
 
 // csvSource reads delimited text. Opened by Open it knows its row count and,
