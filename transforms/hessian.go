@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"hash/fnv"
 	"math"
-	"runtime"
 	"strconv"
 	"time"
 
@@ -13,6 +12,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/lowdim/lowdim/internal/parallel"
 	"github.com/lowdim/lowdim/io/checkpoints"
 	"github.com/lowdim/lowdim/io/labelled"
 	"github.com/lowdim/lowdim/linalg"
@@ -306,6 +306,15 @@ type HessianFn struct {
 	TopK, Probes, SLQSteps   int
 	DensityGrid              int
 	Broadening               float64
+
+	work concurrent[hessianOutputs]
+}
+
+// hessianOutputs are one checkpoint's rows, emitted by FinishBundle.
+type hessianOutputs struct {
+	eigs      []HessianEigRow
+	densities []HessianDensityRow
+	summaries []HessianSummaryRow
 }
 
 // HVPShardRows is the number of rows per shard of the Hessian-vector
@@ -321,24 +330,48 @@ func HessianBlockSeed(specSeed uint64, block string) uint64 {
 	return linalg.DeriveSeed(specSeed, h.Sum64())
 }
 
-func (f *HessianFn) ProcessElement(ctx context.Context, t HessianTask, emitEig func(HessianEigRow), emitDensity func(HessianDensityRow), emitSummary func(HessianSummaryRow)) error {
+// ProcessElement analyses the checkpoint on the worker pool (concurrent).
+func (f *HessianFn) ProcessElement(ctx context.Context, t HessianTask, _ func(HessianEigRow), _ func(HessianDensityRow), _ func(HessianSummaryRow)) error {
+	return f.work.Go(func() (hessianOutputs, error) { return f.analyse(ctx, t) })
+}
+
+func (f *HessianFn) FinishBundle(emitEig func(HessianEigRow), emitDensity func(HessianDensityRow), emitSummary func(HessianSummaryRow)) error {
+	outs, err := f.work.Finish()
+	for _, o := range outs {
+		for _, r := range o.eigs {
+			emitEig(r)
+		}
+		for _, r := range o.densities {
+			emitDensity(r)
+		}
+		for _, r := range o.summaries {
+			emitSummary(r)
+		}
+	}
+	return err
+}
+
+func (f *HessianFn) analyse(ctx context.Context, t HessianTask) (out hessianOutputs, err error) {
+	emitEig := func(r HessianEigRow) { out.eigs = append(out.eigs, r) }
+	emitDensity := func(r HessianDensityRow) { out.densities = append(out.densities, r) }
+	emitSummary := func(r HessianSummaryRow) { out.summaries = append(out.summaries, r) }
 	start := time.Now()
 	rows, err := labelled.ReadSample(ctx, f.Data, f.Samples, f.SampleSeed)
 	if err != nil {
-		return err
+		return out, err
 	}
 	ck, err := checkpoints.ReadModel(ctx, t.Path)
 	if err != nil {
-		return err
+		return out, err
 	}
 	m := ck.MLP()
 	n, features := rows.X.Dims()
 	classes := m.Sizes[len(m.Sizes)-1]
 	if m.Sizes[0] != features {
-		return fmt.Errorf("%s: the model reads %d features, the data has %d", t.Path, m.Sizes[0], features)
+		return out, fmt.Errorf("%s: the model reads %d features, the data has %d", t.Path, m.Sizes[0], features)
 	}
 	if rows.MaxLabel >= classes {
-		return fmt.Errorf("%s: the model has %d classes, the data has label %d", t.Path, classes, rows.MaxLabel)
+		return out, fmt.Errorf("%s: the model has %d classes, the data has label %d", t.Path, classes, rows.MaxLabel)
 	}
 	if t.InputScale != 1 {
 		rows.X.Scale(1/t.InputScale, rows.X)
@@ -349,12 +382,12 @@ func (f *HessianFn) ProcessElement(ctx context.Context, t HessianTask, emitEig f
 		hi := min(lo+step, n)
 		shards = append(shards, nn.Data{X: rows.X.Slice(lo, hi, 0, features).(*mat.Dense), Y: rows.Y[lo:hi]})
 	}
-	op, err := hessian.NewCrossEntropy(m, ck.Theta, shards, t.Layer, runtime.GOMAXPROCS(0))
+	op, err := hessian.NewCrossEntropy(m, ck.Theta, shards, t.Layer, parallel.Workers())
 	if err != nil {
-		return fmt.Errorf("%s: %w", t.Path, err)
+		return out, fmt.Errorf("%s: %w", t.Path, err)
 	}
 	if op.Dim() != int(t.Params) {
-		return fmt.Errorf("%s: block %s has %d parameters, the plan saw %d (the file changed?)", t.Path, t.Block, op.Dim(), t.Params)
+		return out, fmt.Errorf("%s: block %s has %d parameters, the plan saw %d (the file changed?)", t.Path, t.Block, op.Dim(), t.Params)
 	}
 	res, err := ComputeHessianSpectra(op, HessianOptions{
 		Exact: t.Exact, Lanczos: f.Lanczos, SLQ: f.SLQ, Hutchinson: f.Hutchinson,
@@ -362,7 +395,7 @@ func (f *HessianFn) ProcessElement(ctx context.Context, t HessianTask, emitEig f
 		MaxOutliers: min(2*classes, f.TopK-1), Seed: HessianBlockSeed(f.Seed, t.Block),
 	})
 	if err != nil {
-		return fmt.Errorf("%s: block %s (step %d): %w", t.Path, t.Block, t.Step, err)
+		return out, fmt.Errorf("%s: block %s (step %d): %w", t.Path, t.Block, t.Step, err)
 	}
 	eigs, density, sum := HessianRowsOf(f.RunID, t, res)
 	for _, r := range eigs {
@@ -378,7 +411,7 @@ func (f *HessianFn) ProcessElement(ctx context.Context, t HessianTask, emitEig f
 	beam.NewCounter("lowdim", "rows_read").Inc(ctx, int64(rows.Total))
 	beam.NewCounter("lowdim", "shards").Inc(ctx, int64(len(shards)))
 	beam.NewCounter("lowdim", HessiansCounter).Inc(ctx, 1)
-	return nil
+	return out, nil
 }
 
 // HessianRowsOf turns the spectra of task t into its table rows (the
