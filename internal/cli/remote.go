@@ -41,7 +41,7 @@ func checkRemote(spec *experiments.Spec, out, runner string) error {
 	}
 	where := fmt.Sprintf("the %s runner's workers run on other machines", runner)
 	if p := spec.Input.Path; p != "" && !strings.Contains(p, "://") {
-		return fmt.Errorf("%s: input.path %q is a local path and %s: copy it to gs://BUCKET/… (gsutil cp) and set input.path to that", spec.File, p, where)
+		return fmt.Errorf("%s: input.path %q is a local path and %s: copy it to gs://BUCKET/… (gcloud storage cp) and set input.path to that", spec.File, p, where)
 	}
 	if spec.Study == "hessian" {
 		if hp, err := spec.HessianParams(); err == nil && !strings.Contains(hp.Checkpoints, "://") {
