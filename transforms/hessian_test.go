@@ -1,13 +1,18 @@
 package transforms
 
 import (
+	"context"
 	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/lowdim/lowdim/io/labelled"
+	"github.com/lowdim/lowdim/io/matrix"
 	"github.com/lowdim/lowdim/linalg/hessian"
 )
 
@@ -145,5 +150,29 @@ func TestHessianSpectraPlanted(t *testing.T) {
 	if sum.SpectrumMethod != "" || sum.TopEigenvalue != nil || sum.Outliers != nil || *sum.Broadening != 0.2 || len(dens) != 50 ||
 		sum.OutlierRule != "not computed (needs exact or lanczos)" {
 		t.Errorf("slq only: summary %+v, %d density", sum, len(dens))
+	}
+}
+
+// TestHessianRowsReadOnce: the elements of one process share the rows of
+// one (source, samples, seed); other arguments read again.
+func TestHessianRowsReadOnce(t *testing.T) {
+	ctx := context.Background()
+	p := filepath.Join(t.TempDir(), "d.csv")
+	if err := os.WriteFile(p, []byte("1,0,2\n-5,1,0.5\n3,9,1\n0,2,4\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := labelled.Source{Path: p, Options: matrix.Options{Format: "csv"}, LabelColumn: 1}
+	a, err := hessianRows(ctx, s, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := hessianRows(ctx, s, 0, 0)
+	c, _ := hessianRows(ctx, s, 2, 0)
+	if a != b || c == a || c.Total != 4 || len(c.Y) != 2 {
+		t.Errorf("same arguments read again (%v) or a subsample shared (%v): %+v", a != b, c == a, c)
+	}
+	want, _ := labelled.ReadSample(ctx, s, 0, 0)
+	if d, _ := hessianRows(ctx, s, 0, 0); d == a || !mat.Equal(d.X, want.X) {
+		t.Errorf("rows after another read: %v", d)
 	}
 }
