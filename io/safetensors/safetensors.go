@@ -16,7 +16,10 @@
 // A header value never sizes an allocation before it has been checked: the
 // header length is capped at MaxHeaderLen and, when the file size is known,
 // must fit in the file; each tensor's element count must not overflow, must
-// match its byte span exactly, and the span must lie inside the buffer.
+// match its byte span exactly, and the span must lie inside the buffer. As
+// in the reference implementation, the tensors must tile the buffer: no
+// two share a byte, no byte lies between them, and (when the file size is
+// known) the last ends at the end of the file; errors name the tensors.
 package safetensors
 
 import (
@@ -299,6 +302,38 @@ func (h *Header) parse(text []byte, size int64) error {
 		}
 		return a.Name < b.Name
 	})
+	return h.checkLayout(bufLen)
+}
+
+// checkLayout checks that the tensors tile the byte buffer as the reference
+// implementation requires: sorted by offset, each begins where the one
+// before ends (the first at 0), and, when the buffer's length is known, the
+// last ends at its end. An overlap or a hole would let two tensors share
+// bytes or hide data, and is an error naming the tensors.
+func (h *Header) checkLayout(bufLen int64) error {
+	var at int64 // buffer offset the next tensor must begin at
+	prev := ""
+	for _, t := range h.Tensors {
+		b, e := t.Begin-h.DataOffset, t.End-h.DataOffset
+		switch {
+		case b < at:
+			return errAt(8, "tensor %q (data_offsets [%d, %d]) overlaps tensor %q, which ends at %d", t.Name, b, e, prev, at)
+		case b > at && prev == "":
+			return errAt(8, "tensor %q (data_offsets [%d, %d]) leaves a hole of %d bytes at the start of the buffer; tensors must be contiguous", t.Name, b, e, b-at)
+		case b > at:
+			return errAt(8, "tensor %q (data_offsets [%d, %d]) leaves a hole of %d bytes after tensor %q, which ends at %d; tensors must be contiguous", t.Name, b, e, b-at, prev, at)
+		}
+		if e > at || prev == "" {
+			at, prev = e, t.Name
+		}
+	}
+	if bufLen >= 0 && at != bufLen {
+		last := "the header"
+		if prev != "" {
+			last = fmt.Sprintf("tensor %q", prev)
+		}
+		return errAt(h.DataOffset+at, "%d bytes after %s, the last data, up to the end of the %d-byte buffer; tensors must fill it", bufLen-at, last, bufLen)
+	}
 	return nil
 }
 
