@@ -196,7 +196,7 @@ func (p *HessianPlan) Build(s beam.Scope) { Hessian(s, *p) }
 
 // Work implements Plan: one Hessian (block) per checkpoint and block.
 func (p *HessianPlan) Work() Work {
-	return Work{Total: len(p.Tasks), Unit: "Hessians", Counter: transforms.HessiansCounter}
+	return Work{Total: len(p.Tasks), Unit: "Hessians", Counter: transforms.HessiansCounter, NoRowRate: true}
 }
 
 // Tables implements Plan.

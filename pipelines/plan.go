@@ -32,6 +32,10 @@ type Work struct {
 	Total   int    // units the workers will finish; 0 when unknown
 	Unit    string // what they are, plural, as printed ("shards")
 	Counter string // the counter of finished units
+	// NoRowRate leaves the rate of rows read out of the line, for units
+	// whose work does not follow the rows they read (a Hessian over a
+	// subsample reads the whole data set).
+	NoRowRate bool
 
 	// Steps, when > 0, is how many steps the units take in all, counted
 	// by StepCounter and printed as StepUnit.

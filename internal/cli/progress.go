@@ -251,7 +251,7 @@ func progressLine(c progressCounts, w pipelines.Work, elapsed time.Duration) str
 		done, total = c.steps, w.Steps
 	}
 	switch {
-	case c.rows > 0:
+	case c.rows > 0 && !w.NoRowRate:
 		line += fmt.Sprintf(", %s rows/s", humanRate(float64(c.rows)/elapsed.Seconds()))
 	case w.Steps > 0:
 		line += fmt.Sprintf(", %s %s/s", humanRate(float64(c.steps)/elapsed.Seconds()), w.StepUnit)
@@ -271,6 +271,8 @@ func humanRate(r float64) string {
 		return fmt.Sprintf("%.1fM", r/1e6)
 	case r >= 1e3:
 		return fmt.Sprintf("%.1fk", r/1e3)
+	case r < 1:
+		return fmt.Sprintf("%.2g", r)
 	}
 	return fmt.Sprintf("%.0f", r)
 }

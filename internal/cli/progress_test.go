@@ -24,6 +24,8 @@ func TestProgressLine(t *testing.T) {
 		{progressCounts{units: 3, rows: 3000}, shards, 2 * time.Second, "lowdim: 3/10 shards, 1.5k rows/s, about 5s left"},
 		{progressCounts{units: 50}, matrices, time.Minute, "lowdim: 50/40 matrices, 50/min"},
 		{progressCounts{units: 7}, pipelines.Work{Unit: "trials"}, time.Minute, "lowdim: 7 trials, 7/min"},
+		// A Hessian of a 1,000-row subsample counts the 60,000 rows it scanned: no rows/s.
+		{progressCounts{units: 2, rows: 120_000}, pipelines.Work{Total: 11, Unit: "Hessians", NoRowRate: true}, 6 * time.Minute, "lowdim: 2/11 Hessians, 0.33/min, about 27m0s left"},
 		// Within the first training run: the steps move, the time left counts steps.
 		{progressCounts{steps: 2500}, training, 10 * time.Second, "lowdim: 0/4 training runs, 2500/40.0k steps, 250 steps/s, about 2m30s left"},
 		{progressCounts{units: 4, steps: 40_000}, training, 100 * time.Second, "lowdim: 4/4 training runs, 40.0k/40.0k steps, 400 steps/s"},
