@@ -176,7 +176,8 @@ func HessianReport(ctx context.Context, out, runID, dir string) (string, error) 
 				}
 			}
 			title := fmt.Sprintf("%s, %s: eigenvalue density (%s, σ = %s)", g.checkpoint, g.block, method, sigma)
-			if err := hessianDensityPlot(filepath.Join(dir, name), title, curves); err != nil {
+			if err := hessianDensityPlot(filepath.Join(dir, name), title,
+				fmt.Sprintf("Eigenvalue density of the Hessian of the loss of %s (block %s, D = %d) at each checkpoint step, by %s with Gaussian broadening σ = %s.", g.checkpoint, g.block, r0.Params, method, sigma), curves); err != nil {
 				return "", err
 			}
 			fmt.Fprintf(&md, "![eigenvalue density per step](%s)\n\n", name)
@@ -206,11 +207,12 @@ func HessianReport(ctx context.Context, out, runID, dir string) (string, error) 
 				}
 			}
 			name := "hessian-top-" + base + ".png"
-			title, ylabel := fmt.Sprintf("%s, %s: top %d eigenvalues over training (%s)", g.checkpoint, g.block, len(lines), r0.SpectrumMethod), "eigenvalue"
+			title, ylabel := fmt.Sprintf("%s, %s: top %d Hessian eigenvalues", g.checkpoint, g.block, len(lines)), "Hessian eigenvalue λᵢ"
 			if positive {
-				ylabel = "eigenvalue (log scale)"
+				ylabel = "Hessian eigenvalue λᵢ (log scale)"
 			}
-			if err := hessianStepLines(filepath.Join(dir, name), title, ylabel, lines, nil, positive); err != nil {
+			caption := fmt.Sprintf("The %d largest Hessian eigenvalues of %s (block %s) at each checkpoint step, by %s.", len(lines), g.checkpoint, g.block, r0.SpectrumMethod)
+			if err := hessianStepLines(filepath.Join(dir, name), title, ylabel, caption, lines, nil, positive); err != nil {
 				return "", err
 			}
 			fmt.Fprintf(&md, "![top eigenvalues over steps](%s)\n\n", name)
@@ -226,7 +228,8 @@ func HessianReport(ctx context.Context, out, runID, dir string) (string, error) 
 		if len(outl) > 0 {
 			name := "hessian-outliers-" + base + ".png"
 			ref := &hessianRef{y: float64(r0.Classes), label: fmt.Sprintf("classes C = %d", r0.Classes)}
-			if err := hessianStepLines(filepath.Join(dir, name), fmt.Sprintf("%s, %s: Hessian outliers vs classes (Sagun et al. 2018)", g.checkpoint, g.block), "outliers above the bulk", []hessianXYs{{"outliers", outl}}, ref, false); err != nil {
+			if err := hessianStepLines(filepath.Join(dir, name), fmt.Sprintf("%s, %s: Hessian outliers vs classes", g.checkpoint, g.block), "eigenvalues above the bulk (count)",
+				fmt.Sprintf("Number of Hessian eigenvalues of %s (block %s) separated from the bulk at each step, against the number of classes C = %d (Sagun et al. 2018).", g.checkpoint, g.block, r0.Classes), []hessianXYs{{"outliers", outl}}, ref, false); err != nil {
 				return "", err
 			}
 			fmt.Fprintf(&md, "![outliers vs classes](%s)\n\n", name)
@@ -256,13 +259,8 @@ type hessianRef struct {
 	label string
 }
 
-// hessianDensityPlot draws one density curve per step on a log-scale y axis,
-// values below hessianLogFloor × the largest drawn at the floor.
-func hessianDensityPlot(file, title string, curves []hessianXYs) error {
-	p := plot.New()
-	p.Title.Text = title
-	p.X.Label.Text = "eigenvalue"
-	p.Y.Label.Text = "density (log scale)"
+func hessianDensityPlot(file, title, caption string, curves []hessianXYs) error {
+	p := newPanel(title, "Hessian eigenvalue λ", "spectral density (log scale)")
 	var top float64
 	for _, c := range curves {
 		for _, q := range c.xys {
@@ -273,8 +271,8 @@ func hessianDensityPlot(file, title string, curves []hessianXYs) error {
 		top = 1
 	}
 	floor := top * hessianLogFloor
-	p.Y.Scale = plot.LogScale{}
-	p.Y.Tick.Marker = plot.LogTicks{Prec: 2}
+	logAxis(&p.Y)
+	p.Add(plotter.NewGrid())
 	legend := len(curves) <= reportLegendMax
 	for i, c := range curves {
 		xys := make(plotter.XYs, len(c.xys))
@@ -286,18 +284,17 @@ func hessianDensityPlot(file, title string, curves []hessianXYs) error {
 			return fmt.Errorf("%s: %s: %w", file, c.name, err)
 		}
 		l.Color = hessianStepColor(i, len(curves))
+		l.Width = vg.Points(1.3)
 		p.Add(l)
 		if legend {
 			p.Legend.Add(c.name, l)
 		}
 	}
-	p.Add(plotter.NewGrid())
 	p.Y.Min, p.Y.Max = floor, top*10
-	p.Legend.Top = true
-	return p.Save(8*vg.Inch, 5*vg.Inch, file)
+	fig := Figure{Caption: caption, Panels: []*Panel{p}}
+	return fig.Save(file)
 }
 
-// hessianStepColor runs from blue (first step) to red (last).
 func hessianStepColor(i, n int) color.Color {
 	t := 0.0
 	if n > 1 {
@@ -306,21 +303,16 @@ func hessianStepColor(i, n int) color.Color {
 	return color.RGBA{R: uint8(math.Round(30 + 200*t)), G: 60, B: uint8(math.Round(230 - 200*t)), A: 255}
 }
 
-// hessianStepLines draws lines with points over training steps, with an optional
-// dashed horizontal reference line, on a log-scale y axis when logY is set
-// (every value must then be > 0).
-func hessianStepLines(file, title, ylabel string, lines []hessianXYs, ref *hessianRef, logY bool) error {
-	p := plot.New()
-	p.Title.Text = title
-	p.X.Label.Text = "training step"
-	p.Y.Label.Text = ylabel
+// hessianStepLines draws lines with points over training steps, an
+// optional horizontal reference line, on a log y axis if logY.
+func hessianStepLines(file, title, ylabel, caption string, lines []hessianXYs, ref *hessianRef, logY bool) error {
+	p := newPanel(title, "training step", ylabel)
 	if logY {
-		p.Y.Scale = plot.LogScale{}
-		p.Y.Tick.Marker = plot.LogTicks{Prec: 2}
+		logAxis(&p.Y)
 	}
 	p.Add(plotter.NewGrid())
 	legend := len(lines) <= reportLegendMax
-	xmin, xmax := math.Inf(1), math.Inf(-1)
+	var steps []float64
 	for i, ln := range lines {
 		l, s, err := plotter.NewLinePoints(ln.xys)
 		if err != nil {
@@ -329,30 +321,42 @@ func hessianStepLines(file, title, ylabel string, lines []hessianXYs, ref *hessi
 		l.Color = plotutil.Color(i)
 		l.Dashes = plotutil.Dashes(i / len(plotutil.DefaultColors))
 		s.Color, s.Shape = l.Color, plotutil.Shape(i)
-		p.Add(l, s)
+		thumbs := []plot.Thumbnailer{s}
+		if hasExtent(ln.xys) {
+			p.Add(l)
+			thumbs = append(thumbs, l)
+		}
+		p.Add(s)
 		if legend {
-			p.Legend.Add(ln.name, l, s)
+			p.Legend.Add(ln.name, thumbs...)
 		}
 		for _, q := range ln.xys {
-			xmin, xmax = min(xmin, q.X), max(xmax, q.X)
+			steps = append(steps, q.X)
 		}
 	}
+	p.X.Tick.Marker = dataTicks(steps)
 	if ref != nil {
-		if xmin == xmax {
-			xmin, xmax = xmin-1, xmax+1
-		}
-		l, err := plotter.NewLine(plotter.XYs{{X: xmin, Y: ref.y}, {X: xmax, Y: ref.y}})
-		if err != nil {
-			return err
-		}
-		l.Color = color.Gray{Y: 0x40}
-		l.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
+		l := hLine(ref.y, color.Gray{Y: 0x40}, true)
 		p.Add(l)
 		p.Legend.Add(ref.label, l)
 		p.Y.Min = min(p.Y.Min, 0)
 		p.Y.Max = max(p.Y.Max, ref.y*1.25)
 	}
-	p.Legend.Top = true
-	p.Legend.Left = true
-	return p.Save(8*vg.Inch, 5*vg.Inch, file)
+	if !logY && allIntegers(lines) {
+		p.Y.Tick.Marker = intTicks{}
+	}
+	fig := Figure{Caption: caption, Panels: []*Panel{p}}
+	return fig.Save(file)
+}
+
+// allIntegers reports whether every y of lines is a whole number (counts).
+func allIntegers(lines []hessianXYs) bool {
+	for _, ln := range lines {
+		for _, q := range ln.xys {
+			if q.Y != math.Trunc(q.Y) {
+				return false
+			}
+		}
+	}
+	return true
 }

@@ -127,16 +127,16 @@ func fmtOpt(p *float64) string {
 	return fmt.Sprintf("%.4g", *p)
 }
 
-// accuracyPlot draws validation accuracy against d.
+// accuracyPlot draws validation accuracy against d: per-seed points, the
+// mean per projection, and the baseline and threshold as lines across the
+// plot; the x axis is ticked at the swept d (log scale when they span
+// more than a decade).
 func accuracyPlot(file string, runs []transforms.SubspaceRunRow, dims []transforms.IntrinsicDimRow) error {
-	p := plot.New()
-	p.Title.Text = fmt.Sprintf("%s, %s: validation accuracy in random subspaces", runs[0].Dataset, runs[0].Model)
-	p.X.Label.Text = "subspace dimension d"
-	p.Y.Label.Text = "validation accuracy"
+	p := newPanel(fmt.Sprintf("%s, %s: training in random subspaces", runs[0].Dataset, runs[0].Model), "subspace dimension d (trained parameters)", "validation accuracy (fraction correct)")
 	byProj := map[string]map[int64][]float64{}
 	var projs []string
 	var base []float64
-	dmin, dmax := math.Inf(1), math.Inf(-1)
+	var swept []float64
 	for _, r := range runs {
 		if r.Projection == transforms.BaselineProjection {
 			base = append(base, r.ValAccuracy)
@@ -147,12 +147,16 @@ func accuracyPlot(file string, runs []transforms.SubspaceRunRow, dims []transfor
 			projs = append(projs, r.Projection)
 		}
 		byProj[r.Projection][r.SubspaceDim] = append(byProj[r.Projection][r.SubspaceDim], r.ValAccuracy)
-		dmin, dmax = min(dmin, float64(r.SubspaceDim)), max(dmax, float64(r.SubspaceDim))
+		swept = append(swept, float64(r.SubspaceDim))
 	}
 	slices.Sort(projs)
-	if len(projs) == 0 {
-		dmin, dmax = 1, 10
+	if len(swept) > 0 {
+		p.X.Tick.Marker = dataTicks(swept)
+		if lo, hi := slices.Min(swept), slices.Max(swept); lo > 0 && hi/lo > 10 {
+			p.X.Scale = plot.LogScale{}
+		}
 	}
+	p.Add(plotter.NewGrid())
 	for i, proj := range projs {
 		var ds []int64
 		for d := range byProj[proj] {
@@ -175,20 +179,27 @@ func accuracyPlot(file string, runs []transforms.SubspaceRunRow, dims []transfor
 		c := plotutil.Color(i)
 		line.Color, sc.Color = c, c
 		sc.Shape = plotutil.Shape(i)
+		sc.Radius = vg.Points(3.5)
 		seeds, err := plotter.NewScatter(pts)
 		if err != nil {
 			return err
 		}
 		seeds.Color = c
 		seeds.Radius = vg.Points(1.5)
-		p.Add(line, sc, seeds)
-		label := proj + " (mean over seeds)"
+		label := proj + ", mean over seeds"
 		for _, r := range dims {
 			if r.Projection == proj {
-				label = fmt.Sprintf("%s: d_int90 = %s", proj, optInt64(r.DInt90))
+				label = fmt.Sprintf("%s, mean over seeds: d_int90 = %s", proj, optInt64(r.DInt90))
 			}
 		}
-		p.Legend.Add(label, line, sc)
+		thumbs := []plot.Thumbnailer{sc}
+		if hasExtent(mean) {
+			p.Add(line)
+			thumbs = append(thumbs, line)
+		}
+		p.Add(sc, seeds)
+		p.Legend.Add(label, thumbs...)
+		p.Legend.Add(proj+", one seed", seeds)
 	}
 	if len(base) > 0 {
 		var s float64
@@ -200,28 +211,17 @@ func accuracyPlot(file string, runs []transforms.SubspaceRunRow, dims []transfor
 		if len(dims) > 0 && dims[0].Threshold != nil && dims[0].BaselineAccuracy != nil && *dims[0].BaselineAccuracy > 0 {
 			th = *dims[0].Threshold
 		}
-		for _, h := range []struct {
-			y     float64
-			label string
-			dash  bool
-		}{{b, fmt.Sprintf("full-space baseline %.3f", b), false}, {th, fmt.Sprintf("threshold %.3f (%.0f %% of baseline)", th, 100*th/b), true}} {
-			l, err := plotter.NewLine(plotter.XYs{{X: dmin, Y: h.y}, {X: dmax, Y: h.y}})
-			if err != nil {
-				return err
-			}
-			l.Color = color.Gray{Y: 0x40}
-			if h.dash {
-				l.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
-			}
-			p.Add(l)
-			p.Legend.Add(h.label, l)
-		}
+		gray := color.Gray{Y: 0x40}
+		bl, tl := hLine(b, gray, false), hLine(th, gray, true)
+		p.Add(bl, tl)
+		p.Legend.Add(fmt.Sprintf("full-space baseline %.3f", b), bl)
+		p.Legend.Add(fmt.Sprintf("threshold %.3f (%.0f %% of baseline)", th, 100*th/b), tl)
 	}
-	p.Add(plotter.NewGrid())
-	p.Legend.Top = false
-	p.Legend.Left = false
-	p.Legend.XOffs = -0.1 * vg.Inch
-	p.Legend.YOffs = 0.3 * vg.Inch
 	p.Y.Min, p.Y.Max = 0, 1
-	return p.Save(7*vg.Inch, 4.5*vg.Inch, file)
+	fig := Figure{
+		Caption: fmt.Sprintf("Validation accuracy of %s on %s trained in a random d-dimensional subspace of its %d parameters (Li et al. 2018), against d.",
+			runs[0].Model, runs[0].Dataset, runs[0].ParamsTotal),
+		Panels: []*Panel{p},
+	}
+	return fig.Save(file)
 }

@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strings"
 
-	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
@@ -118,15 +117,13 @@ func estimatorTable(rows []transforms.DataIDRow) string {
 	return b.String()
 }
 
-// estimateVsTruePlot draws every estimator's overall estimate against the
-// true dimension, with the diagonal.
+// estimateVsTruePlot draws each estimator's estimate against the true
+// dimension of the benchmark manifolds, with the line estimate = d.
 func estimateVsTruePlot(file string, rows []transforms.DataIDRow) error {
-	p := plot.New()
-	p.Title.Text = "intrinsic-dimension estimators on benchmark manifolds"
-	p.X.Label.Text = "true dimension d"
-	p.Y.Label.Text = "estimate"
+	p := newPanel("intrinsic-dimension estimators on benchmark manifolds", "true dimension d", "estimated dimension")
 	byMethod := map[string]plotter.XYs{}
 	var methods []string
+	var truths []float64
 	top := 1.0
 	for _, r := range rows {
 		m := methodLabel(r)
@@ -134,6 +131,7 @@ func estimateVsTruePlot(file string, rows []transforms.DataIDRow) error {
 			methods = append(methods, m)
 		}
 		byMethod[m] = append(byMethod[m], plotter.XY{X: float64(*r.TrueDim), Y: r.Estimate})
+		truths = append(truths, float64(*r.TrueDim))
 		top = max(top, float64(*r.TrueDim), r.Estimate)
 	}
 	slices.Sort(methods)
@@ -152,17 +150,20 @@ func estimateVsTruePlot(file string, rows []transforms.DataIDRow) error {
 		}
 		sc.Color = plotutil.Color(i)
 		sc.Shape = plotutil.Shape(i)
+		sc.Radius = vg.Points(3)
 		p.Add(sc)
 		p.Legend.Add(m, sc)
 	}
-	p.Legend.Top = true
-	p.Legend.Left = true
-	return p.Save(7*vg.Inch, 5*vg.Inch, file)
+	p.X.Tick.Marker = dataTicks(truths)
+	fig := Figure{
+		Caption: fmt.Sprintf("Estimates of %d intrinsic-dimension estimators on benchmark manifolds of known dimension; the dashed line is a perfect estimate.", len(methods)),
+		Panels:  []*Panel{p},
+	}
+	return fig.Save(file)
 }
 
-// localHistogram draws, for one data set, the histogram of each local
-// estimator's per-row estimates (NULLs left out) as a step line over 40
-// common bins.
+// localHistogram draws, per local estimator, the histogram (40 bins over
+// the range of all estimates) of the per-row local estimates of dataset.
 func localHistogram(file, dataset string, rows []transforms.LocalIDRow) error {
 	byEst := map[string][]float64{}
 	var ests []string
@@ -178,13 +179,14 @@ func localHistogram(file, dataset string, rows []transforms.LocalIDRow) error {
 		lo, hi = min(lo, *r.Estimate), max(hi, *r.Estimate)
 	}
 	slices.Sort(ests)
-	p := plot.New()
-	p.Title.Text = fmt.Sprintf("%s: local intrinsic dimension", dataset)
-	p.X.Label.Text = "local estimate"
-	p.Y.Label.Text = "rows"
+	p := newPanel(fmt.Sprintf("%s: local intrinsic dimension", dataset), "local estimate of the dimension", "rows per bin (count)")
 	p.Add(plotter.NewGrid())
+	fig := Figure{
+		Caption: fmt.Sprintf("Histograms of the per-row local intrinsic-dimension estimates of %s, one outline per estimator.", dataset),
+		Panels:  []*Panel{p},
+	}
 	if len(ests) == 0 {
-		return p.Save(7*vg.Inch, 4*vg.Inch, file)
+		return fig.Save(file)
 	}
 	if hi <= lo {
 		lo, hi = lo-0.5, hi+0.5
@@ -206,9 +208,11 @@ func localHistogram(file, dataset string, rows []transforms.LocalIDRow) error {
 			return err
 		}
 		l.Color = plotutil.Color(i)
+		l.Dashes = plotutil.Dashes(i)
+		l.Width = vg.Points(1.5)
 		p.Add(l)
 		p.Legend.Add(fmt.Sprintf("%s (%d rows)", e, len(byEst[e])), l)
 	}
-	p.Legend.Top = true
-	return p.Save(7*vg.Inch, 4*vg.Inch, file)
+	p.Y.Min = 0
+	return fig.Save(file)
 }

@@ -3,13 +3,13 @@ package report
 import (
 	"context"
 	"fmt"
+	"image/color"
 	"io"
 	"math"
 	"path/filepath"
 	"slices"
 	"strings"
 
-	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
@@ -172,10 +172,7 @@ func LandscapeSummary(ctx context.Context, w io.Writer, out string, run pipeline
 
 // meanLandscapePlot draws the levels of one mean landscape.
 func meanLandscapePlot(file string, m MeanLandscape, samples int64) error {
-	p := plot.New()
-	p.Title.Text = fmt.Sprintf("%s: mean H%d landscape over %d sample(s)", m.Cloud, m.Dim, samples)
-	p.X.Label.Text = "t (filtration value)"
-	p.Y.Label.Text = "λₖ(t)"
+	p := newPanel(fmt.Sprintf("%s: mean H%d persistence landscape", m.Cloud, m.Dim), "filtration value t (edge length)", "mean landscape λₖ(t)")
 	p.Add(plotter.NewGrid())
 	for k, vals := range m.Values {
 		xy := make(plotter.XYs, len(m.T))
@@ -187,22 +184,23 @@ func meanLandscapePlot(file string, m MeanLandscape, samples int64) error {
 			return err
 		}
 		l.Color = plotutil.Color(k)
+		l.Dashes = plotutil.Dashes(k)
 		l.Width = vg.Points(1.5)
 		p.Add(l)
-		p.Legend.Add(fmt.Sprintf("k = %d", k+1), l)
+		p.Legend.Add(fmt.Sprintf("level k = %d", k+1), l)
 	}
-	p.Legend.Top = true
 	p.Y.Min = 0
-	return p.Save(7*vg.Inch, 4*vg.Inch, file)
+	fig := Figure{
+		Caption: fmt.Sprintf("Mean persistence landscape λₖ of the H%d diagrams of %s over %d sample(s), levels k = 1 … %d (Bubenik 2015).", m.Dim, m.Cloud, samples, len(m.Values)),
+		Panels:  []*Panel{p},
+	}
+	return fig.Save(file)
 }
 
 // diagramPlot draws the pairs of every sample of cloud, one colour per
 // dimension; essential classes are drawn at the threshold as triangles.
 func diagramPlot(file, cloud string, threshold float64, rows []transforms.LandscapeDiagramRow) error {
-	p := plot.New()
-	p.Title.Text = fmt.Sprintf("%s: persistence diagrams of all samples (triangles: essential)", cloud)
-	p.X.Label.Text = "birth"
-	p.Y.Label.Text = "death"
+	p := newPanel(fmt.Sprintf("%s: persistence diagrams of all samples", cloud), "birth (edge length)", "death (edge length)")
 	byDim := map[int64][2]plotter.XYs{}
 	var dims []int64
 	hi := threshold
@@ -223,12 +221,15 @@ func diagramPlot(file, cloud string, threshold float64, rows []transforms.Landsc
 		byDim[r.Dim] = pts
 	}
 	slices.Sort(dims)
+	hi = math.Max(hi, 1e-9)
 	diag, err := plotter.NewLine(plotter.XYs{{X: 0, Y: 0}, {X: hi, Y: hi}})
 	if err != nil {
 		return err
 	}
+	diag.Color = color.Gray{Y: 0x60}
 	diag.Dashes = []vg.Length{vg.Points(3), vg.Points(3)}
 	p.Add(plotter.NewGrid(), diag)
+	p.Legend.Add("death = birth", diag)
 	for i, d := range dims {
 		pts := byDim[d]
 		for j, xy := range pts {
@@ -241,20 +242,24 @@ func diagramPlot(file, cloud string, threshold float64, rows []transforms.Landsc
 			}
 			sc.Color = plotutil.Color(i)
 			sc.Radius = vg.Points(2)
+			name := fmt.Sprintf("H%d pairs", d)
 			if j == 1 {
 				sc.Shape = draw.TriangleGlyph{}
-				sc.Radius = vg.Points(3)
+				sc.Radius = vg.Points(3.5)
+				name = fmt.Sprintf("H%d essential (drawn at the threshold)", d)
 			}
 			p.Add(sc)
-			if j == 0 || len(pts[0]) == 0 {
-				p.Legend.Add(fmt.Sprintf("H%d", d), sc)
-			}
+			p.Legend.Add(name, sc)
 		}
 	}
-	p.Legend.Top, p.Legend.Left = false, false // below the diagonal, where no pair lies
 	p.X.Min, p.Y.Min = 0, 0
-	p.X.Max, p.Y.Max = math.Max(hi, 1e-9)*1.02, math.Max(hi, 1e-9)*1.02
-	return p.Save(5*vg.Inch, 5*vg.Inch, file)
+	p.X.Max, p.Y.Max = hi*1.02, hi*1.02
+	fig := Figure{
+		Caption: fmt.Sprintf("Vietoris–Rips persistence diagrams of every sample of %s (threshold %.4g): one point per (birth, death) pair.", cloud, threshold),
+		Width:   5 * vg.Inch,
+		Panels:  []*Panel{p},
+	}
+	return fig.Save(file)
 }
 
 // fileSafe replaces the characters of name that are unsafe in a file name.

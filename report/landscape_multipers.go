@@ -3,17 +3,13 @@ package report
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/palette/moreland"
-	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
-	"gonum.org/v1/plot/vg/vgimg"
 
 	"github.com/lowdim/lowdim/io/tables"
 	"github.com/lowdim/lowdim/pipelines"
@@ -146,46 +142,24 @@ func hilbertPlot(file string, h HilbertHeatmap) error {
 	for _, col := range h.Value {
 		lo, hi = min(lo, slices.Min(col)), max(hi, slices.Max(col))
 	}
-	if hi == lo {
-		hi = lo + 1
+	label := func(vals []float64) []string {
+		out := make([]string, len(vals))
+		for i, v := range vals {
+			out[i] = fmt.Sprintf("%.3g", v)
+		}
+		return out
 	}
-	pal := moreland.ExtendedBlackBody()
-	pal.SetMin(lo)
-	pal.SetMax(hi)
-
-	p := plot.New()
-	p.Title.Text = fmt.Sprintf("%s: Hilbert function H%d (mean over %d sample(s))", h.Cloud, h.Dim, h.Samples)
-	p.X.Label.Text = "t (codensity threshold; one cell per grid value)"
-	p.Y.Label.Text = "r (Rips radius; one cell per grid value)"
-	heat := plotter.NewHeatMap(hilbertGrid{h}, pal.Palette(256))
-	heat.Min, heat.Max = lo, hi
-	p.Add(heat)
-	p.X.Tick.Marker = gridTicks(h.T)
-	p.Y.Tick.Marker = gridTicks(h.R)
+	p := heatPanel(fmt.Sprintf("%s: Hilbert function of H%d (mean over %d sample(s))", h.Cloud, h.Dim, h.Samples),
+		"codensity threshold t (one cell per grid value)", "Rips radius r (one cell per grid value)",
+		hilbertGrid{h}, label(h.T), label(h.R), lo, hi, moreland.ExtendedBlackBody(), fmt.Sprintf("dim H%d (mean rank)", h.Dim))
 	p.X.Tick.Label.Rotation = 0.8
 	p.X.Tick.Label.XAlign = draw.XRight
 	p.X.Tick.Label.YAlign = draw.YCenter
-
-	bar := plot.New()
-	bar.Title.Text = fmt.Sprintf("dim H%d", h.Dim)
-	bar.Add(&plotter.ColorBar{ColorMap: pal, Vertical: true})
-	bar.HideX()
-	bar.X.Padding = 0
-
-	const w, hgt, barW = 8 * vg.Inch, 6 * vg.Inch, 1.1 * vg.Inch
-	img := vgimg.New(w, hgt)
-	dc := draw.New(img)
-	p.Draw(draw.Crop(dc, 0, -barW, 0, 0))
-	bar.Draw(draw.Crop(dc, w-barW, 0, 0, 0))
-	f, err := os.Create(file)
-	if err != nil {
-		return err
+	fig := Figure{
+		Caption: fmt.Sprintf("Hilbert function dim H%d(Rips_r({x : f(x) ≤ t})) of %s on the codensity–Rips grid.", h.Dim, h.Cloud),
+		Panels:  []*Panel{p},
 	}
-	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(f); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return fig.Save(file)
 }
 
 // gridTicks puts a tick at every cell (index i) labelled with its grid

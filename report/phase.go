@@ -11,7 +11,6 @@ import (
 	"sort"
 	"strings"
 
-	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/palette/moreland"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
@@ -21,13 +20,14 @@ import (
 	"github.com/lowdim/lowdim/transforms"
 )
 
-// heatGrid adapts a PhaseHeatmap to plotter.GridXYZ: x = N, y = d.
+// heatGrid adapts a PhaseHeatmap to plotter.GridXYZ: column c is the c-th
+// swept N, row r the r-th swept d.
 type heatGrid struct{ h PhaseHeatmap }
 
 func (g heatGrid) Dims() (c, r int)   { return len(g.h.Samples), len(g.h.Dims) }
 func (g heatGrid) Z(c, r int) float64 { return g.h.Rate[r][c] }
-func (g heatGrid) X(c int) float64    { return float64(g.h.Samples[c]) }
-func (g heatGrid) Y(r int) float64    { return float64(g.h.Dims[r]) }
+func (g heatGrid) X(c int) float64    { return float64(c) }
+func (g heatGrid) Y(r int) float64    { return float64(r) }
 
 // PhaseReport draws a success-rate heatmap per (n, K, noise) panel with the
 // boundary N* and returns the markdown section.
@@ -75,23 +75,24 @@ func optFloat(p *float64) string {
 	return fmt.Sprintf("%.2f", *p)
 }
 
-// phaseHeatmap draws the success rate over (N, d) with the boundary N*(d).
+// phaseHeatmap draws the success rate over (N, d), one cell per swept
+// pair with ticks at the swept values, a colour bar, and the boundary N*(d).
 func phaseHeatmap(file string, h PhaseHeatmap, bounds []transforms.PhaseBoundaryRow) error {
-	p := plot.New()
-	p.Title.Text = fmt.Sprintf("success rate: n = %d, K = %d, noise = %g — red 1, blue 0; white: N* (interpolated)", h.AmbientDim, h.Components, h.Noise)
-	p.X.Label.Text = "samples per component N"
-	p.Y.Label.Text = "intrinsic dimension d"
-	pal := moreland.SmoothBlueRed()
-	pal.SetMin(0)
-	pal.SetMax(1)
-	heat := plotter.NewHeatMap(heatGrid{h}, pal.Palette(64))
-	heat.Min, heat.Max = 0, 1
-	heat.NaN = plotter.DefaultLineStyle.Color
-	p.Add(heat)
+	xs := make([]string, len(h.Samples))
+	for i, n := range h.Samples {
+		xs[i] = fmt.Sprint(n)
+	}
+	ys := make([]string, len(h.Dims))
+	for i, d := range h.Dims {
+		ys[i] = fmt.Sprint(d)
+	}
+	pn := heatPanel(fmt.Sprintf("recovery success rate: n = %d, K = %d, noise = %g", h.AmbientDim, h.Components, h.Noise),
+		"samples per component N", "intrinsic dimension d", heatGrid{h}, xs, ys, 0, 1, moreland.SmoothBlueRed(), "success rate (fraction of trials)")
 	var line plotter.XYs
 	for _, b := range sortedBounds(bounds, h) {
-		if b.NStarInterp != nil && !math.IsNaN(*b.NStarInterp) {
-			line = append(line, plotter.XY{X: *b.NStarInterp, Y: float64(b.IntrinsicDim)})
+		i := slices.Index(h.Dims, b.IntrinsicDim)
+		if b.NStarInterp != nil && !math.IsNaN(*b.NStarInterp) && i >= 0 {
+			line = append(line, plotter.XY{X: sampleIndex(h.Samples, *b.NStarInterp), Y: float64(i)})
 		}
 	}
 	if len(line) > 1 {
@@ -100,10 +101,30 @@ func phaseHeatmap(file string, h PhaseHeatmap, bounds []transforms.PhaseBoundary
 			return err
 		}
 		l.Width = vg.Points(2.5)
-		l.Color = whiteColor
-		p.Add(l)
+		l.Color = color.Black
+		pn.Add(l)
+		pn.Legend.Add("boundary N*(d), interpolated", l)
 	}
-	return p.Save(6*vg.Inch, 4.5*vg.Inch, file)
+	fig := Figure{
+		Caption: fmt.Sprintf("Fraction of trials recovering every component (n = %d, K = %d, noise = %g) per swept (N, d); grey cells were not swept.", h.AmbientDim, h.Components, h.Noise),
+		Panels:  []*Panel{pn},
+	}
+	return fig.Save(file)
+}
+
+// sampleIndex maps N to the heatmap's column coordinate: the index of the
+// swept values, linear between them.
+func sampleIndex(samples []int64, n float64) float64 {
+	if len(samples) == 1 || n <= float64(samples[0]) {
+		return 0
+	}
+	for j := 1; j < len(samples); j++ {
+		a, b := float64(samples[j-1]), float64(samples[j])
+		if n <= b {
+			return float64(j-1) + (n-a)/(b-a)
+		}
+	}
+	return float64(len(samples) - 1)
 }
 
 // PhaseSummary prints the cells, trials and N* per d of a phase_transition run.
@@ -132,8 +153,6 @@ func PhaseSummary(ctx context.Context, w io.Writer, out string, run pipelines.Ru
 	fmt.Fprintln(w)
 	return nil
 }
-
-var whiteColor = color.White
 
 // PhaseHeatmap is the success rate of one (ambient_dim, components, noise)
 // panel over intrinsic_dim (rows, ascending) × samples_per_component

@@ -11,7 +11,6 @@ import (
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
-	"gonum.org/v1/plot/vg"
 
 	"github.com/lowdim/lowdim/io/tables"
 	"github.com/lowdim/lowdim/pipelines"
@@ -89,7 +88,7 @@ func RankDynamicsReport(ctx context.Context, out, runID, dir string) (markdown s
 		{"alpha_req", "α-ReQ (eigenvalue decay)", func(r transforms.RankDynamicsRow) (float64, bool) { return optF(r.AlphaReQ) }},
 		{"spectral_norm", "spectral norm σ₁", func(r transforms.RankDynamicsRow) (float64, bool) { return r.SpectralNorm, true }},
 		{"frobenius_norm", "Frobenius norm", func(r transforms.RankDynamicsRow) (float64, bool) { return r.FrobeniusNorm, true }},
-		{"welore_rank_reduction", "WeLore rank reduction 1 − r_τ/min(m, n)", func(r transforms.RankDynamicsRow) (float64, bool) { return optF(r.WeloreRankReduction) }},
+		{"welore_rank_reduction", "WeLore rank reduction 1 − r(τ) / min(m, n)", func(r transforms.RankDynamicsRow) (float64, bool) { return optF(r.WeloreRankReduction) }},
 		{"twonn", "TwoNN intrinsic dimension of the rows (representations)", func(r transforms.RankDynamicsRow) (float64, bool) { return optF(r.TwoNN) }},
 	}
 	md.WriteString("### Spectral measures over training\n\n")
@@ -104,7 +103,8 @@ func RankDynamicsReport(ctx context.Context, out, runID, dir string) (markdown s
 			continue
 		}
 		name := "rank-dynamics-" + m.col + ".png"
-		if err := linesPlot(filepath.Join(dir, name), m.label+" per tensor", m.label, tensors, series); err != nil {
+		caption := fmt.Sprintf("%s of each weight matrix at each checkpoint step (%d tensors).", upperFirst(m.label), len(series))
+		if err := linesPlot(filepath.Join(dir, name), m.label+" per tensor", m.label, caption, tensors, series); err != nil {
 			return "", err
 		}
 		fmt.Fprintf(&md, "![%s](%s)\n\n", m.col, name)
@@ -120,7 +120,7 @@ func RankDynamicsReport(ctx context.Context, out, runID, dir string) (markdown s
 			col, label string
 			val        func(transforms.RankDriftRow) float64
 		}{
-			{"mean_principal_angle", "mean principal angle (radians)", func(r transforms.RankDriftRow) float64 { return r.MeanPrincipalAngle }},
+			{"mean_principal_angle", "mean principal angle (rad)", func(r transforms.RankDriftRow) float64 { return r.MeanPrincipalAngle }},
 			{"subspace_overlap", "subspace overlap = mean cos² θ", func(r transforms.RankDriftRow) float64 { return r.SubspaceOverlap }},
 		} {
 			series := map[string]plotter.XYs{}
@@ -128,7 +128,8 @@ func RankDynamicsReport(ctx context.Context, out, runID, dir string) (markdown s
 				series[r.Tensor] = append(series[r.Tensor], plotter.XY{X: float64(r.StepTo), Y: m.val(r)})
 			}
 			name := "rank-drift-" + m.col + ".png"
-			if err := linesPlot(filepath.Join(dir, name), m.label+" from the previous step", m.label, tensors, series); err != nil {
+			caption := fmt.Sprintf("%s between the top-k right singular subspaces of each tensor at a step and at the step before (%d tensors).", upperFirst(m.label), len(series))
+			if err := linesPlot(filepath.Join(dir, name), m.label+" from the previous step", m.label, caption, tensors, series); err != nil {
 				return "", err
 			}
 			fmt.Fprintf(&md, "![%s](%s)\n\n", m.col, name)
@@ -161,6 +162,14 @@ func RankDynamicsReport(ctx context.Context, out, runID, dir string) (markdown s
 	return md.String(), nil
 }
 
+// upperFirst capitalises the first letter of s.
+func upperFirst(s string) string {
+	for i, r := range s {
+		return strings.ToUpper(string(r)) + s[i+len(string(r)):]
+	}
+	return s
+}
+
 func cmpInt64(a, b int64) int {
 	switch {
 	case a < b:
@@ -179,33 +188,25 @@ func reportInt(p *int64) string {
 }
 
 // linesPlot draws one line with points per tensor, in the order of
-// tensors, and saves it as a PNG.
-func linesPlot(file, title, ylabel string, tensors []string, series map[string]plotter.XYs) error {
-	p := plot.New()
-	p.Title.Text = title
-	p.X.Label.Text = "training step"
-	p.Y.Label.Text = ylabel
+// tensors, and saves it as a PNG and SVG.
+func linesPlot(file, title, ylabel, caption string, tensors []string, series map[string]plotter.XYs) error {
+	p := newPanel(title, "training step", ylabel)
 	p.Add(plotter.NewGrid())
 	legend := len(tensors) <= reportLegendMax
-	if err := addTensorLines(p, file, tensors, series, legend); err != nil {
+	steps, err := addTensorLines(p, file, tensors, series, legend)
+	if err != nil {
 		return err
 	}
-	p.Legend.Top = true
-	p.Legend.Left = true
-	if legend {
-		// Room above the lines for the legend, about one text line per tensor.
-		span := p.Y.Max - p.Y.Min
-		if span == 0 {
-			span = max(1, p.Y.Max)
-		}
-		p.Y.Max += span * 0.075 * float64(len(series))
-	}
-	return p.Save(8*vg.Inch, 5*vg.Inch, file)
+	p.X.Tick.Marker = dataTicks(steps)
+	fig := Figure{Caption: caption, Panels: []*Panel{p}}
+	return fig.Save(file)
 }
 
 // addTensorLines draws one line with points per tensor of series (x: step),
-// in a colour, dash and shape of its own, named in the legend when legend is set.
-func addTensorLines(p *plot.Plot, file string, tensors []string, series map[string]plotter.XYs, legend bool) error {
+// in a colour, dash and shape of its own, named in the legend when legend
+// is set, and returns the steps drawn.
+func addTensorLines(p *Panel, file string, tensors []string, series map[string]plotter.XYs, legend bool) ([]float64, error) {
+	var steps []float64
 	for i, t := range tensors {
 		xys, ok := series[t]
 		if !ok {
@@ -213,16 +214,24 @@ func addTensorLines(p *plot.Plot, file string, tensors []string, series map[stri
 		}
 		l, s, err := plotter.NewLinePoints(xys)
 		if err != nil {
-			return fmt.Errorf("%s: %s: %w", file, t, err)
+			return nil, fmt.Errorf("%s: %s: %w", file, t, err)
 		}
 		l.Color = plotutil.Color(i)
 		l.Dashes = plotutil.Dashes(i / len(plotutil.DefaultColors))
 		s.Color = l.Color
 		s.Shape = plotutil.Shape(i)
-		p.Add(l, s)
+		thumbs := []plot.Thumbnailer{s}
+		if hasExtent(xys) {
+			p.Add(l)
+			thumbs = append(thumbs, l)
+		}
+		p.Add(s)
 		if legend {
-			p.Legend.Add(t, l, s)
+			p.Legend.Add(t, thumbs...)
+		}
+		for _, q := range xys {
+			steps = append(steps, q.X)
 		}
 	}
-	return nil
+	return steps, nil
 }

@@ -9,9 +9,7 @@ import (
 	"slices"
 	"strings"
 
-	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/vg"
 
 	"github.com/lowdim/lowdim/pipelines"
 	"github.com/lowdim/lowdim/transforms"
@@ -147,10 +145,7 @@ func alphaReportSection(dir, out, runID string, rows []transforms.RankDynamicsRo
 // alphaPlot is linesPlot with the band [alphaBandLow, alphaBandHigh] shaded
 // over the steps [x0, x1].
 func alphaPlot(file string, tensors []string, series map[string]plotter.XYs, x0, x1 float64) error {
-	p := plot.New()
-	p.Title.Text = "power-law α of σ² per tensor (shaded: 2–6, WeightWatcher's well-trained band)"
-	p.X.Label.Text = "training step"
-	p.Y.Label.Text = "α"
+	p := newPanel("power-law exponent α of each tensor's eigenvalues", "training step", "α of the tail of λ = σ² (Clauset MLE)")
 	band, err := plotter.NewPolygon(plotter.XYs{{X: x0, Y: alphaBandLow}, {X: x1, Y: alphaBandLow}, {X: x1, Y: alphaBandHigh}, {X: x0, Y: alphaBandHigh}})
 	if err != nil {
 		return err
@@ -158,15 +153,17 @@ func alphaPlot(file string, tensors []string, series map[string]plotter.XYs, x0,
 	band.Color = color.NRGBA{R: 120, G: 200, B: 120, A: 70}
 	band.LineStyle.Width = 0
 	p.Add(band, plotter.NewGrid())
+	p.Legend.Add(fmt.Sprintf("%g ≤ α ≤ %g: well trained (WeightWatcher)", alphaBandLow, alphaBandHigh), band)
 	legend := len(tensors) <= reportLegendMax
-	if err := addTensorLines(p, file, tensors, series, legend); err != nil {
+	steps, err := addTensorLines(p, file, tensors, series, legend)
+	if err != nil {
 		return err
 	}
-	p.Legend.Top, p.Legend.Left = true, true
+	p.X.Tick.Marker = dataTicks(steps)
 	p.Y.Min = min(p.Y.Min, 0)
-	if legend {
-		span := p.Y.Max - p.Y.Min
-		p.Y.Max += span * 0.075 * float64(len(series))
+	fig := Figure{
+		Caption: fmt.Sprintf("Power-law exponent α fitted to the tail of each tensor's empirical spectral density (Martin & Mahoney); shaded: %g–%g.", alphaBandLow, alphaBandHigh),
+		Panels:  []*Panel{p},
 	}
-	return p.Save(8*vg.Inch, 5*vg.Inch, file)
+	return fig.Save(file)
 }

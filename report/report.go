@@ -9,12 +9,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
 
-	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
 
 	"github.com/lowdim/lowdim/io/files"
@@ -91,49 +92,124 @@ func optInt(p *int64) string {
 	return fmt.Sprint(*p)
 }
 
-// Write writes OUT/report/report.md and the plots of one run: the run's
-// details, the study's section (nil for none) and how to query its tables.
+// Studies looks up the report section and the console summary of a study
+// by name (either may be nil).
+type Studies func(study string) (Section, Summary, error)
+
+// Write writes the report folder OUT/report of run runID: report.md with the
+// run's details, its study's section (figures as PNG and SVG beside it,
+// each with its caption) and how to query its tables; and index.html, one
+// self-contained page with a section for every run in OUT (newest first).
 // It returns the report folder.
-func Write(ctx context.Context, out, runID string, section Section) (string, error) {
+func Write(ctx context.Context, out, runID string, studies Studies) (string, error) {
 	dir := filepath.Join(out, "report")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}
-	runs, err := tables.ReadRun[pipelines.RunRow](ctx, out, pipelines.RunsTable, runID)
+	runs, err := tables.ReadTable[pipelines.RunRow](ctx, out, pipelines.RunsTable)
 	if err != nil {
 		return "", err
 	}
-	if len(runs) == 0 {
+	i := slices.IndexFunc(runs, func(r pipelines.RunRow) bool { return r.RunID == runID })
+	if i < 0 {
 		return "", fmt.Errorf("%s: no run %q", out, runID)
 	}
-	run := runs[0]
+	run := runs[i]
+	doc, err := runDocument(ctx, out, run, dir, studies)
+	if err != nil {
+		return "", err
+	}
 	var md strings.Builder
 	fmt.Fprintf(&md, "# lowdim report: %s (%s study)\n\n", run.Name, run.Study)
 	fmt.Fprintf(&md, "- run `%s`, runner `%s`, lowdim %s\n- started %s, took %.1f s\n- rows read %d in %d shards, bad rows %d\n\n",
 		run.RunID, run.Runner, run.LowdimVersion, run.StartedAt.Format(time.RFC3339), run.FinishedAt.Sub(run.StartedAt).Seconds(),
 		run.RowsRead, run.Shards, run.BadRows)
-	if section != nil {
-		text, err := section(ctx, out, runID, dir)
+	md.WriteString(doc.section)
+	md.WriteString(doc.query)
+	md.WriteString("The same report with every run of this folder, for a browser: [index.html](index.html).\n")
+	if err := os.WriteFile(filepath.Join(dir, "report.md"), []byte(md.String()), 0o644); err != nil {
+		return "", err
+	}
+	docs := map[string]runDoc{runID: doc}
+	for _, r := range runs {
+		if r.RunID == runID {
+			continue
+		}
+		tmp, err := os.MkdirTemp("", "lowdim-report-")
 		if err != nil {
 			return "", err
 		}
-		md.WriteString(text)
-		md.WriteString("\n")
+		d, err := runDocument(ctx, out, r, tmp, studies)
+		if err != nil {
+			d = runDoc{run: r, dir: tmp, failed: err}
+		}
+		d.html = sectionHTML(d)
+		os.RemoveAll(tmp)
+		docs[r.RunID] = d
 	}
-	runFolders, err := files.List(ctx, tables.Join(out, "*", "run="+runID))
-	if err != nil {
+	doc.html = sectionHTML(doc)
+	docs[runID] = doc
+	if err := writeIndex(out, dir, runs, docs); err != nil {
 		return "", err
 	}
-	fmt.Fprintf(&md, "## Query the tables\n\n")
+	return dir, nil
+}
+
+// runDoc is what the report holds of one run: its section's markdown (with
+// figures in dir and their captions), how to query its tables, and the
+// console summary.
+type runDoc struct {
+	run            pipelines.RunRow
+	dir            string
+	section, query string
+	summary        string
+	tables         []string // table folders of the run
+	failed         error    // the section could not be drawn
+	html           string
+}
+
+func runDocument(ctx context.Context, out string, run pipelines.RunRow, dir string, studies Studies) (runDoc, error) {
+	d := runDoc{run: run, dir: dir}
+	var section Section
+	var summary Summary
+	if studies != nil {
+		var err error
+		if section, summary, err = studies(run.Study); err != nil {
+			return d, err
+		}
+	}
+	if section != nil {
+		text, err := section(ctx, out, run.RunID, dir)
+		if err != nil {
+			return d, err
+		}
+		d.section = captionFigures(text, dir) + "\n"
+	}
+	if summary != nil {
+		var b strings.Builder
+		if err := summary(ctx, &b, out, run); err != nil {
+			return d, err
+		}
+		d.summary = strings.TrimSpace(b.String())
+	}
+	runFolders, err := files.List(ctx, tables.Join(out, "*", "run="+run.RunID))
+	if err != nil {
+		return d, err
+	}
+	var q strings.Builder
+	fmt.Fprintf(&q, "## Query the tables\n\n")
 	for _, t := range runFolders {
 		name := filepath.Base(filepath.Dir(t))
+		d.tables = append(d.tables, t)
 		if name == pipelines.CheckpointsFolder {
-			fmt.Fprintf(&md, "Checkpoints (safetensors, one folder per trained model) are in `%s`; a rank_dynamics spec reads them.\n\n", t)
+			fmt.Fprintf(&q, "Checkpoints (safetensors, one folder per trained model) are in `%s`; a rank_dynamics spec reads them.\n\n", t)
 			continue
 		}
-		fmt.Fprintf(&md, "```sql\nSELECT * FROM read_parquet('%s/%s/**/*.parquet', hive_partitioning=1) WHERE run_id = '%s';\n```\n", out, name, runID)
+		fmt.Fprintf(&q, "```sql\nSELECT * FROM read_parquet('%s/%s/**/*.parquet', hive_partitioning=1) WHERE run_id = '%s';\n```\n", out, name, run.RunID)
 	}
-	return dir, os.WriteFile(filepath.Join(dir, "report.md"), []byte(md.String()), 0o644)
+	q.WriteString("\n")
+	d.query = q.String()
+	return d, nil
 }
 
 // SpectrumReport draws a scree plot per data set of a spectrum run and
@@ -177,45 +253,53 @@ func SpectrumReport(ctx context.Context, out, runID, dir string) (string, error)
 	return md.String(), nil
 }
 
-// screePlot draws the explained variance ratio of each σᵢ and its cumulative sum,
-// with the energy ranks marked.
+// screePlot draws, per component, the fraction of the variance it explains
+// (log scale: the fractions span decades) and the cumulative fraction with
+// the 90 % and 99 % energy ranks marked.
 func screePlot(file string, s transforms.SpectrumSummaryRow, vals []transforms.SpectrumRow) error {
-	p := plot.New()
-	p.Title.Text = fmt.Sprintf("%s: scree plot (%d × %d)", s.Dataset, s.Rows, s.Cols)
-	p.X.Label.Text = "index i"
-	p.Y.Label.Text = "explained variance ratio σᵢ²/‖A‖²_F (bars), cumulative (line)"
-	bars := make(plotter.XYs, len(vals))
+	frac := make(plotter.XYs, len(vals))
 	cum := make(plotter.XYs, len(vals))
 	total := 0.0
 	for i, v := range vals {
 		total += v.ExplainedVarianceRatio
-		bars[i] = plotter.XY{X: float64(v.Index), Y: v.ExplainedVarianceRatio}
+		frac[i] = plotter.XY{X: float64(v.Index), Y: max(v.ExplainedVarianceRatio, 1e-300)}
 		cum[i] = plotter.XY{X: float64(v.Index), Y: total}
 	}
-	sc, err := plotter.NewScatter(bars)
+	left := newPanel("variance explained by each component", "component i", "σᵢ² / ‖A‖² (Frobenius), log scale")
+	logAxis(&left.Y)
+	left.X.Tick.Marker = intTicks{}
+	sc, err := plotter.NewScatter(frac)
 	if err != nil {
 		return err
 	}
-	line, err := plotter.NewLine(cum)
+	sc.Radius = vg.Points(2.5)
+	left.Add(plotter.NewGrid(), sc)
+
+	right := newPanel("cumulative variance explained", "number of components r", "cumulative fraction of ‖A‖² (Frobenius)")
+	right.X.Tick.Marker = intTicks{}
+	line, pts, err := plotter.NewLinePoints(cum)
 	if err != nil {
 		return err
 	}
-	p.Add(sc, line, plotter.NewGrid())
-	p.Legend.Add("σᵢ²/‖A‖²_F", sc)
-	p.Legend.Add("cumulative", line)
-	p.Legend.Top = true
-	p.Legend.YOffs = -1.2 * vg.Inch // between the cumulative curve and the points
-	p.Y.Min, p.Y.Max = 0, 1
-	for _, x := range []struct {
+	pts.Radius = vg.Points(1.5)
+	right.Add(plotter.NewGrid(), line, pts)
+	right.Legend.Add("cumulative fraction", line, pts)
+	right.Y.Min, right.Y.Max = 0, 1
+	for i, x := range []struct {
 		frac float64
 		r    *int64
 	}{{0.90, s.EnergyRank90}, {0.99, s.EnergyRank99}} {
 		if x.r != nil {
-			ref, _ := plotter.NewLine(plotter.XYs{{X: float64(*x.r), Y: 0}, {X: float64(*x.r), Y: 1}})
-			ref.Dashes = []vg.Length{vg.Points(3), vg.Points(3)}
-			p.Add(ref)
-			p.Legend.Add(fmt.Sprintf("energy rank %.0f%% = %d", 100*x.frac, *x.r), ref)
+			ref := vLine(float64(*x.r), plotutil.Color(i+1), true)
+			right.Add(ref)
+			right.Legend.Add(fmt.Sprintf("%.0f %% energy rank r = %d", 100*x.frac, *x.r), ref)
 		}
 	}
-	return p.Save(7*vg.Inch, 4.5*vg.Inch, file)
+	fig := Figure{
+		Caption: fmt.Sprintf("Scree plot of %s (%d × %d, %s): the fraction of the squared Frobenius norm in each of the top %d singular values, and its running sum.",
+			s.Dataset, s.Rows, s.Cols, centredWord(s.Centered), s.K),
+		Width:  9 * vg.Inch,
+		Panels: []*Panel{left, right},
+	}
+	return fig.Save(file)
 }

@@ -22,12 +22,24 @@ import (
 	"github.com/lowdim/lowdim/transforms"
 )
 
-func TestMain(m *testing.M) { ptest.Main(m) }
+func TestMain(m *testing.M) {
+	code := ptest.MainRet(m)
+	if allStudies.out != "" {
+		os.RemoveAll(allStudies.out)
+	}
+	os.Exit(code)
+}
 
 // runStudy runs spec (YAML, inputs relative to the repository root) on
 // Prism with its registered plan, commits its tables and a runs row as the
 // CLI does, and returns the output folder and the run.
 func runStudy(t *testing.T, yaml string) (string, pipelines.RunRow) {
+	t.Helper()
+	return runStudyAs(t, t.TempDir(), "r1", yaml)
+}
+
+// runStudyAs runs spec into out as run runID.
+func runStudyAs(t *testing.T, out, runID, yaml string) (string, pipelines.RunRow) {
 	t.Helper()
 	spec, err := experiments.Parse([]byte(yaml), "t.yaml")
 	if err != nil {
@@ -40,8 +52,8 @@ func runStudy(t *testing.T, yaml string) (string, pipelines.RunRow) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, out := context.Background(), t.TempDir()
-	plan, err := st.Plan(ctx, spec, out, "r1")
+	ctx := context.Background()
+	plan, err := st.Plan(ctx, spec, out, runID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,12 +63,17 @@ func runStudy(t *testing.T, yaml string) (string, pipelines.RunRow) {
 	if err := ptest.Run(p); err != nil {
 		t.Fatal(err)
 	}
-	run := pipelines.RunRow{RunID: "r1", Study: spec.Study, Name: spec.Name, StartedAt: started, FinishedAt: time.Now().UTC()}
-	runs := tables.Join(tables.StagingFolder(out, pipelines.RunsTable, "r1"), tables.PartName(0, 1))
+	specJSON, err := spec.JSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := pipelines.RunRow{RunID: runID, Study: spec.Study, Name: spec.Name, Spec: string(specJSON), Seed: spec.Seed, Runner: "prism",
+		StartedAt: started, FinishedAt: time.Now().UTC()}
+	runs := tables.Join(tables.StagingFolder(out, pipelines.RunsTable, runID), tables.PartName(0, 1))
 	if err := tables.WriteFile(ctx, runs, []any{run}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := tables.Commit(ctx, out, "r1", false, append(plan.Tables(), pipelines.RunsTable)); err != nil {
+	if _, err := tables.Commit(ctx, out, runID, false, append(plan.Tables(), pipelines.RunsTable)); err != nil {
 		t.Fatal(err)
 	}
 	return out, run
@@ -71,9 +88,12 @@ func checkReport(t *testing.T, out string, run pipelines.RunRow, figures, md []s
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir, err := report.Write(context.Background(), out, run.RunID, st.Report)
+	dir, err := report.Write(context.Background(), out, run.RunID, func(string) (report.Section, report.Summary, error) { return st.Report, st.Summary, nil })
 	if err != nil {
 		t.Fatal(err)
+	}
+	if keep := os.Getenv("LOWDIM_KEEP_REPORT"); keep != "" {
+		os.CopyFS(filepath.Join(keep, t.Name()), os.DirFS(dir))
 	}
 	text, err := os.ReadFile(filepath.Join(dir, "report.md"))
 	if err != nil {

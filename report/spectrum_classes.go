@@ -10,9 +10,7 @@ import (
 	"sort"
 	"strings"
 
-	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/palette/moreland"
-	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 
 	"github.com/lowdim/lowdim/io/tables"
@@ -63,8 +61,9 @@ func classPairMatrix(labels []string, pairs []transforms.ClassPairRow, value fun
 	return m
 }
 
-// classHeatmap draws m with the labels as ticks on both axes.
-func classHeatmap(file, title string, m classMatrix) error {
+// classHeatmap draws m with the labels as ticks on both axes and a colour
+// bar of its values.
+func classHeatmap(file, title, cbLabel, caption string, m classMatrix) error {
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for _, row := range m.z {
 		for _, v := range row {
@@ -76,27 +75,9 @@ func classHeatmap(file, title string, m classMatrix) error {
 	if lo > hi {
 		lo, hi = 0, 1
 	}
-	if hi == lo {
-		hi = lo + 1
-	}
-	p := plot.New()
-	p.Title.Text = title
-	pal := moreland.SmoothBlueRed()
-	pal.SetMin(lo)
-	pal.SetMax(hi)
-	heat := plotter.NewHeatMap(m, pal.Palette(64))
-	heat.Min, heat.Max = lo, hi
-	heat.NaN = plotter.DefaultLineStyle.Color
-	p.Add(heat)
-	ticks := make([]plot.Tick, len(m.labels))
-	for i, l := range m.labels {
-		ticks[i] = plot.Tick{Value: float64(i), Label: l}
-	}
-	p.X.Tick.Marker = plot.ConstantTicks(ticks)
-	p.Y.Tick.Marker = plot.ConstantTicks(ticks)
-	p.X.Label.Text = fmt.Sprintf("class (blue %.3g, red %.3g; grey: none)", lo, hi)
-	p.Y.Label.Text = "class"
-	return p.Save(5.5*vg.Inch, 5*vg.Inch, file)
+	p := heatPanel(title, "class", "class", m, m.labels, m.labels, lo, hi, moreland.SmoothBlueRed(), cbLabel)
+	fig := Figure{Caption: caption, Width: 5 * vg.Inch, Panels: []*Panel{p}}
+	return fig.Save(file)
 }
 
 // spectrumClassesSection draws the pairwise Bures–Wasserstein and smallest
@@ -141,12 +122,14 @@ func spectrumClassesSection(ctx context.Context, out, runID, dir string, s trans
 	md.WriteString("\n")
 
 	bw := "classes-bures-wasserstein-" + s.Dataset + ".png"
-	if err := classHeatmap(filepath.Join(dir, bw), s.Dataset+": Bures–Wasserstein W₂ between class Gaussians",
+	if err := classHeatmap(filepath.Join(dir, bw), s.Dataset+": Bures–Wasserstein W₂ between classes", "W₂ (feature units)",
+		fmt.Sprintf("Bures–Wasserstein distance W₂ between the Gaussians fitted to each pair of classes of %s; grey: the diagonal.", s.Dataset),
 		classPairMatrix(labels, pairs, func(p transforms.ClassPairRow) float64 { return p.BuresWasserstein }, math.NaN())); err != nil {
 		return "", err
 	}
 	angle := "classes-min-angle-" + s.Dataset + ".png"
-	if err := classHeatmap(filepath.Join(dir, angle), s.Dataset+": smallest principal angle (degrees) between class subspaces",
+	if err := classHeatmap(filepath.Join(dir, angle), s.Dataset+": smallest principal angle between classes", "smallest angle (degrees)",
+		fmt.Sprintf("Smallest principal angle between the subspaces spanned by each pair of classes of %s; grey: the diagonal or undefined.", s.Dataset),
 		classPairMatrix(labels, pairs, func(p transforms.ClassPairRow) float64 {
 			if p.MinAngleDeg == nil {
 				return math.NaN()

@@ -16,6 +16,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 
@@ -24,7 +25,6 @@ import (
 	"github.com/lowdim/lowdim/internal/parallel"
 	"github.com/lowdim/lowdim/internal/studies"
 	"github.com/lowdim/lowdim/io/tables"
-	"github.com/lowdim/lowdim/pipelines"
 	"github.com/lowdim/lowdim/report"
 )
 
@@ -36,7 +36,8 @@ var (
 	runIDFlag     = flag.String("run_id", "", "run id (default: UTC time and a random suffix)")
 	overwriteFlag = flag.Bool("overwrite", false, "replace the tables of an existing run with the same --run_id")
 	quietFlag     = flag.Bool("quiet", false, "print only errors and where the tables are")
-	reportFlag    = flag.Bool("report", true, "write OUT/report/ (plots and report.md) after a local run")
+	reportFlag    = flag.Bool("report", true, "write OUT/report/ (plots, report.md, index.html) after a local run")
+	openFlag      = flag.Bool("open", false, "lowdim report: print the path of OUT/report/index.html to open in a browser")
 	coresFlag     = flag.Int("cores", 0, "elements (and kernel threads) one lowdim process computes at once (default: every core for a local run, 1 per bundle on remote workers)")
 )
 
@@ -46,7 +47,7 @@ Usage:
   lowdim run SPEC.yaml [KEY=VALUE…] [flags]
                                  run a study; tables go to OUT/<table>/run=<run_id>/
   lowdim validate SPEC.yaml      check a spec and print it with every default filled in
-  lowdim report OUT              write OUT/report/ (plots, report.md) for the latest run in OUT
+  lowdim report OUT [--open]     write OUT/report/ (plots, report.md, index.html) for the runs in OUT
   lowdim repair OUT              complete commits a crash interrupted and remove abandoned staging
   lowdim version                 print the version
   lowdim help COMMAND            help for one command
@@ -90,10 +91,13 @@ Parses and checks SPEC.yaml (unknown keys are errors) and prints it with every
 default filled in. Exits non-zero with a one-line error on a bad spec.
 `
 
-const reportUsage = `Usage: lowdim report OUT [--run_id ID]
+const reportUsage = `Usage: lowdim report OUT [--run_id ID] [--open]
 
-Reads the tables under OUT and writes OUT/report/report.md and PNG plots
-(a scree plot of the spectrum study) for one run (default: the latest).
+Reads the tables under OUT and writes OUT/report/: report.md with the
+figures (PNG, and SVG beside each) of one run (default: the latest), and
+index.html, one self-contained page (figures inlined as SVG, tables, links
+to the Parquet files and the spec) with a section for every run in OUT.
+--open prints the path of index.html to open in a browser.
 `
 
 // Main runs the lowdim command with args (os.Args[1:]) and returns the exit
@@ -255,23 +259,29 @@ func cmdReport(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "report: %s\n", dir)
+	if *openFlag {
+		index, err := filepath.Abs(filepath.Join(dir, report.IndexFile))
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "open: %s\n", index)
+	}
 	return nil
 }
 
-// writeReport writes OUT/report/ for one run with its study's section.
+// writeReport writes OUT/report/ for run runID (report.md) and every run
+// of OUT (index.html), each with its study's section.
 func writeReport(ctx context.Context, out, runID string) (string, error) {
-	runs, err := tables.ReadRun[pipelines.RunRow](ctx, out, pipelines.RunsTable, runID)
+	return report.Write(ctx, out, runID, lookupStudy)
+}
+
+// lookupStudy is the report section and summary of a registered study.
+func lookupStudy(name string) (report.Section, report.Summary, error) {
+	st, err := studies.Lookup(name)
 	if err != nil {
-		return "", err
+		return nil, nil, err
 	}
-	if len(runs) == 0 {
-		return "", fmt.Errorf("%s: no run %q", out, runID)
-	}
-	st, err := studies.Lookup(runs[0].Study)
-	if err != nil {
-		return "", err
-	}
-	return report.Write(ctx, out, runID, st.Report)
+	return st.Report, st.Summary, nil
 }
 
 const repairUsage = `Usage: lowdim repair OUT
