@@ -404,7 +404,11 @@ func (f *Figure) Save(file string) error {
 	if err := os.WriteFile(file, png.Bytes(), 0o644); err != nil {
 		return err
 	}
-	if err := os.WriteFile(strings.TrimSuffix(file, filepath.Ext(file))+".svg", sv.Bytes(), 0o644); err != nil {
+	// vgsvg writes embedded images (colour bars) as JPEG-labelled PNGs that
+	// keep their aspect ratio: a 1 × 256 bar would draw as a hairline.
+	svgText := strings.ReplaceAll(sv.String(), "<image ", `<image preserveAspectRatio="none" `)
+	svgText = strings.ReplaceAll(svgText, "data:image/jpg;base64,", "data:image/png;base64,")
+	if err := os.WriteFile(strings.TrimSuffix(file, filepath.Ext(file))+".svg", []byte(svgText), 0o644); err != nil {
 		return err
 	}
 	bounds := img.Image().Bounds()
@@ -544,7 +548,9 @@ func (f *Figure) size() (w, h vg.Length) {
 	return w, figHeight + 2*figMargin
 }
 
-func (f *Figure) draw(dc draw.Canvas) {
+// draw draws the figure on dc and returns the data area of each panel.
+func (f *Figure) draw(dc draw.Canvas) []draw.Canvas {
+	var areas []draw.Canvas
 	dc.SetColor(color.White)
 	dc.Fill(dc.Rectangle.Path())
 	c := draw.Crop(dc, figMargin, -figMargin, figMargin, -figMargin)
@@ -554,6 +560,7 @@ func (f *Figure) draw(dc draw.Canvas) {
 		pc := c
 		pc.Min.X, pc.Max.X = x, x+l.panelWidth
 		da := drawPanel(pn, pc)
+		areas = append(areas, da)
 		x += l.panelWidth
 		if cb := pn.ColorBar; cb != nil {
 			bar := plot.New()
@@ -576,6 +583,7 @@ func (f *Figure) draw(dc draw.Canvas) {
 			x += l.legendW
 		}
 	}
+	return areas
 }
 
 // drawPanel draws pn in c and returns its data area. It draws the y label

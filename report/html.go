@@ -105,7 +105,7 @@ func specFile(runID string) string { return "spec-" + runID + ".json" }
 
 // writeIndex writes dir/index.html with a section per run (newest first)
 // and each run's spec beside it.
-func writeIndex(out, dir string, runs []pipelines.RunRow, docs map[string]runDoc) error {
+func writeIndex(out, dir, runID string, runs []pipelines.RunRow, docs map[string]runDoc) error {
 	sort.SliceStable(runs, func(i, j int) bool { return runs[i].StartedAt.After(runs[j].StartedAt) })
 	var b strings.Builder
 	abs, err := filepath.Abs(out)
@@ -121,9 +121,9 @@ func writeIndex(out, dir string, runs []pipelines.RunRow, docs map[string]runDoc
 <style>%s</style>
 </head>
 <body>
-<header><h1>lowdim report</h1><p>%d run(s) in <code>%s</code>. Figures are inline SVG; the PNG of the newest run's figures are beside this file.</p>
+<header><h1>lowdim report</h1><p>%d run(s) in <code>%s</code>. Figures are inline SVG; the PNG and SVG files of run <code>%s</code>'s figures and its report.md are beside this file.</p>
 <nav><ol>
-`, html.EscapeString(filepath.Base(abs)), indexCSS, len(runs), html.EscapeString(abs))
+`, html.EscapeString(filepath.Base(abs)), indexCSS, len(runs), html.EscapeString(abs), html.EscapeString(runID))
 	for _, r := range runs {
 		fmt.Fprintf(&b, "<li><a href=\"#run-%s\">%s</a> — %s study, run <code>%s</code>, %s</li>\n", html.EscapeString(r.RunID),
 			html.EscapeString(r.Name), html.EscapeString(r.Study), html.EscapeString(r.RunID), r.StartedAt.Format(time.RFC3339))

@@ -149,7 +149,7 @@ func Write(ctx context.Context, out, runID string, studies Studies) (string, err
 	}
 	doc.html = sectionHTML(doc)
 	docs[runID] = doc
-	if err := writeIndex(out, dir, runs, docs); err != nil {
+	if err := writeIndex(out, dir, runID, runs, docs); err != nil {
 		return "", err
 	}
 	return dir, nil

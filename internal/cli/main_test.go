@@ -21,7 +21,7 @@ import (
 // runLowdim runs the CLI in process with fresh flag values.
 func runLowdim(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
-	for _, name := range []string{"out", "run_id", "overwrite", "quiet", "report", "runner", "endpoint", "environment_type", "environment_config", "worker_binary", "dry_run", "cores"} {
+	for _, name := range []string{"out", "run_id", "overwrite", "quiet", "report", "open", "runner", "endpoint", "environment_type", "environment_config", "worker_binary", "dry_run", "cores"} {
 		f := flag.Lookup(name)
 		f.Value.Set(f.DefValue)
 	}
@@ -114,10 +114,19 @@ func TestQuickstartTablesReadByDuckDB(t *testing.T) {
 	if n := queryInt(t, db, fmt.Sprintf("SELECT count(*) FROM read_parquet('%s', hive_partitioning=1) WHERE sigma <= 0 OR index < 1", glob("spectrum"))); n != 0 {
 		t.Errorf("%d spectrum rows with non-positive sigma or index", n)
 	}
-	for _, f := range []string{"report/report.md", "report/scree-digits.png"} {
+	for _, f := range []string{"report/report.md", "report/scree-digits.png", "report/scree-digits.svg", "report/index.html", "report/spec-qs1.json"} {
 		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
 			t.Error(err)
 		}
+	}
+	// lowdim report OUT --open rewrites the report and prints index.html's path.
+	code, stdout, stderr = runLowdim(t, "report", out, "--open")
+	index, _ := filepath.Abs(filepath.Join(out, "report", "index.html"))
+	if code != 0 || !strings.Contains(stdout, "open: "+index+"\n") {
+		t.Errorf("lowdim report --open: exit %d, stdout %q, stderr %q; want the path %s", code, stdout, stderr, index)
+	}
+	if page, err := os.ReadFile(index); err != nil || !strings.Contains(string(page), `id="run-qs1"`) || !strings.Contains(string(page), "<svg class=\"fig\"") {
+		t.Errorf("index.html (%v) lacks the run's section or its inline figures", err)
 	}
 	if _, err := os.Stat(filepath.Join(out, "_staging")); !os.IsNotExist(err) {
 		t.Errorf("staging folder left behind: %v", err)
