@@ -12,6 +12,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/lowdim/lowdim/internal/parallel"
 	"github.com/lowdim/lowdim/io/blocks"
 	"github.com/lowdim/lowdim/linalg"
 )
@@ -318,19 +319,15 @@ type PassOutput struct {
 type PassShardFn struct {
 	Read blocks.Config
 
-	readers sync.Pool // *blocks.ShardReader, one per running shard
-	work    concurrent[PassOutput]
+	work concurrent[PassOutput]
 }
 
 // The emitter is unused: Beam requires FinishBundle's emitters in ProcessElement too.
 func (f *PassShardFn) ProcessElement(ctx context.Context, t PassTask, _ func(PassOutput)) error {
 	poolCounters(ctx, blocks.ReadCounters()...)
 	return f.work.Go(func() (PassOutput, error) {
-		sr, _ := f.readers.Get().(*blocks.ShardReader)
-		if sr == nil {
-			sr = &blocks.ShardReader{Config: f.Read}
-		}
-		defer f.readers.Put(sr)
+		sr := shardReaders.get(f.Read)
+		defer shardReaders.put(f.Read, sr)
 		b, err := sr.Read(ctx, t.Range)
 		if err != nil {
 			return PassOutput{}, err
@@ -351,6 +348,39 @@ func (f *PassShardFn) ProcessElement(ctx context.Context, t PassTask, _ func(Pas
 
 func (f *PassShardFn) FinishBundle(emit func(PassOutput)) error {
 	return emitAll(&f.work, emit)
+}
+
+// shardReaders keeps the shard readers of the randomized passes (each with
+// its open file and its shard buffer) for the next shard and the next pass,
+// at most parallel.Workers() per input: every pass re-reads the same file,
+// so a run allocates its shard buffers once, not once per shard (a
+// sync.Pool would drop them at every collection, and a 4,096 × 4,096 shard
+// is 134 MB).
+var shardReaders = readerCache{free: map[string][]*blocks.ShardReader{}}
+
+type readerCache struct {
+	mu   sync.Mutex
+	free map[string][]*blocks.ShardReader
+}
+
+func (c *readerCache) get(cfg blocks.Config) *blocks.ShardReader {
+	key := fmt.Sprintf("%#v", cfg)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if rs := c.free[key]; len(rs) > 0 {
+		c.free[key] = rs[:len(rs)-1]
+		return rs[len(rs)-1]
+	}
+	return &blocks.ShardReader{Config: cfg}
+}
+
+func (c *readerCache) put(cfg blocks.Config, r *blocks.ShardReader) {
+	key := fmt.Sprintf("%#v", cfg)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.free[key]) < parallel.Workers() {
+		c.free[key] = append(c.free[key], r)
+	}
 }
 
 // MergePassFn sums the partials of one pass (linalg.PassPartial.Merge) and
