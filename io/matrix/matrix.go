@@ -249,9 +249,10 @@ func checkRange(p string, rows, start, end int) error {
 
 // npySource reads a .npy file.
 type npySource struct {
-	path string
-	h    npy.Header
-	keep []int // kept columns of the file; nil keeps all
+	path    string
+	h       npy.Header
+	keep    []int  // kept columns of the file; nil keeps all
+	scratch []byte // readDecodedAt's chunk buffer
 }
 
 func openNpy(ctx context.Context, fsys filesystem.Interface, p string, size int64, drop []string) (Source, error) {
@@ -342,20 +343,20 @@ func (s *npySource) ReadRowsInto(ctx context.Context, start, end int, dst []floa
 	mapped := false
 	if osf, ok := rc.(*os.File); ok && (!s.h.Fortran || n == 1) {
 		rowBytes := int64(n) * int64(s.h.ItemSize)
+		off := s.h.DataOffset + int64(start)*rowBytes
 		if s.h.Descr == "<f8" && nativeLittleEndian {
 			// The file holds the rows as they are in memory: one read
-			// straight into data, no mapping and no decoding copy.
-			if err := readFloat64sAt(osf, data, s.h.DataOffset+int64(start)*rowBytes); err != nil {
-				return nil, fmt.Errorf("%s: %w", s.path, err)
-			}
-			return s.keepColumns(data, end-start), nil
+			// straight into data, no decoding copy.
+			err = readFloat64sAt(osf, data, off)
+		} else {
+			err = readDecodedAt(osf, off, int64(end-start)*rowBytes, s.h.ItemSize, data, &s.scratch, func(b []byte, dst []float64) error {
+				return npy.DecodeRows(s.h, b, dst)
+			})
 		}
-		mapped, err = withMapped(osf, s.h.DataOffset+int64(start)*rowBytes, int64(end-start)*rowBytes, func(b []byte) error {
-			return npy.DecodeRows(s.h, b, data)
-		})
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", s.path, err)
 		}
+		return s.keepColumns(data, end-start), nil
 	}
 	if !mapped {
 		var r io.Reader = rc
@@ -384,6 +385,36 @@ func (s *npySource) keepColumns(data []float64, rows int) []float64 {
 		}
 	}
 	return data[:rows*k]
+}
+
+// decodeChunkBytes is the size of readDecodedAt's chunks: small enough to
+// stay in a core's L2 cache between the read and the decode.
+const decodeChunkBytes = 256 << 10
+
+// readDecodedAt reads the n bytes at off of f, itemSize bytes per value, in
+// chunks of about decodeChunkBytes through *scratch and decodes each chunk
+// into the next values of dst: one copy from the page cache into a buffer
+// that stays in cache, then a decode from it (a mapping of the whole shard
+// would fault in every page and decode from memory instead).
+func readDecodedAt(f *os.File, off, n int64, itemSize int, dst []float64, scratch *[]byte, decode func(b []byte, dst []float64) error) error {
+	chunk := max(int64(itemSize), decodeChunkBytes/int64(itemSize)*int64(itemSize))
+	if int64(cap(*scratch)) < min(chunk, n) {
+		*scratch = make([]byte, min(chunk, n))
+	}
+	for done := int64(0); done < n; {
+		b := (*scratch)[:min(chunk, n-done)]
+		if got, err := f.ReadAt(b, off+done); got < len(b) {
+			if err == nil || err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return fmt.Errorf("bytes %d to %d: read %d: %w", off+done, off+done+int64(len(b)), got, err)
+		}
+		if err := decode(b, dst[done/int64(itemSize):]); err != nil {
+			return err
+		}
+		done += int64(len(b))
+	}
+	return nil
 }
 
 // nativeLittleEndian is whether float64s are stored little-endian in memory.
