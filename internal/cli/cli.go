@@ -113,10 +113,54 @@ func Main(args []string, lowdimVersion string) int {
 		beam.Init() // serves the worker harness and exits
 	}
 	// Ctrl-C cancels the run; the launcher then removes what it staged.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := notifyInterrupt(context.Background())
 	defer stop()
 	defer startProfile()()
 	return runCLI(ctx, args, os.Stdout, os.Stderr)
+}
+
+// interrupted is the cause of a context cancelled by a signal.
+type interrupted struct{ sig os.Signal }
+
+func (e interrupted) Error() string { return "interrupted (" + e.sig.String() + ")" }
+
+// exitCode is the shell's code for a process ended by the signal: 128 + its
+// number (130 for SIGINT, 143 for SIGTERM).
+func (e interrupted) exitCode() int {
+	if s, ok := e.sig.(syscall.Signal); ok {
+		return 128 + int(s)
+	}
+	return 130
+}
+
+// notifyInterrupt returns a context cancelled, with an interrupted cause,
+// by the first SIGINT or SIGTERM. Later signals get the default action, so
+// a second Ctrl-C ends a launcher that is slow to clean up.
+func notifyInterrupt(parent context.Context) (context.Context, func()) {
+	ctx, cancel := context.WithCancelCause(parent)
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case s := <-sigs:
+			signal.Stop(sigs)
+			cancel(interrupted{s})
+		case <-done:
+		}
+	}()
+	return ctx, func() {
+		signal.Stop(sigs)
+		close(done)
+		cancel(nil)
+	}
+}
+
+// interruptedBy returns the signal that cancelled ctx, if one did.
+func interruptedBy(ctx context.Context) (interrupted, bool) {
+	var in interrupted
+	ok := ctx.Err() != nil && errors.As(context.Cause(ctx), &in)
+	return in, ok
 }
 
 // isWorker reports whether a runner started this binary as an SDK worker.
@@ -167,6 +211,12 @@ func runCLI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	if err != nil {
+		if in, ok := interruptedBy(ctx); ok {
+			// Whatever the runner made of the cancellation ("failed to get
+			// metrics: rpc error: Canceled"), the cause is the signal.
+			fmt.Fprintf(stderr, "lowdim: %v\n", in)
+			return in.exitCode()
+		}
 		var ue usageError
 		if errors.As(err, &ue) {
 			fmt.Fprintf(stderr, "lowdim %s: %v\n", cmd, err)

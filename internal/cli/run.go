@@ -170,11 +170,19 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if !*quietFlag && !dryRun {
 		stopProgress = startProgress(ctx, stderr, job, plan.Work(), progressInterval)
 	}
+	restoreTemp := privateTempDir()
 	res, err := beamx.RunWithMetrics(ctx, p)
 	stopProgress()
+	restoreTemp()
 	if err != nil {
-		if aerr := tables.Abort(ctx, out, runID); aerr != nil {
+		// An interrupted run's ctx is cancelled: clean up without it.
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), *checkTimeout)
+		defer cancel()
+		if aerr := tables.Abort(cctx, out, runID); aerr != nil {
 			fmt.Fprintf(stderr, "lowdim: cleaning up staged files: %v\n", aerr)
+		}
+		if _, ok := interruptedBy(ctx); ok {
+			return context.Cause(ctx)
 		}
 		if cause := failureLog.first(); cause != "" {
 			return fmt.Errorf("%s", cause)
