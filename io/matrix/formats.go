@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -118,6 +119,7 @@ type other struct {
 	keep         []int // kept columns; nil keeps all
 	tensor       safetensors.Tensor
 	idx          idx.Header
+	scratch      []byte // readDecodedAt's chunk buffer
 }
 
 func (s *other) Path() string  { return s.path }
@@ -280,19 +282,22 @@ func (s *other) ReadRowsInto(ctx context.Context, start, end int, dst []float64)
 	return data[:(end-start)*k], nil
 }
 
-// readSafetensors decodes the rows straight from the page cache when the
-// file is local and not compressed, and otherwise reads them through f.
+// readSafetensors reads the rows at their offset in cache-sized chunks
+// (readDecodedAt) when the file is local and not compressed, and otherwise
+// reads them through f.
 func (s *other) readSafetensors(f *file, start, end int, data []float64) error {
 	if osf, ok := f.rc.(*os.File); ok && !f.gz {
 		t := s.tensor
 		rowBytes := int64(t.Cols()) * int64(t.ItemSize())
-		mapped, err := withMapped(osf, t.Begin+int64(start)*rowBytes, int64(end-start)*rowBytes, func(b []byte) error {
-			safetensors.DecodeRows(t, b, data)
+		err := readDecodedAt(osf, t.Begin+int64(start)*rowBytes, int64(end-start)*rowBytes, t.ItemSize(), data, &s.scratch, func(b []byte, dst []float64) error {
+			safetensors.DecodeRows(t, b, dst)
 			return nil
 		})
-		if mapped || err != nil {
-			return err
+		var short truncatedError
+		if errors.As(err, &short) {
+			return fmt.Errorf("safetensors: byte %d: unexpected EOF: tensor %q needs data up to byte %d (file truncated?)", short.at, t.Name, short.end)
 		}
+		return err
 	}
 	// A stream (gzip, or a filesystem that cannot seek) is at byte 0.
 	return safetensors.ReadRows(f.r, 0, s.tensor, start, end, data)

@@ -338,6 +338,7 @@ func TestShrunkFiles(t *testing.T) {
 	}{
 		{"m_f64.safetensors", "s.safetensors", 1000, `: safetensors: byte 2712: unexpected EOF: tensor "m" needs data up to byte 3328 (file truncated?)`},
 		{"m.idx", "s.idx", 2000, ": idx: byte 2652: unexpected EOF: shape (37, 11) of float64 needs data up to byte 3268 (file truncated?)"},
+		{"m_c.npy", "s.npy", 2000, ": npy: byte 2768: unexpected EOF: the rows need data up to byte 3384 (file truncated?)"},
 		{"m_list.parquet", "s.parquet", 3000, ": parquet: byte 2996: bad footer magic"},
 	} {
 		raw, _ := os.ReadFile(formats + c.src)

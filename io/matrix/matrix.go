@@ -354,7 +354,7 @@ func (s *npySource) ReadRowsInto(ctx context.Context, start, end int, dst []floa
 			})
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", s.path, err)
+			return nil, fmt.Errorf("%s: npy: %w", s.path, err)
 		}
 		return s.keepColumns(data, end-start), nil
 	}
@@ -405,9 +405,9 @@ func readDecodedAt(f *os.File, off, n int64, itemSize int, dst []float64, scratc
 		b := (*scratch)[:min(chunk, n-done)]
 		if got, err := f.ReadAt(b, off+done); got < len(b) {
 			if err == nil || err == io.EOF {
-				err = io.ErrUnexpectedEOF
+				return truncatedError{at: off + done + int64(got), end: off + n}
 			}
-			return fmt.Errorf("bytes %d to %d: read %d: %w", off+done, off+done+int64(len(b)), got, err)
+			return fmt.Errorf("bytes %d to %d: %w", off+done, off+done+int64(len(b)), err)
 		}
 		if err := decode(b, dst[done/int64(itemSize):]); err != nil {
 			return err
@@ -425,7 +425,7 @@ var nativeLittleEndian = func() bool {
 
 // readFloat64sAt reads len(dst) little-endian float64s at byte off of f
 // straight into dst's memory (the caller checks the byte order matches).
-// A short read is an error naming the bytes.
+// A short read is a truncatedError.
 func readFloat64sAt(f *os.File, dst []float64, off int64) error {
 	if len(dst) == 0 {
 		return nil
@@ -433,11 +433,19 @@ func readFloat64sAt(f *os.File, dst []float64, off int64) error {
 	b := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(dst))), 8*len(dst))
 	if n, err := f.ReadAt(b, off); n < len(b) {
 		if err == nil || err == io.EOF {
-			err = io.ErrUnexpectedEOF
+			return truncatedError{at: off + int64(n), end: off + int64(len(b))}
 		}
-		return fmt.Errorf("bytes %d to %d: read %d: %w", off, off+int64(len(b)), n, err)
+		return fmt.Errorf("bytes %d to %d: %w", off, off+int64(len(b)), err)
 	}
 	return nil
+}
+
+// truncatedError is a read of a local file that ended at byte at, before
+// the byte end its rows need: the file shrank after it was opened.
+type truncatedError struct{ at, end int64 }
+
+func (e truncatedError) Error() string {
+	return fmt.Sprintf("byte %d: unexpected EOF: the rows need data up to byte %d (file truncated?)", e.at, e.end)
 }
 
 // csvSource reads delimited text. Opened by Open it knows its row count and,
