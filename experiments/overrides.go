@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -104,4 +105,62 @@ func setPath(m *yaml.Node, path []string, v *yaml.Node) error {
 	next := &yaml.Node{Kind: yaml.MappingNode, Tag: tagMap}
 	m.Content = append(m.Content, k, next)
 	return setPath(next, path[1:], v)
+}
+
+// MaxSweepRuns bounds the runs a sweep of overrides may expand to.
+const MaxSweepRuns = 1000
+
+// ExpandSweeps expands the sweep form of overrides: a params key (not under
+// params.grid) whose value is a plain, unquoted YAML scalar with commas,
+// params.k=5,10,20, takes each of the comma-separated values in turn, one
+// run per value. Several sweeps give one run per combination, the last
+// sweep varying fastest. It returns the overrides of each run, every sweep
+// replaced by one of its values (params.k=5); without a sweep, the
+// overrides as given (one run). A literal comma is quoted:
+// params.x='"a,b"'. Keys outside params (input.dataset=manifold:a,b) never
+// sweep.
+func ExpandSweeps(overrides []string) ([][]string, error) {
+	runs := [][]string{nil}
+	for _, o := range overrides {
+		values, err := sweepValues(o)
+		if err != nil {
+			return nil, err
+		}
+		if len(runs)*len(values) > MaxSweepRuns {
+			return nil, fmt.Errorf("the sweeps expand to more than %d runs", MaxSweepRuns)
+		}
+		next := make([][]string, 0, len(runs)*len(values))
+		for _, r := range runs {
+			for _, v := range values {
+				next = append(next, append(slices.Clone(r), v))
+			}
+		}
+		runs = next
+	}
+	return runs, nil
+}
+
+// sweepValues returns the single-value overrides o stands for: o itself
+// unless it is a sweep.
+func sweepValues(o string) ([]string, error) {
+	key, text, ok := strings.Cut(o, "=")
+	if !ok || !strings.HasPrefix(key, "params.") || strings.HasPrefix(key, "params.grid.") || !strings.Contains(text, ",") {
+		return []string{o}, nil
+	}
+	var value yaml.Node
+	if err := yaml.Unmarshal([]byte(text), &value); err != nil || len(value.Content) != 1 {
+		return []string{o}, nil // ApplyOverrides reports it
+	}
+	if n := value.Content[0]; n.Kind != yaml.ScalarNode || n.Style != 0 || n.Tag != "!!str" {
+		return []string{o}, nil // a list, a mapping or a quoted string
+	}
+	var out []string
+	for _, part := range strings.Split(text, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			return nil, fmt.Errorf("override %s: empty value in the sweep %q", key, text)
+		}
+		out = append(out, key+"="+part)
+	}
+	return out, nil
 }

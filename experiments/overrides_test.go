@@ -3,6 +3,7 @@ package experiments
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -40,5 +41,36 @@ func TestOverrides(t *testing.T) {
 		if IsOverride(arg) {
 			t.Errorf("IsOverride(%q) = true", arg)
 		}
+	}
+}
+
+// TestExpandSweeps: a params value with commas is one run per value, several
+// sweeps one run per combination (last fastest); lists, quoted strings,
+// params.grid and keys outside params never sweep; an empty value is an
+// error.
+func TestExpandSweeps(t *testing.T) {
+	for _, c := range []struct {
+		in   []string
+		want [][]string
+	}{
+		{nil, [][]string{nil}},
+		{[]string{"params.k=5"}, [][]string{{"params.k=5"}}},
+		{[]string{"params.k=5,10,20", "input.shard_rows=300"}, [][]string{
+			{"params.k=5", "input.shard_rows=300"}, {"params.k=10", "input.shard_rows=300"}, {"params.k=20", "input.shard_rows=300"}}},
+		{[]string{"params.k=5, 10", "params.center=true,false"}, [][]string{
+			{"params.k=5", "params.center=true"}, {"params.k=5", "params.center=false"},
+			{"params.k=10", "params.center=true"}, {"params.k=10", "params.center=false"}}},
+		{[]string{"params.alpha_range=[1,10]"}, [][]string{{"params.alpha_range=[1,10]"}}},
+		{[]string{`params.name="a,b"`}, [][]string{{`params.name="a,b"`}}},
+		{[]string{"params.grid.k=5,10"}, [][]string{{"params.grid.k=5,10"}}},
+		{[]string{"input.dataset=manifold:M1_Sphere,M2_Affine_3to5"}, [][]string{{"input.dataset=manifold:M1_Sphere,M2_Affine_3to5"}}},
+	} {
+		got, err := ExpandSweeps(c.in)
+		if err != nil || !reflect.DeepEqual(got, c.want) {
+			t.Errorf("ExpandSweeps(%q) = %q, %v; want %q", c.in, got, err, c.want)
+		}
+	}
+	if _, err := ExpandSweeps([]string{"params.k=5,,10"}); err == nil || !strings.Contains(err.Error(), "empty value") {
+		t.Errorf("empty value: %v", err)
 	}
 }

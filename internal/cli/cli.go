@@ -22,6 +22,7 @@ import (
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 
+	"github.com/lowdim/lowdim/experiments"
 	"github.com/lowdim/lowdim/internal/parallel"
 	"github.com/lowdim/lowdim/internal/studies"
 	"github.com/lowdim/lowdim/io/tables"
@@ -268,17 +269,32 @@ func cmdValidate(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	spec, err := loadSpec(pos)
-	if err != nil {
+	if len(pos) == 0 {
+		_, err := loadSpec(pos)
 		return err
 	}
-	canon, err := spec.Canonical()
+	runs, err := experiments.ExpandSweeps(pos[1:])
 	if err != nil {
-		return err
+		return usageError{err.Error()}
 	}
-	fmt.Fprintf(stdout, "# %s: valid %s study\n", pos[0], spec.Study)
-	_, err = stdout.Write(canon)
-	return err
+	for i, overrides := range runs { // a sweep: every run's spec, as YAML documents
+		spec, err := loadSpec(append(pos[:1:1], overrides...))
+		if err != nil {
+			return err
+		}
+		canon, err := spec.Canonical()
+		if err != nil {
+			return err
+		}
+		if len(runs) > 1 {
+			fmt.Fprintf(stdout, "---\n# sweep run %d of %d: %s\n", i+1, len(runs), strings.Join(overrides, " "))
+		}
+		fmt.Fprintf(stdout, "# %s: valid %s study\n", pos[0], spec.Study)
+		if _, err := stdout.Write(canon); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func cmdReport(ctx context.Context, args []string, stdout io.Writer) error {

@@ -69,6 +69,53 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
+	if len(pos) == 0 {
+		return runOne(ctx, pos, *runIDFlag, stdout, stderr)
+	}
+	sweep, err := experiments.ExpandSweeps(pos[1:])
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	if len(sweep) == 1 {
+		return runOne(ctx, append(pos[:1:1], sweep[0]...), *runIDFlag, stdout, stderr)
+	}
+	return runSweep(ctx, pos[0], sweep, stdout, stderr)
+}
+
+// runSweep runs the study once per combination of the sweep overrides
+// (params.k=5,10,20: three runs), as runs <run_id>-1, <run_id>-2, … of the
+// same output. Every run's spec is validated before the first starts.
+func runSweep(ctx context.Context, file string, sweep [][]string, stdout, stderr io.Writer) error {
+	for _, overrides := range sweep {
+		if _, err := loadSpec(append([]string{file}, overrides...)); err != nil {
+			return err
+		}
+	}
+	base := *runIDFlag
+	if base == "" {
+		base = newRunID(time.Now())
+	}
+	for i, overrides := range sweep {
+		runID := fmt.Sprintf("%s-%d", base, i+1)
+		var values []string // the swept overrides: those some other run lacks
+		for _, o := range overrides {
+			if slices.ContainsFunc(sweep, func(r []string) bool { return !slices.Contains(r, o) }) {
+				values = append(values, o)
+			}
+		}
+		if !*quietFlag {
+			fmt.Fprintf(stderr, "lowdim: sweep run %d of %d: %s as run %s\n", i+1, len(sweep), strings.Join(values, " "), runID)
+		}
+		if err := runOne(ctx, append([]string{file}, overrides...), runID, stdout, stderr); err != nil {
+			return fmt.Errorf("sweep run %d of %d (%s): %w", i+1, len(sweep), strings.Join(values, " "), err)
+		}
+	}
+	return nil
+}
+
+// runOne runs the spec pos[0] with the overrides pos[1:] as run runID
+// ("" = a new id).
+func runOne(ctx context.Context, pos []string, runID string, stdout, stderr io.Writer) error {
 	spec, err := loadSpec(pos)
 	if err != nil {
 		return err
@@ -88,7 +135,6 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	} else {
 		out = filepath.Clean(out)
 	}
-	runID := *runIDFlag
 	if runID == "" {
 		runID = newRunID(time.Now())
 	}

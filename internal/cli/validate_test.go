@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"fmt"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -81,6 +83,48 @@ func TestBadFlags(t *testing.T) {
 		code, _, e := runLowdim(t, "validate", "experiments/quickstart.yaml", c.arg)
 		if code != 2 || !strings.Contains(e, c.want) || strings.Count(e, "\n") != 1 {
 			t.Errorf("%s: exit %d, stderr %q; want one line naming %q", c.arg, code, e, c.want)
+		}
+	}
+}
+
+// TestRunSweep: params.k=5,10 params.center=true,false runs the study once
+// per combination as runs ID-1 … ID-4, each recording its own values;
+// validate prints every run's spec; a typo or a bad value in any run of the
+// sweep is refused before the first starts.
+func TestRunSweep(t *testing.T) {
+	out := t.TempDir()
+	code, o, e := runLowdim(t, "run", "experiments/quickstart.yaml", "params.k=5,10", "params.center=true,false", "--out", out, "--run_id", "sw", "--report=false")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, o, e)
+	}
+	if !strings.Contains(e, "sweep run 4 of 4: params.k=10 params.center=false as run sw-4") {
+		t.Errorf("stderr does not name the sweep runs:\n%s", e)
+	}
+	db := duck(t)
+	for i, want := range []struct {
+		k      int
+		center bool
+	}{{5, true}, {5, false}, {10, true}, {10, false}} {
+		run := fmt.Sprintf("sw-%d", i+1)
+		n := queryInt(t, db, fmt.Sprintf("SELECT count(*) FROM read_parquet('%s/spectrum_summary/run=%s/*.parquet') WHERE k = %d AND centered = %v", out, run, want.k, want.center))
+		spec := queryInt(t, db, fmt.Sprintf(`SELECT count(*) FROM read_parquet('%s/runs/run=%s/*.parquet') WHERE spec LIKE '%%"k":%d,%%' AND spec LIKE '%%"center":%v%%'`, out, run, want.k, want.center))
+		if n != 1 || spec != 1 {
+			t.Errorf("run %s: %d summary rows with k = %d, centered = %v; runs row records them: %d", run, n, want.k, want.center, spec)
+		}
+	}
+	code, o, _ = runLowdim(t, "validate", "experiments/quickstart.yaml", "params.k=5,10")
+	if code != 0 || strings.Count(o, "# sweep run") != 2 || !strings.Contains(o, "k: 5") || !strings.Contains(o, "k: 10") {
+		t.Errorf("validate of a sweep: exit %d\n%s", code, o)
+	}
+	for _, c := range []struct{ arg, want string }{
+		{"params.kk=5,10", `unknown key "kk" in params (did you mean k?)`},
+		{"params.k=5,0", "params.k must be > 0, got 0"},
+		{"params.k=5,,10", "empty value"},
+	} {
+		dir := t.TempDir()
+		code, _, e := runLowdim(t, "run", "experiments/quickstart.yaml", c.arg, "--out", dir, "--run_id", "bad")
+		if entries, _ := os.ReadDir(dir); code == 0 || !strings.Contains(e, c.want) || len(entries) != 0 {
+			t.Errorf("%s: exit %d, %q, %d entries in OUT; want a refusal naming %q before any run", c.arg, code, e, len(entries), c.want)
 		}
 	}
 }
