@@ -2,6 +2,8 @@ package cli
 
 import (
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -50,5 +52,23 @@ func TestHangingGCSOutput(t *testing.T) {
 	msg := strings.TrimSpace(stderr)
 	if code != 1 || strings.Count(msg, "\n") > 0 || !strings.Contains(msg, "gs://lowdim-test/hang") || !strings.Contains(msg, "no answer within --check_timeout=1s") {
 		t.Errorf("exit %d, stderr %q; want 1 and one line naming the output and --check_timeout=1s", code, msg)
+	}
+}
+
+// TestUnreachableEndpoint: a job server address nothing listens on is
+// refused by the checks before planning, in one line naming the flag, with
+// no output folder made.
+func TestUnreachableEndpoint(t *testing.T) {
+	spec := writeSpec(t, t.TempDir(), "study: phase_transition\nname: short\nseed: 1\nparams:\n  trials: 1\n  grid:\n    ambient_dim: [6]\n    components: [1]\n    intrinsic_dim: [2]\n    samples_per_component: [2]\n")
+	for _, runner := range []string{"flink", "universal"} {
+		out := filepath.Join(t.TempDir(), "out")
+		code, _, stderr := runLowdim(t, "run", spec, "--out", out, "--run_id", "e", "--quiet", "--runner="+runner, "--endpoint=127.0.0.1:1", "--environment_type=LOOPBACK")
+		msg := strings.TrimSpace(stderr)
+		if code != 1 || strings.Count(msg, "\n") > 0 || !strings.Contains(msg, "--endpoint=127.0.0.1:1: the "+runner+" job server is not reachable") || !strings.Contains(msg, "connection refused") {
+			t.Errorf("%s: exit %d, stderr %q", runner, code, msg)
+		}
+		if _, err := os.Stat(out); !os.IsNotExist(err) {
+			t.Errorf("%s: output folder made before the endpoint check (%v)", runner, err)
+		}
 	}
 }

@@ -4,9 +4,11 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -15,6 +17,7 @@ import (
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	beamlog "github.com/apache/beam/sdks/v2/go/pkg/beam/log"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/options/jobopts"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/x/beamx"
 
 	"github.com/lowdim/lowdim/experiments"
@@ -151,6 +154,9 @@ func runOne(ctx context.Context, pos []string, runID string, stdout, stderr io.W
 	}
 	runner := runnerName()
 	if err := checkRemote(spec, out, runner); err != nil {
+		return err
+	}
+	if err := checkEndpoint(ctx, runner); err != nil {
 		return err
 	}
 	if err := configureCores(runner); err != nil {
@@ -367,6 +373,29 @@ func onlyRemote(out, runID string) string {
 		return runID
 	}
 	return ""
+}
+
+// checkEndpoint dials the job server of --endpoint (runners other than
+// Dataflow) within --check_timeout, so that an address nothing listens on
+// is refused in seconds, before any planning, instead of after Beam's
+// two-minute connection timeout.
+func checkEndpoint(ctx context.Context, runner string) error {
+	ep := *jobopts.Endpoint
+	if ep == "" || runner == "dataflow" {
+		return nil
+	}
+	cctx, cancel := context.WithTimeout(ctx, *checkTimeout)
+	defer cancel()
+	conn, err := (&net.Dialer{}).DialContext(cctx, "tcp", ep)
+	if err != nil {
+		var oe *net.OpError
+		if errors.As(err, &oe) && oe.Err != nil {
+			err = oe.Err // "connection refused", without Go's "dial tcp" prefix
+		}
+		return deadlineHint(cctx, fmt.Errorf("--endpoint=%s: the %s job server is not reachable: %v", ep, runner, err))
+	}
+	conn.Close()
+	return nil
 }
 
 func deadlineHint(ctx context.Context, err error) error {
