@@ -235,12 +235,12 @@ func (intTicks) Ticks(lo, hi float64) []plot.Tick {
 	var ticks []plot.Tick
 	for v := math.Ceil(a/minor) * minor; v <= b; v += minor {
 		t := plot.Tick{Value: v}
-		if math.Mod(v, step) == 0 || (v == 1 && a <= 1 && step > 2) {
+		if math.Mod(v, step) == 0 || (v == 1 && a == 1 && step > 2) {
 			t.Label = formatTick(v)
 		}
 		ticks = append(ticks, t)
 	}
-	if a <= 1 && 1 <= b && math.Mod(1, minor) != 0 {
+	if a == 1 && 1 <= b && math.Mod(1, minor) != 0 { // an index axis starting at 1
 		ticks = append(ticks, plot.Tick{Value: 1, Label: "1"})
 	}
 	return ticks
@@ -384,7 +384,8 @@ func (f *Figure) Save(file string) error {
 	for _, pn := range f.Panels {
 		widenDegenerate(&pn.X)
 		widenDegenerate(&pn.Y)
-		if pn.ColorBar == nil {
+		switch pn.X.Tick.Marker.(type) {
+		case dataTicks, intTicks: // markers at the first and last x
 			padX(&pn.X)
 		}
 	}
@@ -490,8 +491,8 @@ func widenDegenerate(a *plot.Axis) {
 	}
 }
 
-// padX widens an x axis by 2 % on each side so that markers at the first
-// and last x are not cut by the frame.
+// padX widens an x axis ticked at discrete values by 2 % on each side so
+// that markers at the first and last x are not cut by the frame.
 func padX(a *plot.Axis) {
 	if _, log := a.Scale.(plot.LogScale); log && a.Min > 0 {
 		f := math.Pow(a.Max/a.Min, 0.02)
