@@ -299,7 +299,7 @@ func (f *SeriesSpectrumFn) series(ctx context.Context, s TensorSeries, sc *serie
 		}
 		sc.buf = data
 		if j := blocks.FirstNonFinite(data); j >= 0 {
-			return out, fmt.Errorf("%s: tensor %q (step %d): row %d, column %d is %v; the spectrum needs finite weights", t.Path, t.Name, t.Step, j/n, j%n, data[j])
+			return out, fmt.Errorf("%s: tensor %q (step %d): row %d, column %d is %v; the spectrum needs finite weights", t.Path, t.Name, t.Step, j/n+1, j%n+1, data[j])
 		}
 		a := mat.NewDense(m, n, data)
 		if f.Center {

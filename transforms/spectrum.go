@@ -79,7 +79,7 @@ func (f *SketchBlockFn) sketch(b blocks.Block) (linalg.RowSketch, error) {
 	k := min(f.K, b.Rows, b.Cols)
 	opts := linalg.RSVDOptions{K: k, Oversample: f.Oversample, PowerIters: f.PowerIters, Seed: linalg.DeriveSeed(f.Seed, uint64(b.Start))}
 	if err := sk.AddBlock(mat.NewDense(b.Rows, b.Cols, b.Data), opts); err != nil {
-		return linalg.RowSketch{}, fmt.Errorf("%s: rows %d–%d: %w", b.Path, b.Start, b.Start+b.RowsInput, err)
+		return linalg.RowSketch{}, fmt.Errorf("%s: rows %d–%d: %w", b.Path, b.Start+1, b.Start+b.RowsInput, err)
 	}
 	return *sk, nil
 }

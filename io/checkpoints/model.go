@@ -131,7 +131,7 @@ func ReadModel(ctx context.Context, p string) (*Model, error) {
 		t := byName[dst.Name]
 		safetensors.DecodeRows(t, b[t.Begin:t.End], dst.Data)
 		if j := slices.IndexFunc(dst.Data, func(v float64) bool { return math.IsNaN(v) || math.IsInf(v, 0) }); j >= 0 {
-			return nil, fmt.Errorf("%s: tensor %q: element %d is %v; a model needs finite weights", p, dst.Name, j, dst.Data[j])
+			return nil, fmt.Errorf("%s: tensor %q: element %d is %v; a model needs finite weights", p, dst.Name, j+1, dst.Data[j])
 		}
 	}
 	return ck, nil

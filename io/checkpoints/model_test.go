@@ -132,7 +132,7 @@ func TestReadModelErrors(t *testing.T) {
 	if err := EncodeModel(&buf, m, theta, nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ReadModel(ctx, writeFile(t, filepath.Join(dir, "nan.safetensors"), buf.Bytes())); err == nil || !strings.Contains(err.Error(), `tensor "layers.0.weight": element 1 is NaN`) {
+	if _, err := ReadModel(ctx, writeFile(t, filepath.Join(dir, "nan.safetensors"), buf.Bytes())); err == nil || !strings.Contains(err.Error(), `tensor "layers.0.weight": element 2 is NaN`) {
 		t.Errorf("NaN weight: %v", err)
 	}
 }

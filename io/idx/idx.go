@@ -188,7 +188,7 @@ func ReadRows(r io.Reader, pos int64, h Header, start, end int, dst []float64) e
 	off := h.DataOffset + int64(start)*int64(h.Cols)*int64(size)
 	if s, ok := r.(io.Seeker); ok {
 		if _, err := s.Seek(off, io.SeekStart); err != nil {
-			return errAt(off, "seeking to row %d: %v", start, err)
+			return errAt(off, "seeking to row %d: %v", start+1, err)
 		}
 	} else {
 		if off < pos {
@@ -196,7 +196,7 @@ func ReadRows(r io.Reader, pos int64, h Header, start, end int, dst []float64) e
 		}
 		k, err := io.CopyN(io.Discard, r, off-pos)
 		if err != nil {
-			return errAt(pos+k, "skipping to row %d at byte %d: %v (file truncated?)", start, off, noEOF(err))
+			return errAt(pos+k, "skipping to row %d at byte %d: %v (file truncated?)", start+1, off, noEOF(err))
 		}
 	}
 	buf := make([]byte, min(max(chunkBytes/size, 1), count)*size)

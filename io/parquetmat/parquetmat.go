@@ -336,7 +336,7 @@ func (f *File) readChunk(chunk parquet.ColumnChunk, g, c int, g0, lo, hi int64, 
 	defer pages.Close()
 	if lo > 0 {
 		if err := pages.SeekToRow(lo); err != nil {
-			return fmt.Errorf("parquet: row group %d, column %q: seeking to row %d: %v", g, f.Names[c], g0+lo, err)
+			return fmt.Errorf("parquet: row group %d, column %q: seeking to row %d: %v", g, f.Names[c], g0+lo+1, err)
 		}
 	}
 	row := lo // next row to store, relative to the row group
@@ -344,7 +344,7 @@ func (f *File) readChunk(chunk parquet.ColumnChunk, g, c int, g0, lo, hi int64, 
 	for row < hi {
 		p, err := pages.ReadPage()
 		if err != nil {
-			return fmt.Errorf("parquet: row group %d, column %q: reading row %d: %v", g, f.Names[c], g0+row, noEOF(err))
+			return fmt.Errorf("parquet: row group %d, column %q: reading row %d: %v", g, f.Names[c], g0+row+1, noEOF(err))
 		}
 		n := p.NumRows()
 		if n == 0 {
@@ -413,15 +413,15 @@ func (f *File) decodeScalar(p parquet.Page, c int, out []float64, row0 int64, va
 	vs := (*vals)[:n]
 	got, err := p.Values().ReadValues(vs)
 	if err != nil && err != io.EOF {
-		return fmt.Errorf("parquet: column %q, row %d: %v", f.Names[c], row0+int64(got), err)
+		return fmt.Errorf("parquet: column %q, row %d: %v", f.Names[c], row0+int64(got)+1, err)
 	}
 	if got != n {
-		return fmt.Errorf("parquet: column %q, row %d: page holds %d values for %d rows", f.Names[c], row0, got, n)
+		return fmt.Errorf("parquet: column %q, row %d: page holds %d values for %d rows", f.Names[c], row0+1, got, n)
 	}
 	for i, v := range vs {
 		x, err := f.value(c, v)
 		if err != nil {
-			return fmt.Errorf("parquet: column %q, row %d: %v", f.Names[c], row0+int64(i), err)
+			return fmt.Errorf("parquet: column %q, row %d: %v", f.Names[c], row0+int64(i)+1, err)
 		}
 		out[i*k+c] = x
 	}
@@ -450,34 +450,34 @@ func (f *File) decodeList(p parquet.Page, out []float64, row0 int64, vals *[]par
 	vs := (*vals)[:m]
 	got, err := p.Values().ReadValues(vs)
 	if err != nil && err != io.EOF {
-		return fmt.Errorf("parquet: column %q, row %d: %v", f.Names[0], row0, err)
+		return fmt.Errorf("parquet: column %q, row %d: %v", f.Names[0], row0+1, err)
 	}
 	row, j := -1, 0 // current row in the page, element in the row
 	for _, v := range vs[:got] {
 		if v.RepetitionLevel() == 0 {
 			if row >= 0 && j != k {
-				return fmt.Errorf("parquet: column %q, row %d: list has %d elements, want %d like row 0", f.Names[0], row0+int64(row), j, k)
+				return fmt.Errorf("parquet: column %q, row %d: list has %d elements, want %d like row 1", f.Names[0], row0+int64(row)+1, j, k)
 			}
 			row, j = row+1, 0
 			if row >= n {
-				return fmt.Errorf("parquet: column %q, row %d: page holds more lists than its %d rows", f.Names[0], row0+int64(row), n)
+				return fmt.Errorf("parquet: column %q, row %d: page holds more lists than its %d rows", f.Names[0], row0+int64(row)+1, n)
 			}
 		}
 		if v.IsNull() {
-			return fmt.Errorf("parquet: column %q, row %d: null or empty list, or null element %d", f.Names[0], row0+int64(row), j)
+			return fmt.Errorf("parquet: column %q, row %d: null or empty list, or null element %d", f.Names[0], row0+int64(row)+1, j+1)
 		}
 		if j >= k {
-			return fmt.Errorf("parquet: column %q, row %d: list has more than %d elements, want %d like row 0", f.Names[0], row0+int64(row), k, k)
+			return fmt.Errorf("parquet: column %q, row %d: list has more than %d elements, want %d like row 1", f.Names[0], row0+int64(row)+1, k, k)
 		}
 		x, err := f.value(0, v)
 		if err != nil {
-			return fmt.Errorf("parquet: column %q, row %d: %v", f.Names[0], row0+int64(row), err)
+			return fmt.Errorf("parquet: column %q, row %d: %v", f.Names[0], row0+int64(row)+1, err)
 		}
 		out[row*k+j] = x
 		j++
 	}
 	if row != n-1 || j != k {
-		return fmt.Errorf("parquet: column %q, row %d: list has %d elements, want %d like row 0", f.Names[0], row0+int64(max(row, 0)), j, k)
+		return fmt.Errorf("parquet: column %q, row %d: list has %d elements, want %d like row 1", f.Names[0], row0+int64(max(row, 0)+1), j, k)
 	}
 	return nil
 }

@@ -224,10 +224,10 @@ func TestBadRows(t *testing.T) {
 	if err := f.ReadRows(0, 2, dst); err != nil || dst[3] != 4 {
 		t.Fatalf("good rows: %v %v", dst, err)
 	}
-	if err := f.ReadRows(1, 3, dst); err == nil || !strings.Contains(err.Error(), `column "x", row 2: list has 1 elements, want 2`) {
+	if err := f.ReadRows(1, 3, dst); err == nil || !strings.Contains(err.Error(), `column "x", row 3: list has 1 elements, want 2 like row 1`) {
 		t.Errorf("short list: %v", err)
 	}
-	if err := f.ReadRows(3, 4, dst); err == nil || !strings.Contains(err.Error(), `column "x", row 3: null or empty list`) {
+	if err := f.ReadRows(3, 4, dst); err == nil || !strings.Contains(err.Error(), `column "x", row 4: null or empty list`) {
 		t.Errorf("null list: %v", err)
 	}
 	g, err := Open(bytes.NewReader(b.Bytes()), int64(b.Len()), Options{})
@@ -237,7 +237,7 @@ func TestBadRows(t *testing.T) {
 	if err := g.ReadRows(0, 2, dst); err != nil || dst[1] != 1 {
 		t.Fatalf("optional scalar without nulls: %v %v", dst[:2], err)
 	}
-	if err := g.ReadRows(0, 4, dst); err == nil || !strings.Contains(err.Error(), `column "y", row 2: null value`) {
+	if err := g.ReadRows(0, 4, dst); err == nil || !strings.Contains(err.Error(), `column "y", row 3: null value`) {
 		t.Errorf("null scalar: %v", err)
 	}
 }

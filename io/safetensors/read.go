@@ -35,7 +35,7 @@ func ReadRows(r io.Reader, pos int64, t Tensor, start, end int, dst []float64) e
 	off := t.Begin + int64(start)*int64(cols)*int64(size)
 	if s, ok := r.(io.Seeker); ok {
 		if _, err := s.Seek(off, io.SeekStart); err != nil {
-			return errAt(off, "seeking to tensor %q row %d: %v", t.Name, start, err)
+			return errAt(off, "seeking to tensor %q row %d: %v", t.Name, start+1, err)
 		}
 	} else {
 		if off < pos {
@@ -43,7 +43,7 @@ func ReadRows(r io.Reader, pos int64, t Tensor, start, end int, dst []float64) e
 		}
 		k, err := io.CopyN(io.Discard, r, off-pos)
 		if err != nil {
-			return errAt(pos+k, "skipping to tensor %q row %d at byte %d: %v (file truncated?)", t.Name, start, off, noEOF(err))
+			return errAt(pos+k, "skipping to tensor %q row %d at byte %d: %v (file truncated?)", t.Name, start+1, off, noEOF(err))
 		}
 	}
 	buf := make([]byte, min(max(chunkBytes/size, 1), count)*size)

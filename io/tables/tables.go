@@ -74,7 +74,7 @@ func Encode(w io.Writer, rows []any) error {
 	pw := parquet.NewWriter(w, parquet.SchemaOf(rows[0]), parquet.Compression(&parquet.Zstd))
 	for i, r := range rows {
 		if err := pw.Write(r); err != nil {
-			return fmt.Errorf("tables: row %d: %w", i, err)
+			return fmt.Errorf("tables: row %d: %w", i+1, err)
 		}
 		if (i+1)%rowGroupRows == 0 {
 			if err := pw.Flush(); err != nil {
