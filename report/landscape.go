@@ -108,6 +108,7 @@ func LandscapeReport(ctx context.Context, out, runID, dir string) (string, error
 	})
 	means := MeanLandscapes(lands)
 	var md strings.Builder
+	var figs []func() error // a cloud's figures are independent: drawn together at the end
 	for i := 0; i < len(sums); {
 		cloud := sums[i].Cloud
 		j := i
@@ -120,18 +121,14 @@ func LandscapeReport(ctx context.Context, out, runID, dir string) (string, error
 		fmt.Fprintf(&md, "## %s\n\n%d points; %d sample(s) of %d points; threshold %.4g; grid [%.4g, %.4g]\n\n",
 			cloud, s0.Points, s0.Samples, s0.SampleSize, s0.Threshold, s0.RangeLo, s0.RangeHi)
 		diagPNG := "diagram-" + fileSafe(cloud) + ".png"
-		if err := diagramPlot(filepath.Join(dir, diagPNG), cloud, s0.Threshold, diags); err != nil {
-			return "", err
-		}
+		figs = append(figs, func() error { return diagramPlot(filepath.Join(dir, diagPNG), cloud, s0.Threshold, diags) })
 		fmt.Fprintf(&md, "![persistence diagrams](%s)\n\n", diagPNG)
 		for _, m := range means {
 			if m.Cloud != cloud {
 				continue
 			}
 			png := fmt.Sprintf("landscape-%s-H%d.png", fileSafe(cloud), m.Dim)
-			if err := meanLandscapePlot(filepath.Join(dir, png), m, s0.Samples); err != nil {
-				return "", err
-			}
+			figs = append(figs, func() error { return meanLandscapePlot(filepath.Join(dir, png), m, s0.Samples) })
 			fmt.Fprintf(&md, "![mean landscape H%d](%s)\n\n", m.Dim, png)
 		}
 		md.WriteString("| dim | features / sample | essential / sample | total persistence | L1 | L2 | L∞ |\n|---|---|---|---|---|---|---|\n")
@@ -139,6 +136,9 @@ func LandscapeReport(ctx context.Context, out, runID, dir string) (string, error
 			fmt.Fprintf(&md, "| H%d | %.2f | %.2f | %.4g | %.4g | %.4g | %.4g |\n", s.Dim, s.Features, s.Essential, s.TotalPersistence, s.L1, s.L2, s.Linf)
 		}
 		md.WriteString("\n")
+	}
+	if err := drawAll(figs); err != nil {
+		return "", err
 	}
 	mp, err := multipersReport(ctx, out, runID, dir)
 	if err != nil {
