@@ -534,7 +534,7 @@ func optString(p *float64) string {
 }
 
 // TestRankDynamicsNonFiniteWeight: a NaN in a weight matrix fails the run
-// with the file, tensor, step, row and column.
+// with the file, tensor, step, row and column (1-based).
 func TestRankDynamicsNonFiniteWeight(t *testing.T) {
 	dir := t.TempDir()
 	a := mat.NewDense(4, 5, nil)
@@ -552,7 +552,7 @@ func TestRankDynamicsNonFiniteWeight(t *testing.T) {
 	pipe, s := beam.NewPipelineWithRoot()
 	plan.Build(s)
 	err = ptest.Run(pipe)
-	if want := p + `: tensor "w" (step 10): row 2, column 3 is NaN`; err == nil || !strings.Contains(err.Error(), want) {
+	if want := p + `: tensor "w" (step 10): row 3, column 4 is NaN`; err == nil || !strings.Contains(err.Error(), want) {
 		t.Errorf("run error %v, want one containing %q", err, want)
 	}
 }
