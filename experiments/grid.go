@@ -128,6 +128,10 @@ func (s *Spec) parseGrid(e *errs) {
 	if g == nil {
 		return
 	}
+	if st, ok := Lookup(s.Study); ok && st.Params != nil && !st.Grid {
+		e.add(nodePos(gk), "params.grid: the %s study has no grid (it runs one setting per run); sweep a value with an override instead, e.g. `lowdim run %s params.NAME=a,b,c` (one run each)", s.Study, s.File)
+		return
+	}
 	if g.Kind != yaml.MappingNode {
 		e.add(nodePos(g), "params.grid must be a mapping from parameter name to a list of values, got %s", describe(g))
 		return

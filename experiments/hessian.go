@@ -168,9 +168,6 @@ func (s *Spec) HessianParams() (HessianParams, error) {
 		e.add(s.at("study"), "study is %q, not hessian", s.Study)
 		return DefaultHessianParams(), e.err()
 	}
-	for _, a := range s.axes {
-		e.add(nodePos(a.key), "params.grid.%s: the hessian study has no grid; write one spec per setting", a.Name)
-	}
 	p := s.typedParams(paramsOf("hessian"), nil, e).(*HessianParams)
 	return *p, e.err()
 }

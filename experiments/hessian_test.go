@@ -45,7 +45,7 @@ func TestHessianParams(t *testing.T) {
 		{"  broadening: .inf\n", "params.broadening must be a finite number ≥ 0"},
 		{"  blocks: layers\n", `params.blocks must be one of whole, per_layer, got "layers"`},
 		{"  top_k: 2.5\n", "t.yaml:5:10: params.top_k: expected an integer, got 2.5"},
-		{"  grid:\n    top_k: [5, 10]\n", "t.yaml:6:5: params.grid.top_k: the hessian study has no grid"},
+		{"  grid:\n    top_k: [5, 10]\n", "t.yaml:5:3: params.grid: the hessian study has no grid"},
 	} {
 		spec, err := Parse([]byte(head+c.params), "t.yaml")
 		if err == nil {

@@ -212,7 +212,7 @@ func (p IntrinsicParams) Validate() error {
 }
 
 func init() {
-	Register(Study{Name: "intrinsic_dim", Params: func() any { p := DefaultIntrinsicParams(); return &p }, ReadsInput: true})
+	Register(Study{Name: "intrinsic_dim", Params: func() any { p := DefaultIntrinsicParams(); return &p }, ReadsInput: true, Grid: true})
 }
 
 // IntrinsicParams returns the base params of an intrinsic_dim spec,

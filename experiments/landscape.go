@@ -225,9 +225,6 @@ func (s *Spec) LandscapeParams() (LandscapeParams, error) {
 		e.add(s.at("study"), "study is %q, not landscape", s.Study)
 		return DefaultLandscapeParams(), e.err()
 	}
-	for _, a := range s.axes {
-		e.add(nodePos(a.key), "params.grid.%s: the landscape study has no grid; write one spec per setting", a.Name)
-	}
 	p := s.typedParams(paramsOf("landscape"), nil, e).(*LandscapeParams)
 	return *p, e.err()
 }

@@ -143,7 +143,7 @@ func (p PhaseParams) Validate() error {
 }
 
 func init() {
-	Register(Study{Name: "phase_transition", Params: func() any { p := DefaultPhaseParams(); return &p }})
+	Register(Study{Name: "phase_transition", Params: func() any { p := DefaultPhaseParams(); return &p }, Grid: true})
 }
 
 // PhaseParams returns the base params of a phase_transition spec (defaults

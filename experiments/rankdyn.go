@@ -191,9 +191,6 @@ func (s *Spec) RankDynamicsParams() (RankDynamicsParams, error) {
 		e.add(s.at("study"), "study is %q, not rank_dynamics", s.Study)
 		return DefaultRankDynamicsParams(), e.err()
 	}
-	for _, a := range s.axes {
-		e.add(nodePos(a.key), "params.grid.%s: the rank_dynamics study has no grid; write one spec per setting", a.Name)
-	}
 	p := s.typedParams(paramsOf("rank_dynamics"), nil, e).(*RankDynamicsParams)
 	return *p, e.err()
 }

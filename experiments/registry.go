@@ -27,6 +27,10 @@ type Study struct {
 	// GroupBy is set for studies that read input.group_by (point clouds
 	// split from one table).
 	GroupBy bool
+	// Grid is set for studies whose pipeline runs every cell of params.grid
+	// (phase_transition, intrinsic_dim). The others refuse a grid, which
+	// they would otherwise ignore, and point to the sweep form of overrides.
+	Grid bool
 }
 
 var registry = map[string]Study{}

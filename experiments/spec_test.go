@@ -86,6 +86,7 @@ func exported(s *Spec) Spec {
 
 func TestParseErrors(t *testing.T) {
 	const head = "study: spectrum\ninput:\n  path: a.csv\n"
+	const gridHead = "study: test_gridded\ninput:\n  path: a.csv\n"
 	for _, tc := range []struct {
 		name, src string
 		want      []string // every line of the error, in order
@@ -100,7 +101,7 @@ func TestParseErrors(t *testing.T) {
 			[]string{`t.yaml:4:3: unknown key "shard_rwos" in input (did you mean shard_rows?)`}},
 		{"params typo", head + "params:\n  kk: 3\n",
 			[]string{`t.yaml:5:3: unknown key "kk" in params (did you mean k?)`}},
-		{"grid axis typo", head + "params:\n  grid:\n    powr_iters: [1, 2]\n",
+		{"grid axis typo", gridHead + "params:\n  grid:\n    powr_iters: [1, 2]\n",
 			[]string{`t.yaml:6:5: unknown key "powr_iters" in params.grid (did you mean power_iters?)`}},
 		{"unknown study", "study: spectra\ninput: {path: a.csv}\n",
 			[]string{`t.yaml:1:8: unknown study "spectra": expected one of ` + strings.Join(Studies(), ", ") + ` (did you mean spectrum?)`}},
@@ -161,35 +162,35 @@ func TestParseErrors(t *testing.T) {
 			}},
 		{"alpha_range length", head + "params:\n  alpha_range: [1, 2, 3]\n",
 			[]string{`t.yaml:5:16: params.alpha_range: expected a list of 2 values, got a list`}},
-		{"grid value invalid", head + "params:\n  grid:\n    k: [5, 0]\n",
+		{"grid value invalid", gridHead + "params:\n  grid:\n    k: [5, 0]\n",
 			[]string{`t.yaml:6:12: params.grid.k must be > 0, got 0`}},
-		{"grid value wrong type", head + "params:\n  grid:\n    center: [1, 2]\n",
+		{"grid value wrong type", gridHead + "params:\n  grid:\n    center: [1, 2]\n",
 			[]string{`t.yaml:6:14: params.grid.center: expected true or false, got 1`,
 				`t.yaml:6:17: params.grid.center: expected true or false, got 2`}},
-		{"grid cross-field", head + "params:\n  alpha_range: [1, 15]\n  grid:\n    k: [10, 20]\n",
+		{"grid cross-field", gridHead + "params:\n  alpha_range: [1, 15]\n  grid:\n    k: [10, 20]\n",
 			[]string{`t.yaml:5:16: params.alpha_range ends at 15, beyond k = 10 (in grid cell k=10)`}},
-		{"grid cross-field, many cells", head + "params:\n  alpha_range: [1, 15]\n  grid:\n    k: [10, 12, 20]\n    oversample: [1, 2, 3]\n",
+		{"grid cross-field, many cells", gridHead + "params:\n  alpha_range: [1, 15]\n  grid:\n    k: [10, 12, 20]\n    oversample: [1, 2, 3]\n",
 			[]string{
 				`t.yaml:5:16: params.alpha_range ends at 15, beyond k = 10 (in grid cell k=10, oversample=1, and 2 more cells)`,
 				`t.yaml:5:16: params.alpha_range ends at 15, beyond k = 12 (in grid cell k=12, oversample=1, and 2 more cells)`,
 			}},
 		{"alpha_range empty", head + "params:\n  k: 5\n  alpha_range: [3, 3]\n",
 			[]string{`t.yaml:6:16: params.alpha_range must select at least 2 indices, got [3, 3]`}},
-		{"grid not a mapping", head + "params:\n  grid: [1, 2]\n",
+		{"grid not a mapping", gridHead + "params:\n  grid: [1, 2]\n",
 			[]string{`t.yaml:5:9: params.grid must be a mapping from parameter name to a list of values, got a list`}},
-		{"grid empty", head + "params:\n  grid: {}\n",
+		{"grid empty", gridHead + "params:\n  grid: {}\n",
 			[]string{`t.yaml:5:3: params.grid is empty: list values for at least one parameter, or remove it`}},
-		{"grid value not a list", head + "params:\n  grid:\n    k: 5\n",
+		{"grid value not a list", gridHead + "params:\n  grid:\n    k: 5\n",
 			[]string{`t.yaml:6:8: params.grid.k must be a list of values, got 5`}},
-		{"grid empty list", head + "params:\n  grid:\n    k: []\n",
+		{"grid empty list", gridHead + "params:\n  grid:\n    k: []\n",
 			[]string{`t.yaml:6:8: params.grid.k is an empty list`}},
-		{"grid null value", head + "params:\n  grid:\n    k: [1, ~]\n",
+		{"grid null value", gridHead + "params:\n  grid:\n    k: [1, ~]\n",
 			[]string{`t.yaml:6:12: params.grid.k: a value is null`}},
-		{"grid mixed types", head + "params:\n  grid:\n    k: [1, two]\n",
+		{"grid mixed types", gridHead + "params:\n  grid:\n    k: [1, two]\n",
 			[]string{`t.yaml:6:12: params.grid.k mixes integer and string values; a grid column has one type`}},
-		{"grid duplicate", head + "params:\n  grid:\n    k: [1, 2, 1.0]\n",
+		{"grid duplicate", gridHead + "params:\n  grid:\n    k: [1, 2, 1.0]\n",
 			[]string{`t.yaml:6:15: params.grid.k: duplicate value 1 (also at line 6)`}},
-		{"grid and base", head + "params:\n  k: 3\n  grid:\n    k: [1, 2]\n",
+		{"grid and base", gridHead + "params:\n  k: 3\n  grid:\n    k: [1, 2]\n",
 			[]string{`t.yaml:7:5: params.grid.k is also set as params.k at line 5: keep one`}},
 		{"grid too large", "study: test_freeform\ninput: {path: a.csv}\nparams:\n  grid:\n" +
 			"    a: [0,1,2,3,4,5,6,7,8,9]\n    b: [0,1,2,3,4,5,6,7,8,9]\n    c: [0,1,2,3,4,5,6,7,8,9]\n" +
@@ -274,7 +275,7 @@ func TestGridExpansion(t *testing.T) {
 		}
 		seen[label] = true
 
-		p, err := s.SpectrumParamsFor(c)
+		p, err := griddedParams(s, &c)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -291,7 +292,7 @@ func TestGridExpansion(t *testing.T) {
 		t.Errorf("cells[7].Label = %q", got)
 	}
 	// The base params leave the axes at their defaults.
-	if p, err := s.SpectrumParams(); err != nil || p.Oversample != 10 || p.PowerIters != -1 || p.K != 8 {
+	if p, err := griddedParams(s, nil); err != nil || p.Oversample != 10 || p.PowerIters != -1 || p.K != 8 {
 		t.Errorf("SpectrumParams = %+v, %v", p, err)
 	}
 }
@@ -481,7 +482,7 @@ func stripComments(y string) string {
 }
 
 func TestCanonicalText(t *testing.T) {
-	s := mustParse(t, "study: spectrum\ninput:\n  path: data/x.csv.gz\nparams:\n  k: 5\n  grid:\n    center: [true, false]\n", "specs/c.yaml")
+	s := mustParse(t, "study: spectrum\ninput:\n  path: data/x.csv.gz\nparams:\n  k: 5\n", "specs/c.yaml")
 	got, err := s.Canonical()
 	if err != nil {
 		t.Fatal(err)
@@ -503,12 +504,11 @@ params:
   k: 5
   oversample: 10 # default; test matrix has k + oversample columns
   power_iters: -1 # default; -1 = auto: 7 if k < 0.1·min(m, n), else 4
+  center: false # default
   coding_rate_eps: 0.5 # default
   alpha_range: [1, 0] # default; [lo, hi], 1-based inclusive; hi 0 = k
   normalize_rows: false # default; unit-norm rows for the class geometry only
   class_rank: 0 # default; 0 = each class's 90% energy rank, at most 20
-  grid:
-    center: [true, false]
 `
 	if string(got) != want {
 		t.Errorf("Canonical:\n%s\nwant:\n%s", got, want)
@@ -518,7 +518,7 @@ params:
 		t.Fatal(err)
 	}
 	wantJSON := `{"study":"spectrum","name":"c","seed":0,"output":"","input":{"path":"data/x.csv.gz","format":"csv","shard_rows":4096,"on_bad_rows":"error"},` +
-		`"params":{"method":"auto","k":5,"oversample":10,"power_iters":-1,"coding_rate_eps":0.5,"alpha_range":[1,0],"normalize_rows":false,"class_rank":0,"grid":{"center":[true,false]}}}`
+		`"params":{"method":"auto","k":5,"oversample":10,"power_iters":-1,"center":false,"coding_rate_eps":0.5,"alpha_range":[1,0],"normalize_rows":false,"class_rank":0}}`
 	if string(j) != wantJSON {
 		t.Errorf("JSON:\n%s\nwant\n%s", j, wantJSON)
 	}
@@ -663,7 +663,7 @@ func intList(lo, hi int) string {
 func TestValidateLargeGrid(t *testing.T) {
 	// 100 × 100 × 2 = 20,000 cells: more than validateCellLimit, so each axis
 	// value is checked on its own; k = 0 is still found, at its position.
-	src := "study: spectrum\ninput: {path: a.npy}\nparams:\n  grid:\n    k: " + intList(0, 100) +
+	src := "study: test_gridded\ninput: {path: a.npy}\nparams:\n  grid:\n    k: " + intList(0, 100) +
 		"\n    oversample: " + intList(0, 100) + "\n    power_iters: [-2, 1]\n"
 	_, err := Parse([]byte(src), "big.yaml")
 	want := "big.yaml:5:9: params.grid.k must be > 0, got 0\nbig.yaml:7:19: params.grid.power_iters must be ≥ 0, or -1 for auto; got -2"
@@ -671,7 +671,7 @@ func TestValidateLargeGrid(t *testing.T) {
 		t.Errorf("err =\n%v\nwant\n%s", err, want)
 	}
 	// The same grid at or below the limit is checked cell by cell.
-	src = "study: spectrum\ninput: {path: a.npy}\nparams:\n  grid:\n    k: " + intList(0, 100) +
+	src = "study: test_gridded\ninput: {path: a.npy}\nparams:\n  grid:\n    k: " + intList(0, 100) +
 		"\n    oversample: " + intList(0, 50) + "\n    power_iters: [-2, 1]\n"
 	if _, err := Parse([]byte(src), "big.yaml"); err == nil || err.Error() != want {
 		t.Errorf("err =\n%v\nwant\n%s", err, want)
@@ -680,7 +680,7 @@ func TestValidateLargeGrid(t *testing.T) {
 
 func BenchmarkParseGrid(b *testing.B) {
 	for _, n := range []int{50, 100} {
-		src := "study: spectrum\ninput: {path: a.npy}\nparams:\n  grid:\n    k: " + intList(1, 101) +
+		src := "study: test_gridded\ninput: {path: a.npy}\nparams:\n  grid:\n    k: " + intList(1, 101) +
 			"\n    oversample: " + intList(0, n) + "\n"
 		b.Run(fmt.Sprintf("cells=%d", 100*n), func(b *testing.B) {
 			for b.Loop() {

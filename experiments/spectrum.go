@@ -171,26 +171,16 @@ func (p SpectrumParams) PowerItersFor(m, n int) int {
 	return 4
 }
 
-// SpectrumParams returns the base params of a spectrum spec: the defaults,
-// overwritten by the values under params, validated. Grid axes are not
-// applied (see SpectrumParamsFor), but every grid cell is validated.
+// SpectrumParams returns the params of a spectrum spec: the defaults,
+// overwritten by the values under params, validated. The study has no grid
+// (Parse refuses params.grid: sweep with overrides).
 func (s *Spec) SpectrumParams() (SpectrumParams, error) {
-	return s.spectrumParams(nil)
-}
-
-// SpectrumParamsFor returns the params of grid cell c of a spectrum spec:
-// the base params with the cell's values applied, validated.
-func (s *Spec) SpectrumParamsFor(c Cell) (SpectrumParams, error) {
-	return s.spectrumParams(&c)
-}
-
-func (s *Spec) spectrumParams(c *Cell) (SpectrumParams, error) {
 	e := &errs{file: s.File}
 	if s.Study != "spectrum" {
 		e.add(s.at("study"), "study is %q, not spectrum", s.Study)
 		return DefaultSpectrumParams(), e.err()
 	}
-	p := s.typedParams(paramsOf("spectrum"), c, e).(*SpectrumParams)
+	p := s.typedParams(paramsOf("spectrum"), nil, e).(*SpectrumParams)
 	return *p, e.err()
 }
 
