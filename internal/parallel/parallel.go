@@ -1,5 +1,5 @@
 // Package parallel bounds the goroutines lowdim's DoFns and kernels run at
-// once to the cores the process is given (--parallelism). One process-wide
+// once to the cores the process is given (--cores). One process-wide
 // pool of Workers() slots is shared by every bundle and every kernel, so
 // element-level and kernel-level parallelism never add up to more busy
 // goroutines than that, and a runner that already runs one bundle per core
