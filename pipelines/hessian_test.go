@@ -350,7 +350,7 @@ func TestPlanHessianErrors(t *testing.T) {
 		{spec(digits, "  checkpoints: "+good+"\n  samples: 5000\n"), "h.yaml:5:12: params.samples 5000 exceeds the 1797 rows of digits"},
 		{spec("input:\n  path: ../testdata/digits.csv.gz\n", "  checkpoints: "+good+"\n"), "h.yaml:3:3: the hessian study needs labelled rows: set input.label_column"},
 		{spec("input:\n  path: ../testdata/digits.csv.gz\n  label_column: \"70\"\n", "  checkpoints: "+good+"\n"), "h.yaml:4:17: input.label_column \"70\": want a column index in [0, 65)"},
-		{spec(digits, "  checkpoints: "+good+"\n  grid:\n    top_k: [5, 10]\n"), "params.grid.top_k: the hessian study has no grid"},
+		{spec(digits, "  checkpoints: "+good+"\n  grid:\n    top_k: [5, 10]\n"), "params.grid: the hessian study has no grid"},
 		{spec(digits, ""), "params.checkpoints is required"},
 	} {
 		s, err := experiments.Parse([]byte(c.yaml), "h.yaml")

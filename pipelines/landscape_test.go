@@ -648,7 +648,7 @@ func TestPlanLandscapeErrors(t *testing.T) {
 		{"subsample too large", landscapeSpec(good, 0, "  subsamples: 2\n  subsample_size: 41\n"), []string{"params.subsample_size 41 exceeds its 40 points"}},
 		{"subsamples without size", landscapeSpec(good, 0, "  subsamples: 3\n"), []string{"params.subsamples is 3 but subsample_size is 0"}},
 		{"typo", landscapeSpec(good, 0, "  treshold: 1\n"), []string{`unknown key "treshold" in params (did you mean threshold?)`}},
-		{"grid", landscapeSpec(good, 0, "  grid:\n    levels: [1, 2]\n"), []string{"params.grid.levels: the landscape study has no grid"}},
+		{"grid", landscapeSpec(good, 0, "  grid:\n    levels: [1, 2]\n"), []string{"params.grid: the landscape study has no grid"}},
 		{"range", landscapeSpec(good, 0, "  range: [2, 1]\n"), []string{"params.range must be finite with lo < hi"}},
 		{"no files", landscapeSpec(filepath.Join(dir, "*.parquet"), 0, ""), []string{"no point cloud files"}},
 		{"dataset", "study: landscape\ninput:\n  dataset: molrg\n", []string{"set input.path"}},

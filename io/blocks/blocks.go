@@ -225,17 +225,7 @@ func (sr *ShardReader) Read(ctx context.Context, r Range) (Block, error) {
 
 // FirstNonFinite returns the index of the first NaN or ±Inf in data, or -1
 // when every value is finite (one vectorised pass in the common case).
-func FirstNonFinite(data []float64) int {
-	if decode.AllFinite(data) {
-		return -1
-	}
-	for i, v := range data {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return i
-		}
-	}
-	return -1
-}
+func FirstNonFinite(data []float64) int { return decode.FirstNonFinite(data) }
 
 // keepFiniteRows checks every value; a row with NaN or ±Inf is dropped (with
 // its label, when labels is not nil) when skip is set and is an error naming

@@ -122,7 +122,7 @@ func ReadSample(ctx context.Context, s Source, samples int, seed uint64) (*Rows,
 		if buf, err = src.ReadRowsInto(ctx, lo, hi, buf); err != nil {
 			return nil, err
 		}
-		if j := firstNonFinite(buf); j >= 0 {
+		if j := decode.FirstNonFinite(buf); j >= 0 {
 			return nil, fmt.Errorf("%s: row %d, column %d is %v; labelled rows need finite features", s.Path, lo+j/cols+1, j%cols+1, buf[j])
 		}
 		for i := lo; i < hi; i++ {
@@ -159,17 +159,4 @@ func ReadSample(ctx context.Context, s Source, samples int, seed uint64) (*Rows,
 		}
 	}
 	return out, nil
-}
-
-// firstNonFinite is the index of the first NaN or ±Inf in data, or −1.
-func firstNonFinite(data []float64) int {
-	if decode.AllFinite(data) {
-		return -1
-	}
-	for i, v := range data {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return i
-		}
-	}
-	return -1
 }

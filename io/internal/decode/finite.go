@@ -1,5 +1,7 @@
 package decode
 
+import "math"
+
 // finiteWidth is the width, in elements, of allFiniteAVX2's main loop.
 const finiteWidth = 16
 
@@ -26,4 +28,18 @@ func AllFinite(x []float64) bool {
 		s0 += v - v
 	}
 	return head && s0+s1+s2+s3 == 0
+}
+
+// FirstNonFinite returns the index of the first NaN or ±Inf in x, or −1
+// when every element is finite (one AllFinite pass in the common case).
+func FirstNonFinite(x []float64) int {
+	if AllFinite(x) {
+		return -1
+	}
+	for i, v := range x {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return i
+		}
+	}
+	return -1
 }
