@@ -109,7 +109,7 @@ func Main(args []string, lowdimVersion string) int {
 	if isWorker(args) {
 		// A remote runner runs one bundle per core: one element at a time
 		// per bundle, unless the launcher passed --cores (transforms reads it).
-		parallel.SetWorkers(1)
+		parallel.SetPerBundle()
 		flag.Parse()
 		beam.Init() // serves the worker harness and exits
 	}

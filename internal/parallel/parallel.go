@@ -17,8 +17,11 @@ import (
 const Option = "cores"
 
 var (
-	mu      sync.Mutex
-	workers = runtime.GOMAXPROCS(0)
+	mu sync.Mutex
+	// perBundle: no process-wide budget; every bundle computes one element
+	// at a time on its own goroutine (SetPerBundle).
+	perBundle bool
+	workers   = runtime.GOMAXPROCS(0)
 	// slots holds one token per running task beyond the callers' own
 	// goroutines; its capacity is workers.
 	slots = make(chan struct{}, workers)
@@ -30,10 +33,28 @@ func SetWorkers(n int) {
 	n = max(n, 1)
 	mu.Lock()
 	defer mu.Unlock()
+	perBundle = false
 	if n != workers {
 		workers = n
 		slots = make(chan struct{}, n)
 	}
+}
+
+// SetPerBundle is the mode of a remote worker whose runner runs one bundle
+// per core: each bundle computes its elements one at a time on its own
+// goroutine, with no process-wide budget across bundles, and kernels run
+// single-threaded.
+func SetPerBundle() {
+	SetWorkers(1)
+	mu.Lock()
+	perBundle = true
+	mu.Unlock()
+}
+
+func isPerBundle() bool {
+	mu.Lock()
+	defer mu.Unlock()
+	return perBundle
 }
 
 // Workers is the number of goroutines that may compute at once.
@@ -51,7 +72,9 @@ func pool() chan struct{} {
 
 // Group runs tasks on their own goroutines, at most Workers() at a time
 // across the process; Go blocks while every slot is taken. With one worker
-// Go runs the task on the caller's goroutine. The zero Group is ready.
+// Go runs the task on the caller's goroutine, still holding the one slot
+// (bundles a runner splits then take turns), or, in per-bundle mode
+// (SetPerBundle), without one. The zero Group is ready.
 type Group struct {
 	wg  sync.WaitGroup
 	mu  sync.Mutex
@@ -66,6 +89,10 @@ func (g *Group) Go(task func() error) error {
 	}
 	p := pool()
 	if cap(p) <= 1 {
+		if !isPerBundle() {
+			p <- struct{}{}
+			defer func() { <-p }()
+		}
 		g.record(task())
 		return g.firstErr()
 	}

@@ -151,3 +151,51 @@ func TestReserveSharesTheBudget(t *testing.T) {
 		r()
 	}
 }
+
+// TestOneWorkerSerialisesBundles: with one worker, tasks of two groups
+// (two bundles a runner split) never overlap; in per-bundle mode they may.
+func TestOneWorkerSerialisesBundles(t *testing.T) {
+	defer SetWorkers(Workers())
+	for _, perBundle := range []bool{false, true} {
+		if perBundle {
+			SetPerBundle()
+		} else {
+			SetWorkers(1)
+		}
+		var b busy
+		var wg sync.WaitGroup
+		started := make(chan struct{}, 2)
+		release := make(chan struct{})
+		for range 2 {
+			wg.Go(func() {
+				var g Group
+				g.Go(func() error {
+					b.enter()
+					defer b.leave()
+					started <- struct{}{}
+					select {
+					case <-release:
+					case <-started: // the other bundle's task started beside this one
+						started <- struct{}{}
+					}
+					return nil
+				})
+			})
+		}
+		<-started
+		if perBundle {
+			<-started // both run at once
+			started <- struct{}{}
+			started <- struct{}{}
+		}
+		close(release)
+		wg.Wait()
+		want := int64(1)
+		if perBundle {
+			want = 2
+		}
+		if got := b.peak.Load(); got != want {
+			t.Errorf("per-bundle %v: %d tasks at once, want %d", perBundle, got, want)
+		}
+	}
+}
