@@ -12,8 +12,8 @@ import (
 // every SVD), starts runtime.GOMAXPROCS goroutines once C has at least
 // gonumMinParBlocks blocks of gonumBlock × gonumBlock. budgetBLAS holds it to
 // the worker budget (internal/parallel, --cores): when parallel.Reserve
-// grants no helper it computes C in tiles too small for gonum to go
-// parallel, each tile summing over k exactly as the whole product would.
+// grants no helper it runs gonum's parallel arithmetic block by block on
+// the calling goroutine, so the result does not depend on the budget.
 const (
 	gonumBlock        = 64
 	gonumMinParBlocks = 4
@@ -36,22 +36,47 @@ func (budgetBLAS) Dgemm(tA, tB blas.Transpose, m, n, k int, alpha float64, a []f
 		impl.Dgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
-	const tileRows, tileCols = gonumBlock, (gonumMinParBlocks - 1) * gonumBlock
+	// gonum's parallel path, one block at a time: C is scaled by beta once,
+	// then each gonumBlock² block of C adds its k-blocks in order, each
+	// product a call too small for gonum to go parallel. The arithmetic is
+	// the parallel path's, so the result is the same bit for bit.
+	if alpha == 0 || k == 0 {
+		impl.Dgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	if beta != 1 {
+		for i := range m {
+			row := c[i*ldc : i*ldc+n]
+			if beta == 0 {
+				clear(row)
+				continue
+			}
+			for j := range row {
+				row[j] *= beta
+			}
+		}
+	}
 	aTrans := tA == blas.Trans || tA == blas.ConjTrans
 	bTrans := tB == blas.Trans || tB == blas.ConjTrans
-	for i0 := 0; i0 < m; i0 += tileRows {
-		rows := min(tileRows, m-i0)
-		ai := a[i0:] // columns i0… of Aᵀ's storage
-		if !aTrans {
-			ai = a[i0*lda:] // rows i0… of A
-		}
-		for j0 := 0; j0 < n; j0 += tileCols {
-			cols := min(tileCols, n-j0)
-			bj := b[j0:] // columns j0… of B
-			if bTrans {
-				bj = b[j0*ldb:] // rows j0… of Bᵀ's storage (j0 < n rows)
+	for i0 := 0; i0 < m; i0 += gonumBlock {
+		rows := min(gonumBlock, m-i0)
+		for j0 := 0; j0 < n; j0 += gonumBlock {
+			cols := min(gonumBlock, n-j0)
+			for k0 := 0; k0 < k; k0 += gonumBlock {
+				depth := min(gonumBlock, k-k0)
+				var aSub, bSub []float64
+				if aTrans {
+					aSub = a[k0*lda+i0:] // Aᵀ stored k × m
+				} else {
+					aSub = a[i0*lda+k0:]
+				}
+				if bTrans {
+					bSub = b[j0*ldb+k0:] // Bᵀ stored n × k
+				} else {
+					bSub = b[k0*ldb+j0:]
+				}
+				impl.Dgemm(tA, tB, rows, cols, depth, alpha, aSub, lda, bSub, ldb, 1, c[i0*ldc+j0:], ldc)
 			}
-			impl.Dgemm(tA, tB, rows, cols, k, alpha, ai, lda, bj, ldb, beta, c[i0*ldc+j0:], ldc)
 		}
 	}
 }
