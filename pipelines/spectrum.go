@@ -95,7 +95,7 @@ func randomizedSpectrum(s beam.Scope, plan SpectrumPlan, metrics transforms.Spec
 	for pass := 0; pass < mp.Reads(); pass++ {
 		ps := s.Scope(fmt.Sprintf("Pass%d", pass+1))
 		tasks := beam.Reshuffle(ps, beam.ParDo(ps, &transforms.PassTasksFn{Ranges: plan.Ranges}, basis))
-		partials := beam.ParDo(ps, &transforms.PassShardFn{Read: plan.Read}, tasks)
+		partials := beam.ParDo(ps, &transforms.PassShardFn{RunID: plan.RunID, Read: plan.Read}, tasks)
 		merged := beam.Combine(ps, &transforms.MergePassFn{}, partials)
 		if pass == mp.Reads()-1 {
 			return beam.ParDo2(ps, &transforms.PassSpectrumFn{SpectrumMetrics: metrics, MP: mp, SkipBadRows: skip}, merged)

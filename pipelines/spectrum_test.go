@@ -317,3 +317,26 @@ func TestSpectrumMethodsShardInvariant(t *testing.T) {
 		}
 	}
 }
+
+// TestRandomizedRereadsAFileRewrittenBetweenRuns: the randomized passes keep
+// their shard readers across passes; two runs in one process (same run id,
+// same path) must not read the second file through the first's header.
+func TestRandomizedRereadsAFileRewrittenBetweenRuns(t *testing.T) {
+	dir := t.TempDir()
+	params := experiments.DefaultSpectrumParams()
+	params.K, params.Method = 4, experiments.SpectrumRandomized
+	for i, m := range []int{300, 500} {
+		a := lowRank(m, 20, 4, uint64(20+i))
+		want := exactSigma(a)
+		input := writeMatrix(t, dir, a)
+		sigma, sum := runSpectrum(t, input, 64, params)
+		if sum.Rows != int64(m) {
+			t.Fatalf("run %d: %d rows, want %d", i+1, sum.Rows, m)
+		}
+		for j, s := range sigma {
+			if d := math.Abs(s.Sigma-want[j]) / want[0]; d > 1e-9 {
+				t.Errorf("run %d: σ%d = %.15g, full SVD %.15g", i+1, j+1, s.Sigma, want[j])
+			}
+		}
+	}
+}

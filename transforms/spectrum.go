@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strings"
 	"sync"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
@@ -317,7 +318,8 @@ type PassOutput struct {
 // power pass returns CᵢᵀCᵢX, the final pass the TSQR factor of CᵢX. Shards
 // run concurrently on the worker pool (concurrent).
 type PassShardFn struct {
-	Read blocks.Config
+	RunID string // scopes the cached readers to this run (shardReaders)
+	Read  blocks.Config
 
 	work concurrent[PassOutput]
 }
@@ -326,8 +328,8 @@ type PassShardFn struct {
 func (f *PassShardFn) ProcessElement(ctx context.Context, t PassTask, _ func(PassOutput)) error {
 	poolCounters(ctx, blocks.ReadCounters()...)
 	return f.work.Go(func() (PassOutput, error) {
-		sr := shardReaders.get(f.Read)
-		defer shardReaders.put(f.Read, sr)
+		sr := shardReaders.get(f.RunID, f.Read)
+		defer shardReaders.put(f.RunID, f.Read, sr)
 		b, err := sr.Read(ctx, t.Range)
 		if err != nil {
 			return PassOutput{}, err
@@ -363,8 +365,12 @@ type readerCache struct {
 	free map[string][]*blocks.ShardReader
 }
 
-func (c *readerCache) get(cfg blocks.Config) *blocks.ShardReader {
-	key := fmt.Sprintf("%#v", cfg)
+func readerKey(runID string, cfg blocks.Config) string {
+	return runID + "\x00" + fmt.Sprintf("%#v", cfg)
+}
+
+func (c *readerCache) get(runID string, cfg blocks.Config) *blocks.ShardReader {
+	key := readerKey(runID, cfg)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if rs := c.free[key]; len(rs) > 0 {
@@ -374,12 +380,25 @@ func (c *readerCache) get(cfg blocks.Config) *blocks.ShardReader {
 	return &blocks.ShardReader{Config: cfg}
 }
 
-func (c *readerCache) put(cfg blocks.Config, r *blocks.ShardReader) {
-	key := fmt.Sprintf("%#v", cfg)
+func (c *readerCache) put(runID string, cfg blocks.Config, r *blocks.ShardReader) {
+	key := readerKey(runID, cfg)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.free[key]) < parallel.Workers() {
 		c.free[key] = append(c.free[key], r)
+	}
+}
+
+// drop forgets the readers of run runID (its last pass has been merged), so
+// a process that runs several pipelines neither holds their buffers nor
+// reads a later file of the same name through an earlier run's header.
+func (c *readerCache) drop(runID string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for key := range c.free {
+		if strings.HasPrefix(key, runID+"\x00") {
+			delete(c.free, key)
+		}
 	}
 }
 
@@ -434,6 +453,7 @@ func (f *PassSpectrumFn) ProcessElement(merged PassOutput, emitSigma func(Spectr
 	if f.SkipBadRows {
 		mp.Rows = merged.Partial.Rows
 	}
+	shardReaders.drop(f.RunID)
 	res, err := mp.Finish(&merged.Basis, &merged.Partial)
 	if err != nil {
 		return err
