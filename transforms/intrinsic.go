@@ -28,6 +28,7 @@ import (
 )
 
 func init() {
+	register.Emitter1[SubspaceRunRow]()
 	beam.RegisterDoFn(&SubspaceRunFn{})
 	register.Function1x2(KeyRunByModel)
 	beam.RegisterDoFn(&IntrinsicDimFn{})

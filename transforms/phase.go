@@ -17,6 +17,7 @@ import (
 )
 
 func init() {
+	register.Emitter1[PhaseTrialRow]()
 	beam.RegisterDoFn(&PhaseTrialFn{})
 	register.Function1x2(KeyTrialByCell)
 	register.Function2x1(DropCellKey)

@@ -19,6 +19,8 @@ import (
 )
 
 func init() {
+	register.Emitter1[linalg.RowSketch]()
+	register.Emitter1[linalg.RowQR]()
 	beam.RegisterDoFn(&SketchBlockFn{})
 	beam.RegisterDoFn(&MergeSketchFn{})
 	beam.RegisterDoFn(&OnePassSpectrumFn{})
