@@ -8,6 +8,7 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -17,6 +18,7 @@ import (
 	"github.com/lowdim/lowdim/io/tables"
 	"github.com/lowdim/lowdim/pipelines"
 	"github.com/lowdim/lowdim/report"
+	"github.com/lowdim/lowdim/transforms"
 )
 
 var updateGolden = flag.Bool("update", false, "rewrite report/testdata/figures/ from the figures drawn")
@@ -36,6 +38,10 @@ var exampleRuns = []struct{ id, spec string }{
 	{"spectrum", "file:../experiments/quickstart.yaml"},
 	{"landscape", "file:../experiments/landscape-torus.yaml"},
 	{"multipers", "file:../experiments/multipers-hidden-circle.yaml"},
+	// Several clouds: the summary figures, one colour per cloud (testdata/clouds: circle, torus).
+	{"clouds", "study: landscape\nname: two-clouds\nseed: 4\ninput:\n  path: testdata/clouds\nparams:\n  max_dim: 1\n  threshold: 1.5\n  subsamples: 2\n  subsample_size: 100\n"},
+	// More clouds than colours: the summary figures pool them.
+	{"manyclouds", "study: landscape\nname: eleven-rings\nseed: 4\ninput:\n  path: report/testdata/manyclouds\nparams:\n  max_dim: 1\n  threshold: 1.5\n"},
 	{"phase", "file:../experiments/phase-quick.yaml"},
 	{"rankdyn", "study: rank_dynamics\nname: rank-dynamics-example\nseed: 3\ninput:\n  path: testdata/rankdyn/st\nparams:\n  k: 4\n"},
 	// One swept d (as experiments/mnist-mlp-checkpoints.yaml on MNIST).
@@ -89,7 +95,8 @@ func allStudiesOutput(t *testing.T) string {
 }
 
 // TestFigureStructure draws every figure of every study's example into a
-// folder per run and checks each against its golden structure
+// folder per run (report.AllFigures: the per-cloud figures too) and checks
+// each against its golden structure
 // (testdata/figures/<run>/<figure>.json: axes, scales, labelled ticks,
 // series, legend, colour bar, caption), and that the PNG is at least 1200
 // pixels wide and the SVG beside it holds the title, axis labels and legend.
@@ -108,7 +115,7 @@ func TestFigureStructure(t *testing.T) {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			t.Fatal(err)
 		}
-		md, err := st.Report(ctx, out, id, dir)
+		md, err := st.Report(report.WithFigures(ctx, report.AllFigures), out, id, dir)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -298,4 +305,118 @@ func TestIntrinsicFigureSweep(t *testing.T) {
 	if !slices.Equal(p.X.Ticks, []string{"5", "20", "50", "200"}) || p.X.Scale != "log" {
 		t.Errorf("d swept over 5…200: x %s ticks %v, want log with ticks at the swept d", p.X.Scale, p.X.Ticks)
 	}
+}
+
+// TestLandscapeSummaryFigures: a landscape run of several clouds draws, by
+// default, only the two figures that put its clouds together (every cloud's
+// pairs and first two landscape levels in them), says how to draw the rest,
+// and shows only files it drew; report.AllFigures adds each cloud's figures.
+// A run of one cloud draws that cloud's figures either way.
+func TestLandscapeSummaryFigures(t *testing.T) {
+	out := allStudiesOutput(t)
+	ctx := context.Background()
+	st, err := studies.Lookup("landscape")
+	if err != nil {
+		t.Fatal(err)
+	}
+	draw := func(id string, f report.Figures) (string, []string, string) {
+		t.Helper()
+		dir := t.TempDir()
+		md, err := st.Report(report.WithFigures(ctx, f), out, id, dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		pngs, _ := filepath.Glob(filepath.Join(dir, "*.png"))
+		for _, p := range pngs {
+			names = append(names, filepath.Base(p))
+		}
+		for _, m := range imageRefs.FindAllStringSubmatch(md, -1) {
+			if !slices.Contains(names, m[1]) {
+				t.Errorf("run %s (%s figures): markdown shows %s, which was not drawn", id, f, m[1])
+			}
+		}
+		return md, names, dir
+	}
+	md, names, dir := draw("clouds", report.SummaryFigures)
+	if want := []string{"diagrams.png", "landscapes.png"}; !slices.Equal(names, want) {
+		t.Errorf("two clouds, default: drew %v, want %v", names, want)
+	}
+	if !strings.Contains(md, "--figures=all") || !strings.Contains(md, "| circle | 100 | 2 × 100 | H1 |") || !strings.Contains(md, "| torus | 1000 | 2 × 100 | H0 |") {
+		t.Errorf("two clouds, default markdown lacks the table rows or how to draw each cloud's figures:\n%s", md)
+	}
+	lands, _ := report.SavedFigure(filepath.Join(dir, "landscapes.png"))
+	if len(lands.Panels) != 2 {
+		t.Fatalf("landscapes.png: %d panels, want H0 and H1", len(lands.Panels))
+	}
+	for _, p := range lands.Panels {
+		if n := countKind(p.Series, "line"); n != 4 {
+			t.Errorf("landscapes.png %q: %d lines, want λ₁ and λ₂ of 2 clouds", p.Title, n)
+		}
+	}
+	if l := lands.Panels[1].Legend; !slices.Contains(l, "circle") || !slices.Contains(l, "torus") {
+		t.Errorf("landscapes.png legend %v: want every cloud", l)
+	}
+	diags, _ := report.SavedFigure(filepath.Join(dir, "diagrams.png"))
+	if got, want := countKind(diags.Panels[0].Series, "points"), diagramRows(t, out, "clouds"); got != want {
+		t.Errorf("diagrams.png draws %d pairs, the diagram table has %d", got, want)
+	}
+	_, names, _ = draw("clouds", report.AllFigures)
+	for _, want := range []string{"diagrams.png", "landscapes.png", "diagram-circle.png", "diagram-torus.png", "landscape-circle-H0.png", "landscape-circle-H1.png", "landscape-torus-H0.png", "landscape-torus-H1.png"} {
+		if !slices.Contains(names, want) {
+			t.Errorf("two clouds, all figures: no %s (drew %v)", want, names)
+		}
+	}
+
+	_, names, dir = draw("manyclouds", report.SummaryFigures)
+	if want := []string{"diagrams.png", "landscapes.png"}; !slices.Equal(names, want) {
+		t.Errorf("eleven clouds, default: drew %v, want %v", names, want)
+	}
+	lands, _ = report.SavedFigure(filepath.Join(dir, "landscapes.png"))
+	for _, p := range lands.Panels {
+		if n := countKind(p.Series, "line"); n != 22 {
+			t.Errorf("eleven clouds, %q: %d lines, want λ₁ and λ₂ of each cloud", p.Title, n)
+		}
+	}
+	if l := lands.Panels[len(lands.Panels)-1].Legend; !slices.Equal(l, []string{"level k = 1, one line per cloud", "level k = 2, one line per cloud"}) {
+		t.Errorf("eleven clouds: landscapes.png legend %v, want the levels, one line per cloud", l)
+	}
+	diags, _ = report.SavedFigure(filepath.Join(dir, "diagrams.png"))
+	if got, want := countKind(diags.Panels[0].Series, "points"), diagramRows(t, out, "manyclouds"); got != want || !slices.Contains(diags.Panels[0].Legend, "H1 pairs, all 11 clouds") {
+		t.Errorf("eleven clouds: diagrams.png draws %d pairs (the table has %d), legend %v", got, want, diags.Panels[0].Legend)
+	}
+
+	for _, f := range []report.Figures{report.SummaryFigures, report.AllFigures} {
+		if _, names, _ := draw("landscape", f); !slices.Equal(names, []string{"diagram-torus.png", "landscape-torus-H0.png", "landscape-torus-H1.png"}) {
+			t.Errorf("one cloud, %s figures: drew %v, want the cloud's own figures", f, names)
+		}
+	}
+}
+
+// imageRefs matches the file of a markdown image.
+var imageRefs = regexp.MustCompile(`!\[[^\]]*\]\(([^)\s]+)\)`)
+
+// countKind counts the series of a kind: lines one each, points by their points.
+func countKind(series []report.SeriesStructure, kind string) int {
+	n := 0
+	for _, s := range series {
+		switch {
+		case s.Kind != kind:
+		case kind == "points":
+			n += s.Points
+		default:
+			n++
+		}
+	}
+	return n
+}
+
+// diagramRows is the number of rows of the diagram table of run id.
+func diagramRows(t *testing.T, out, id string) int {
+	t.Helper()
+	rows, err := tables.ReadRun[transforms.LandscapeDiagramRow](context.Background(), out, pipelines.DiagramTable, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(rows)
 }

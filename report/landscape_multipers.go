@@ -29,29 +29,10 @@ type HilbertHeatmap struct {
 // HilbertHeatmaps arranges hilbert rows by (cloud, dim), in that order, on
 // each one's sorted grid.
 func HilbertHeatmaps(rows []transforms.HilbertRow) []HilbertHeatmap {
-	type key struct {
-		cloud string
-		dim   int64
-	}
-	groups := map[key][]transforms.HilbertRow{}
-	var keys []key
-	for _, r := range rows {
-		k := key{r.Cloud, r.Dim}
-		if _, ok := groups[k]; !ok {
-			keys = append(keys, k)
-		}
-		groups[k] = append(groups[k], r)
-	}
-	slices.SortFunc(keys, func(a, b key) int {
-		if c := strings.Compare(a.cloud, b.cloud); c != 0 {
-			return c
-		}
-		return int(a.dim - b.dim)
-	})
 	var out []HilbertHeatmap
-	for _, k := range keys {
-		h := HilbertHeatmap{Cloud: k.cloud, Dim: k.dim}
-		for _, r := range groups[k] {
+	for _, g := range groupByCloudDim(rows, func(r transforms.HilbertRow) (string, int64) { return r.Cloud, r.Dim }) {
+		h := HilbertHeatmap{Cloud: g.cloud, Dim: g.dim}
+		for _, r := range g.rows {
 			if !slices.Contains(h.T, r.T) {
 				h.T = append(h.T, r.T)
 			}
@@ -66,7 +47,7 @@ func HilbertHeatmaps(rows []transforms.HilbertRow) []HilbertHeatmap {
 		for i := range h.Value {
 			h.Value[i] = make([]float64, len(h.R))
 		}
-		for _, r := range groups[k] {
+		for _, r := range g.rows {
 			i, _ := slices.BinarySearch(h.T, r.T)
 			j, _ := slices.BinarySearch(h.R, r.R)
 			h.Value[i][j] = r.Value
@@ -87,27 +68,32 @@ func (g hilbertGrid) X(c int) float64    { return float64(c) }
 func (g hilbertGrid) Y(r int) float64    { return float64(r) }
 
 // multipersReport is the two-parameter part of the landscape report: for
-// every (cloud, dim) a heatmap of the hilbert table (hilbert-<cloud>-H<dim>.png)
-// and a table of the signed barcodes' masses. It returns "" when the run
-// has no hilbert rows (params.codensity unset).
-func multipersReport(ctx context.Context, out, runID, dir string) (string, error) {
+// every (cloud, dim) a heatmap of the hilbert table (hilbert-<cloud>-H<dim>.png;
+// for a run of several clouds only if perCloud, as the other per-cloud figures)
+// and a table of the signed barcodes' masses. It returns the markdown and
+// the figures to draw, nothing when the run has no hilbert rows
+// (params.codensity unset).
+func multipersReport(ctx context.Context, out, runID, dir string, perCloud bool) (string, []func() error, error) {
 	rows, err := tables.ReadRun[transforms.HilbertRow](ctx, out, pipelines.HilbertTable, runID)
 	if err != nil || len(rows) == 0 {
-		return "", err
+		return "", nil, err
 	}
 	signed, err := tables.ReadRun[transforms.SignedBarcodeRow](ctx, out, pipelines.SignedBarcodeTable, runID)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	var md strings.Builder
 	md.WriteString("## Two-parameter persistence: codensity–Rips bifiltration\n\n")
 	md.WriteString("Hilbert function dim H_q(Rips_r({x : f(x) ≤ t})) on each cloud's grid (mean over samples); signed barcode = its Möbius inversion (Loiseaux et al. 2023).\n\n")
 	maps := HilbertHeatmaps(rows)
+	var figs []func() error
 	for _, h := range maps {
-		png := fmt.Sprintf("hilbert-%s-H%d.png", fileSafe(h.Cloud), h.Dim)
-		if err := hilbertPlot(filepath.Join(dir, png), h); err != nil {
-			return "", err
+		if !perCloud {
+			md.WriteString("Each cloud's Hilbert function is drawn as a heatmap by `lowdim report --figures=all`.\n\n")
+			break
 		}
+		png := fmt.Sprintf("hilbert-%s-H%d.png", fileSafe(h.Cloud), h.Dim)
+		figs = append(figs, func() error { return hilbertPlot(filepath.Join(dir, png), h) })
 		fmt.Fprintf(&md, "![%s: Hilbert function H%d](%s)\n\n", h.Cloud, h.Dim, png)
 	}
 	md.WriteString("| cloud | dim | samples | grid t × r | max H | signed points | positive mass | negative mass |\n|---|---|---|---|---|---|---|---|\n")
@@ -131,7 +117,7 @@ func multipersReport(ctx context.Context, out, runID, dir string) (string, error
 		fmt.Fprintf(&md, "| %s | H%d | %d | %d × %d | %.4g | %d | %.4g | %.4g |\n", h.Cloud, h.Dim, h.Samples, len(h.T), len(h.R), top, n, pos, neg)
 	}
 	fmt.Fprintf(&md, "\n```sql\nSELECT cloud, dim, t, r, value\nFROM read_parquet('%s/hilbert/**/*.parquet', hive_partitioning=1)\nWHERE run_id = '%s' ORDER BY cloud, dim, t, r;\n```\n\n", out, runID)
-	return md.String(), nil
+	return md.String(), figs, nil
 }
 
 // hilbertPlot draws one Hilbert function as a heatmap over the grid, one

@@ -39,8 +39,13 @@ var (
 	quietFlag     = flag.Bool("quiet", false, "print only errors and where the tables are")
 	reportFlag    = flag.Bool("report", true, "write OUT/report/ (plots, report.md, index.html) after a local run")
 	openFlag      = flag.Bool("open", false, "lowdim report: print the path of OUT/report/index.html to open in a browser")
+	figuresFlag   report.Figures
 	coresFlag     = flag.Int("cores", 0, "elements (and kernel threads) one lowdim process computes at once (default: every core for a local run, 1 per bundle on remote workers)")
 )
+
+func init() {
+	flag.Var(&figuresFlag, "figures", "figures the report draws: summary (a run's clouds together; one figure each for a run of one cloud) or all (also one per cloud)")
+}
 
 const usage = `lowdim — low-dimensional structure in data and models, as Beam pipelines.
 
@@ -48,7 +53,8 @@ Usage:
   lowdim run SPEC.yaml [KEY=VALUE…] [flags]
                                  run a study; tables go to OUT/<table>/run=<run_id>/
   lowdim validate SPEC.yaml      check a spec and print it with every default filled in
-  lowdim report OUT [--open]     write OUT/report/ (plots, report.md, index.html) for the runs in OUT
+  lowdim report OUT [--open] [--figures=all]
+                                 write OUT/report/ (plots, report.md, index.html) for the runs in OUT
   lowdim repair OUT              complete commits a crash interrupted and remove abandoned staging
   lowdim version                 print the version
   lowdim help COMMAND            help for one command
@@ -73,6 +79,8 @@ lowdim flags:
   --overwrite          replace an existing run with the same --run_id
   --quiet              print only errors and where the tables are
   --report=false       skip writing OUT/report/
+  --figures=all        also draw the report's per-cloud figures (default summary:
+                       figures that put a run's clouds together; see lowdim help report)
   --cores N            compute N elements at once in each lowdim process (default:
                        every core for a local run; 1 per bundle on remote workers,
                        whose runner already runs one bundle per core)
@@ -92,13 +100,20 @@ Parses and checks SPEC.yaml (unknown keys are errors) and prints it with every
 default filled in. Exits non-zero with a one-line error on a bad spec.
 `
 
-const reportUsage = `Usage: lowdim report OUT [--run_id ID] [--open]
+const reportUsage = `Usage: lowdim report OUT [--run_id ID] [--open] [--figures=summary|all]
 
 Reads the tables under OUT and writes OUT/report/: report.md with the
 figures (PNG, and SVG beside each) of one run (default: the latest), and
 index.html, one self-contained page (figures inlined as SVG, tables, links
 to the Parquet files and the spec) with a section for every run in OUT.
 --open prints the path of index.html to open in a browser.
+
+--figures=summary (the default, also what lowdim run writes) draws the
+figures that put a run's clouds together: for a landscape run of several
+clouds, every cloud's mean landscapes (λ₁, λ₂) and persistence diagrams in
+two figures, with one table of every cloud's numbers. --figures=all also
+draws each cloud's own figures (its diagrams, every level of its mean
+landscape per dimension, its Hilbert heatmaps).
 `
 
 // Main runs the lowdim command with args (os.Args[1:]) and returns the exit
@@ -336,9 +351,10 @@ func cmdReport(ctx context.Context, args []string, stdout io.Writer) error {
 }
 
 // writeReport writes OUT/report/ for run runID (report.md) and every run
-// of OUT (index.html), each with its study's section.
+// of OUT (index.html), each with its study's section and the figures
+// --figures asks for.
 func writeReport(ctx context.Context, out, runID string) (string, error) {
-	return report.Write(ctx, out, runID, lookupStudy)
+	return report.Write(report.WithFigures(ctx, figuresFlag), out, runID, lookupStudy)
 }
 
 // lookupStudy is the report section and summary of a registered study.

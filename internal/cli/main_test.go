@@ -21,7 +21,7 @@ import (
 // runLowdim runs the CLI in process with fresh flag values.
 func runLowdim(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
-	for _, name := range []string{"out", "run_id", "overwrite", "quiet", "report", "open", "runner", "endpoint", "environment_type", "environment_config", "worker_binary", "dry_run", "cores"} {
+	for _, name := range []string{"out", "run_id", "overwrite", "quiet", "report", "open", "runner", "endpoint", "environment_type", "environment_config", "worker_binary", "dry_run", "cores", "figures"} {
 		f := flag.Lookup(name)
 		f.Value.Set(f.DefValue)
 	}

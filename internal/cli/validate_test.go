@@ -79,6 +79,7 @@ func TestBadFlags(t *testing.T) {
 		{"--bogus", "flag provided but not defined: -bogus"},
 		{"--quiet=maybe", `invalid boolean value "maybe" for -quiet`},
 		{"--out", "flag needs an argument: -out"},
+		{"--figures=some", `invalid value "some" for flag -figures: want summary or all`},
 	} {
 		code, _, e := runLowdim(t, "validate", "experiments/quickstart.yaml", c.arg)
 		if code != 2 || !strings.Contains(e, c.want) || strings.Count(e, "\n") != 1 {
