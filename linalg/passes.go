@@ -65,6 +65,18 @@ import (
 // Sigma[K:] can differ between shardings by ~10·ε·(σ₁/σᵢ)² (2.4e-10 on an
 // uncentred matrix dominated by its mean, σ₁/σ_l ≈ 5000).
 //
+// The Gram schedule. When n is moderate the q + 1 power passes are cheaper
+// on the merged Gram matrix G = CᵀC = Σᵢ CᵢᵀCᵢ (n×n): one read sums it over
+// the shards (MulGram, m·n² flops), the power iterations
+// Xⱼ₊₁ = orth(G·Xⱼ) run in memory (2·n²·l flops each), and a second read is
+// the final pass. It is the same iteration, and P = (CᵀC)·X differs from
+// Σᵢ Cᵢᵀ(CᵢX) only in the order of the sums (the same ε·(σ₁/σᵢ)² rounding
+// as above), so the results agree with the pass schedule to rounding
+// (TestGramScheduleMatchesPasses). Per row of A the power passes cost
+// (q + 1)·4·n·l flops and the Gram n², so NewMultiPass picks the Gram
+// schedule when n < 4·(q + 1)·l and n ≤ GramMaxCols: 2 reads instead of
+// q + 2, and for k = 20, q = 7 at n = 512 about half the flops.
+//
 // Float32 shards are multiplied in float64. Measured on the 8192×512 power
 // law (k = 20, q = 7), float32 power passes with a float64 final pass keep
 // the top-K error (9.4e-10) and its shard invariance (≤ 3e-12) but not the
@@ -101,6 +113,19 @@ type MultiPass struct {
 	PowerIters int // q: the method makes q + 1 power passes, then the final pass
 	Centered   bool
 	OmegaSeed  uint64 // DeriveSeed(Seed, Key): the first PCG word of Ω
+	// Gram runs the power passes in memory on the merged Gram matrix CᵀC
+	// (the Gram schedule above): the data are read twice.
+	Gram bool
+}
+
+// GramMaxCols is the widest matrix whose power passes may run on its Gram
+// matrix: an n×n partial per shard in flight (32 MiB at n = 2048).
+const GramMaxCols = 2048
+
+// gramIsCheaper reports whether the Gram schedule costs fewer flops per row
+// than q + 1 power passes of width l over n columns: n² < (q + 1)·4·n·l.
+func gramIsCheaper(n, l, q int) bool {
+	return n <= GramMaxCols && n < 4*(q+1)*l
 }
 
 // NewMultiPass resolves opts for a matrix of rows×cols. The row count must
@@ -127,26 +152,41 @@ func NewMultiPass(rows int64, cols int, opts MultiPassOptions) (*MultiPass, erro
 	if q < 0 {
 		q = autoPowerIters(opts.K, mn)
 	}
+	l := min(opts.K+p, mn)
 	return &MultiPass{
-		Rows: rows, Cols: cols, K: opts.K, L: min(opts.K+p, mn), PowerIters: q,
+		Rows: rows, Cols: cols, K: opts.K, L: l, PowerIters: q,
 		Centered: opts.Centered, OmegaSeed: DeriveSeed(opts.Seed, opts.Key),
+		Gram: gramIsCheaper(cols, l, q),
 	}, nil
 }
 
 // PowerPasses returns the number of power passes, q + 1.
 func (mp *MultiPass) PowerPasses() int { return mp.PowerIters + 1 }
 
-// Reads returns the number of reads of the data the method makes, q + 2:
-// the power passes and the final pass.
-func (mp *MultiPass) Reads() int { return mp.PowerIters + 2 }
+// Reads returns the number of reads of the data the method makes: q + 2,
+// the power passes and the final pass, or 2 with the Gram schedule.
+func (mp *MultiPass) Reads() int {
+	if mp.Gram {
+		return 2
+	}
+	return mp.PowerIters + 2
+}
 
-// FirstBasis returns the basis of pass 0, X₀ = orth(Ω): Ω is Cols×L standard
-// Gaussian, filled in row-major order from PCG(OmegaSeed, 0x6c6f7764696d),
-// the stream RandomizedSVD uses, and orthonormalised by Orthonormalize.
+// FirstBasis returns the basis of pass 0: X₀ = orth(Ω), or with the Gram
+// schedule the pass that sums CᵀC (no X). Ω is Cols×L standard Gaussian,
+// filled in row-major order from PCG(OmegaSeed, 0x6c6f7764696d), the stream
+// RandomizedSVD uses, and orthonormalised by Orthonormalize.
 func (mp *MultiPass) FirstBasis() *PassBasis {
+	if mp.Gram {
+		return &PassBasis{Gram: true, Cols: mp.Cols, L: mp.L, Centered: mp.Centered}
+	}
+	return &PassBasis{Cols: mp.Cols, L: mp.L, Centered: mp.Centered, X: mp.omegaBasis().RawMatrix().Data}
+}
+
+func (mp *MultiPass) omegaBasis() *mat.Dense {
 	omega := gaussian(rand.New(rand.NewPCG(mp.OmegaSeed, pcgStream)), mp.Cols, mp.L)
 	Orthonormalize(omega)
-	return &PassBasis{Cols: mp.Cols, L: mp.L, Centered: mp.Centered, X: omega.RawMatrix().Data}
+	return omega
 }
 
 // Next returns the basis of the pass after b, given the merged partial of
@@ -167,12 +207,29 @@ func (mp *MultiPass) Next(b *PassBasis, merged *PassPartial) (*PassBasis, error)
 	if !allFinite(merged.P) {
 		return nil, fmt.Errorf("linalg: MultiPass.Next: pass %d: the product is not finite (NaN or ±Inf in the data?)", b.Pass)
 	}
+	if b.Gram {
+		return mp.gramPowerPasses(merged), nil
+	}
 	p := mat.DenseCopyOf(mat.NewDense(mp.Cols, mp.L, merged.P))
 	Orthonormalize(p)
 	return &PassBasis{
 		Pass: b.Pass + 1, Final: b.Pass+1 == mp.PowerPasses(),
 		Cols: mp.Cols, L: mp.L, Centered: mp.Centered, X: p.RawMatrix().Data,
 	}, nil
+}
+
+// gramPowerPasses runs the q + 1 power passes on the merged Gram matrix,
+// Xⱼ₊₁ = orth(G·Xⱼ) from X₀ = orth(Ω), and returns the final basis (pass 1).
+func (mp *MultiPass) gramPowerPasses(merged *PassPartial) *PassBasis {
+	g := mat.NewDense(mp.Cols, mp.Cols, merged.P)
+	x := mp.omegaBasis()
+	for range mp.PowerPasses() {
+		p := mat.NewDense(mp.Cols, mp.L, nil)
+		MulTallSkinny(p, g, x)
+		Orthonormalize(p)
+		x = p
+	}
+	return &PassBasis{Pass: 1, Final: true, Cols: mp.Cols, L: mp.L, Centered: mp.Centered, X: x.RawMatrix().Data}
 }
 
 // Finish returns the spectrum estimate from the merged partial of the final
@@ -215,10 +272,12 @@ func (mp *MultiPass) Finish(b *PassBasis, merged *PassPartial) (*SpectrumResult,
 
 func (mp *MultiPass) checkPass(b *PassBasis, merged *PassPartial) error {
 	switch {
-	case b.Cols != mp.Cols || b.L != mp.L || b.Centered != mp.Centered || len(b.X) != mp.Cols*mp.L:
+	case b.Cols != mp.Cols || b.L != mp.L || b.Centered != mp.Centered || len(b.X) != b.xLen():
 		return fmt.Errorf("linalg: MultiPass: basis of pass %d (%d×%d, centred %t) does not fit the plan (%d×%d, centred %t)",
 			b.Pass, b.Cols, b.L, b.Centered, mp.Cols, mp.L, mp.Centered)
-	case merged.Pass != b.Pass || merged.Final != b.Final:
+	case b.Gram && !mp.Gram:
+		return errors.New("linalg: MultiPass: a Gram pass given to a plan without the Gram schedule")
+	case merged.Pass != b.Pass || merged.Final != b.Final || merged.Gram != b.Gram:
 		return fmt.Errorf("linalg: MultiPass: partial of pass %d given for pass %d", merged.Pass, b.Pass)
 	case merged.Rows != mp.Rows:
 		return fmt.Errorf("linalg: MultiPass: pass %d summed %d rows, the matrix has %d: a shard is missing or was counted twice",
@@ -234,9 +293,18 @@ func (mp *MultiPass) checkPass(b *PassBasis, merged *PassPartial) error {
 type PassBasis struct {
 	Pass     int  // 0-based pass index
 	Final    bool // whether this is the final (TSQR) pass
+	Gram     bool // whether this pass sums CᵀC (the Gram schedule's first pass; no X)
 	Cols, L  int
 	Centered bool
 	X        []float64 // Cols×L, row-major, orthonormal columns
+}
+
+// xLen is the length of X: Cols×L, or 0 for the Gram pass.
+func (b *PassBasis) xLen() int {
+	if b.Gram {
+		return 0
+	}
+	return b.Cols * b.L
 }
 
 // Process reads one shard (r×Cols) for the pass and returns its partial.
@@ -256,6 +324,10 @@ type PassBasis struct {
 // AᵢX, centred by their own means μᵢᵀX when Centered (2·r·Cols·L flops for
 // the product, O(r·L²) for the QR).
 //
+// Gram pass: CᵢᵀCᵢ (MulGram, r·Cols² flops), with Cᵢ = Aᵢ − 1μᵢᵀ formed
+// explicitly in a copy when Centered (the shard's own means: merged by
+// Chan et al.'s update, so again no ε·(‖μ‖/s)² cancellation).
+//
 // Every pass also counts the rows and, when Centered, sums the column means;
 // the final pass sums them and ‖Cᵢ‖_F² in two sweeps (O(r·Cols) each, on
 // the goroutines parallel.Reserve grants).
@@ -266,14 +338,26 @@ func (b *PassBasis) Process(block *mat.Dense) (*PassPartial, error) {
 	if c != b.Cols {
 		return nil, fmt.Errorf("linalg: PassBasis.Process: block has %d columns, basis has %d", c, b.Cols)
 	}
-	if b.L <= 0 || b.L > b.Cols || len(b.X) != b.Cols*b.L {
+	if b.L <= 0 || b.L > b.Cols || len(b.X) != b.xLen() {
 		return nil, fmt.Errorf("linalg: PassBasis.Process: basis holds %d values, want %d×%d", len(b.X), b.Cols, b.L)
 	}
-	p := &PassPartial{Pass: b.Pass, Final: b.Final, Cols: c, L: b.L, Centered: b.Centered, Rows: int64(r)}
+	p := &PassPartial{Pass: b.Pass, Final: b.Final, Gram: b.Gram, Cols: c, L: b.L, Centered: b.Centered, Rows: int64(r)}
 	if b.Final {
 		p.Projected = RowQR{Cols: b.L, Centered: b.Centered}
 	}
 	if r == 0 {
+		return p, nil
+	}
+	if b.Gram {
+		src := block
+		if b.Centered {
+			p.Mean, _ = columnMoments(block, false)
+			src = mat.NewDense(r, c, nil)
+			src.Apply(func(_, j int, v float64) float64 { return v - p.Mean[j] }, block)
+		}
+		g := mat.NewDense(c, c, nil)
+		MulGram(g, src)
+		p.P = g.RawMatrix().Data
 		return p, nil
 	}
 	x := mat.NewDense(c, b.L, b.X)
@@ -346,6 +430,7 @@ func (b *PassBasis) Process(block *mat.Dense) (*PassPartial, error) {
 type PassPartial struct {
 	Pass     int
 	Final    bool
+	Gram     bool // P is CᵀC (Cols×Cols), the Gram schedule's first pass
 	Cols, L  int
 	Centered bool
 	Rows     int64
@@ -356,7 +441,8 @@ type PassPartial struct {
 	FrobSq float64
 	// MeanX is μᵀX (L values; power passes, when Centered).
 	MeanX []float64
-	// P is CᵀC·X (Cols×L, row-major; power passes).
+	// P is CᵀC·X (Cols×L, row-major; power passes), or CᵀC (Cols×Cols) in
+	// the Gram pass.
 	P []float64
 	// Projected is the TSQR summary of the rows of A·X (L columns, centred
 	// when Centered: its Mean is μᵀX) in the final pass.
@@ -380,7 +466,7 @@ type PassPartial struct {
 // Merge returns an error if both partials are non-empty and belong to
 // different passes or shapes, or if either is inconsistent.
 func (p *PassPartial) Merge(o *PassPartial) error {
-	if p.Rows > 0 && o.Rows > 0 && (p.Pass != o.Pass || p.Final != o.Final || p.Cols != o.Cols || p.L != o.L || p.Centered != o.Centered) {
+	if p.Rows > 0 && o.Rows > 0 && (p.Pass != o.Pass || p.Final != o.Final || p.Gram != o.Gram || p.Cols != o.Cols || p.L != o.L || p.Centered != o.Centered) {
 		return fmt.Errorf("linalg: PassPartial.Merge: partials of pass %d (%d×%d, centred %t) and pass %d (%d×%d, centred %t)",
 			p.Pass, p.Cols, p.L, p.Centered, o.Pass, o.Cols, o.L, o.Centered)
 	}
@@ -395,7 +481,7 @@ func (p *PassPartial) Merge(o *PassPartial) error {
 	}
 	if p.Rows == 0 {
 		*p = PassPartial{
-			Pass: o.Pass, Final: o.Final, Cols: o.Cols, L: o.L, Centered: o.Centered, Rows: o.Rows,
+			Pass: o.Pass, Final: o.Final, Gram: o.Gram, Cols: o.Cols, L: o.L, Centered: o.Centered, Rows: o.Rows,
 			Mean: append([]float64(nil), o.Mean...), FrobSq: o.FrobSq,
 			MeanX: append([]float64(nil), o.MeanX...), P: append([]float64(nil), o.P...),
 		}
@@ -418,7 +504,16 @@ func (p *PassPartial) Merge(o *PassPartial) error {
 	mean, meanX, frob := p.Mean, p.MeanX, p.FrobSq+o.FrobSq
 	if p.Centered {
 		w2 := na * nb / n
-		if !p.Final {
+		if p.Gram {
+			// CᵀC += w²·δδᵀ.
+			for k := range p.Cols {
+				d := w2 * (o.Mean[k] - p.Mean[k])
+				row := sum[k*p.Cols : (k+1)*p.Cols]
+				for j := range row {
+					row[j] += d * (o.Mean[j] - p.Mean[j])
+				}
+			}
+		} else if !p.Final {
 			// P += w²·δ·(δᵀX), δᵀX = MeanX_b − MeanX_a.
 			dx := make([]float64, p.L)
 			meanX = make([]float64, p.L)
@@ -457,9 +552,11 @@ func (p *PassPartial) check() error {
 		return nil
 	case p.Centered && len(p.Mean) != p.Cols:
 		return fmt.Errorf("linalg: PassPartial: %d column means, want %d", len(p.Mean), p.Cols)
-	case !p.Final && len(p.P) != p.Cols*p.L:
+	case p.Gram && (p.Final || len(p.P) != p.Cols*p.Cols):
+		return fmt.Errorf("linalg: PassPartial: Gram partial holds %d values (final %t), want %d×%d", len(p.P), p.Final, p.Cols, p.Cols)
+	case !p.Final && !p.Gram && len(p.P) != p.Cols*p.L:
 		return fmt.Errorf("linalg: PassPartial: P holds %d values, want %d×%d", len(p.P), p.Cols, p.L)
-	case !p.Final && p.Centered && len(p.MeanX) != p.L:
+	case !p.Final && !p.Gram && p.Centered && len(p.MeanX) != p.L:
 		return fmt.Errorf("linalg: PassPartial: MeanX holds %d values, want %d", len(p.MeanX), p.L)
 	case p.Final && (p.Projected.Cols != p.L || p.Projected.Rows != p.Rows || p.Projected.Centered != p.Centered):
 		return fmt.Errorf("linalg: PassPartial: projected summary of %d rows × %d columns (centred %t), want %d × %d (centred %t)",

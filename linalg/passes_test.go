@@ -53,6 +53,25 @@ func runMultiPass(t testing.TB, mp *MultiPass, shards []*mat.Dense, rnd *rand.Ra
 	}
 }
 
+// multiPassSchedule is one run of a schedule test: a shard count and
+// whether the power passes run on the Gram matrix.
+type multiPassSchedule struct {
+	shards int
+	gram   bool
+}
+
+// multiPassSchedules returns every shard count with the power passes, then
+// every shard count with the Gram schedule.
+func multiPassSchedules(counts []int) []multiPassSchedule {
+	var runs []multiPassSchedule
+	for _, gram := range []bool{false, true} {
+		for _, c := range counts {
+			runs = append(runs, multiPassSchedule{c, gram})
+		}
+	}
+	return runs
+}
+
 func newMultiPass(t testing.TB, a *mat.Dense, centered bool, key uint64) *MultiPass {
 	t.Helper()
 	m, n := a.Dims()
@@ -72,24 +91,32 @@ func newMultiPass(t testing.TB, a *mat.Dense, centered bool, key uint64) *MultiP
 // passes.go), and the zero σ of the low-rank matrix to 1e-10·σ₁.
 const eps = 0x1p-52
 
+// Both schedules run, the Gram one and the q + 1 power passes, and every
+// run is compared with the first (1 shard, passes): the schedules agree to
+// the same tolerances.
 func TestMultiPassShardInvariance(t *testing.T) {
 	for _, name := range []string{"powerlaw", "flatdrop", "lowrank"} {
 		c := goldenCase(t, name)
 		for _, variant := range []string{"plain", "offset_centered", "offset"} {
 			a, centered := c.variantMatrix(variant)
 			mp := newMultiPass(t, a, centered, 0)
+			if !mp.Gram {
+				t.Fatalf("%s: %d columns, l = %d, q = %d: want the Gram schedule", name, c.N, mp.L, mp.PowerIters)
+			}
 			rnd := rand.New(rand.NewPCG(11, uint64(len(variant))))
 			var first *SpectrumResult
 			var worst, worstTail float64
-			for _, count := range shardCounts {
+			for _, run := range multiPassSchedules(shardCounts) {
+				count := run.shards
+				mp.Gram = run.gram
 				bounds := shardBounds(c.M, count, nil)
 				if count > 8 {
 					bounds = shardBounds(c.M, count, rnd)
 				}
 				run := runMultiPass(t, mp, cutRows(a, bounds), rnd)
 				res := run.res
-				if len(res.Sigma) != mp.L || res.Method != MethodMultiPass || res.Reads != 9 {
-					t.Fatalf("%s/%s: %d σ, method %q, %d reads", name, variant, len(res.Sigma), res.Method, res.Reads)
+				if wantReads := map[bool]int{false: 9, true: 2}[mp.Gram]; len(res.Sigma) != mp.L || res.Method != MethodMultiPass || res.Reads != wantReads {
+					t.Fatalf("%s/%s: %d σ, method %q, %d reads (Gram %t)", name, variant, len(res.Sigma), res.Method, res.Reads, mp.Gram)
 				}
 				for i, r := range run.reads {
 					if r != mp.Reads() {
@@ -103,7 +130,7 @@ func TestMultiPassShardInvariance(t *testing.T) {
 				e := sigmaError(res.Sigma, first.Sigma, mp.K)
 				worst = max(worst, e)
 				if e > 1e-10 {
-					t.Errorf("%s/%s: %d shards: top-%d σ differ from 1 shard's by %.3g", name, variant, count, mp.K, e)
+					t.Errorf("%s/%s: %d shards (Gram %t): top-%d σ differ from 1 shard's by %.3g", name, variant, count, mp.Gram, mp.K, e)
 				}
 				for i := mp.K; i < mp.L; i++ {
 					// The oversampled tail (see "Rounding" in passes.go).
@@ -115,7 +142,7 @@ func TestMultiPassShardInvariance(t *testing.T) {
 						worstTail = max(worstTail, math.Abs(res.Sigma[i]-si)/s1)
 					}
 					if math.Abs(res.Sigma[i]-si) > max(tol, 1e-10*s1) {
-						t.Errorf("%s/%s: %d shards: σ%d = %.17g, 1 shard %.17g", name, variant, count, i+1, res.Sigma[i], si)
+						t.Errorf("%s/%s: %d shards (Gram %t): σ%d = %.17g, 1 shard %.17g", name, variant, count, mp.Gram, i+1, res.Sigma[i], si)
 					}
 				}
 				if d := math.Abs(res.FrobSq-first.FrobSq) / first.FrobSq; d > 1e-12 {
@@ -240,36 +267,39 @@ func TestMultiPassDominatesScikitLearn(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			run := runMultiPass(t, mp, cutRows(a, shardBounds(c.M, 8, nil)), rand.New(rand.NewPCG(1, 2)))
-			// offset_centered's centred matrix is exactly plain (1ᵀA = 0).
-			x0 := mat.NewDense(c.N, mp.L, mp.FirstBasis().X)
-			ref := a
-			if centered {
-				ref = plain
-			}
-			skSigma, skResid, skRows := sklearnRecipe(ref, x0, q)
+			for _, gram := range []bool{false, true} {
+				mp.Gram = gram
+				run := runMultiPass(t, mp, cutRows(a, shardBounds(c.M, 8, nil)), rand.New(rand.NewPCG(1, 2)))
+				// offset_centered's centred matrix is exactly plain (1ᵀA = 0).
+				x0 := mp.omegaBasis()
+				ref := a
+				if centered {
+					ref = plain
+				}
+				skSigma, skResid, skRows := sklearnRecipe(ref, x0, q)
 
-			got := angles(t, nil, mat.NewDense(c.N, mp.L, run.final.X), skRows)
-			if theta := got[len(got)-1]; theta > 1e-6 {
-				t.Errorf("%s q=%d: largest angle between the final basis and scikit-learn's row space %.3g", variant, q, theta)
-			}
-			var gain float64
-			for i := range mp.L {
-				ours, theirs := run.res.Sigma[i], skSigma[i]
-				if ours < theirs*(1-1e-13) {
-					t.Errorf("%s q=%d: σ%d = %.17g below scikit-learn's %.17g", variant, q, i+1, ours, theirs)
+				got := angles(t, nil, mat.NewDense(c.N, mp.L, run.final.X), skRows)
+				if theta := got[len(got)-1]; theta > 1e-6 {
+					t.Errorf("%s q=%d: largest angle between the final basis and scikit-learn's row space %.3g", variant, q, theta)
 				}
-				if ours > want[i]*(1+1e-13) || theirs > want[i]*(1+1e-13) {
-					t.Errorf("%s q=%d: σ%d: ours %.17g, scikit-learn's %.17g, exact %.17g", variant, q, i+1, ours, theirs, want[i])
+				var gain float64
+				for i := range mp.L {
+					ours, theirs := run.res.Sigma[i], skSigma[i]
+					if ours < theirs*(1-1e-13) {
+						t.Errorf("%s q=%d: σ%d = %.17g below scikit-learn's %.17g", variant, q, i+1, ours, theirs)
+					}
+					if ours > want[i]*(1+1e-13) || theirs > want[i]*(1+1e-13) {
+						t.Errorf("%s q=%d: σ%d: ours %.17g, scikit-learn's %.17g, exact %.17g", variant, q, i+1, ours, theirs, want[i])
+					}
+					gain = max(gain, (want[i]-theirs)/max(want[i]-ours, 1e-16*want[i]))
 				}
-				gain = max(gain, (want[i]-theirs)/max(want[i]-ours, 1e-16*want[i]))
+				if run.res.ResidualSq > skResid*(1+1e-12)+1e-13*run.res.FrobSq {
+					t.Errorf("%s q=%d: residual %.17g above scikit-learn's %.17g", variant, q, run.res.ResidualSq, skResid)
+				}
+				t.Logf("%-16s q=%d Gram %-5t: top-%d σ error ours %.2g, scikit-learn recipe (same Ω) %.2g; all-l error %.2g vs %.2g; residual² %.6g vs %.6g; largest angle %.2g",
+					variant, q, gram, 20, sigmaError(run.res.Sigma, want, 20), sigmaError(skSigma, want, 20),
+					sigmaError(run.res.Sigma, want, mp.L), sigmaError(skSigma, want, mp.L), run.res.ResidualSq, skResid, got[len(got)-1])
 			}
-			if run.res.ResidualSq > skResid*(1+1e-12)+1e-13*run.res.FrobSq {
-				t.Errorf("%s q=%d: residual %.17g above scikit-learn's %.17g", variant, q, run.res.ResidualSq, skResid)
-			}
-			t.Logf("%-16s q=%d: top-%d σ error ours %.2g, scikit-learn recipe (same Ω) %.2g; all-l error %.2g vs %.2g; residual² %.6g vs %.6g; largest angle %.2g",
-				variant, q, 20, sigmaError(run.res.Sigma, want, 20), sigmaError(skSigma, want, 20),
-				sigmaError(run.res.Sigma, want, mp.L), sigmaError(skSigma, want, mp.L), run.res.ResidualSq, skResid, got[len(got)-1])
 		}
 	}
 }
@@ -331,6 +361,7 @@ func TestMultiPassCentring(t *testing.T) {
 	c := goldenCase(t, "powerlaw")
 	plain, shifted := c.matrices()
 	mp := newMultiPass(t, shifted, true, 0)
+	mp.Gram = false // a power pass
 	b := mp.FirstBasis()
 	x := mat.NewDense(c.N, mp.L, b.X)
 	var merged PassPartial
@@ -448,8 +479,26 @@ func TestMultiPassOptions(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if mp.L != tc.wantL || mp.PowerIters != tc.wantQ || mp.PowerPasses() != tc.wantQ+1 || mp.Reads() != tc.wantQ+2 {
-			t.Errorf("%+v: l %d, q %d, reads %d", tc, mp.L, mp.PowerIters, mp.Reads())
+		// The Gram schedule when n < 4·(q + 1)·l: 2 reads.
+		wantGram := tc.cols < 4*(tc.wantQ+1)*tc.wantL
+		wantReads := map[bool]int{false: tc.wantQ + 2, true: 2}[wantGram]
+		if mp.L != tc.wantL || mp.PowerIters != tc.wantQ || mp.PowerPasses() != tc.wantQ+1 || mp.Gram != wantGram || mp.Reads() != wantReads {
+			t.Errorf("%+v: l %d, q %d, Gram %t, reads %d", tc, mp.L, mp.PowerIters, mp.Gram, mp.Reads())
+		}
+	}
+	for _, tc := range []struct {
+		cols, k, q int
+		gram       bool
+	}{
+		{512, 20, 7, true}, {959, 20, 7, true}, {960, 20, 7, false}, {1000, 20, 0, false},
+		{2048, 200, 7, true}, {2049, 200, 7, false}, // GramMaxCols
+	} {
+		mp, err := NewMultiPass(100000, tc.cols, MultiPassOptions{K: tc.k, PowerIters: tc.q})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if mp.Gram != tc.gram {
+			t.Errorf("%d columns, k = %d, q = %d: Gram %t, want %t", tc.cols, tc.k, tc.q, mp.Gram, tc.gram)
 		}
 	}
 	for _, tc := range []struct {
@@ -471,6 +520,7 @@ func TestMultiPassOptions(t *testing.T) {
 	a, _ := NewMultiPass(100, 50, MultiPassOptions{K: 5, Seed: 9, Key: 1})
 	b, _ := NewMultiPass(100, 50, MultiPassOptions{K: 5, Seed: 9, Key: 1})
 	d, _ := NewMultiPass(100, 50, MultiPassOptions{K: 5, Seed: 9, Key: 2})
+	a.Gram, b.Gram, d.Gram = false, false, false
 	if !slices.Equal(a.FirstBasis().X, b.FirstBasis().X) || slices.Equal(a.FirstBasis().X, d.FirstBasis().X) {
 		t.Error("the first basis is not a function of (Seed, Key)")
 	}
@@ -486,6 +536,7 @@ func TestMultiPassErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	mp.Gram = false // the errors of power passes; the Gram pass's below
 	b := mp.FirstBasis()
 	partial := func(b *PassBasis, shards ...*mat.Dense) *PassPartial {
 		var merged PassPartial
@@ -575,7 +626,12 @@ func TestMergeLeavesInputs(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, basis := range []*PassBasis{mp.FirstBasis(), {Final: true, Pass: 1, Cols: n, L: mp.L, Centered: centered, X: mp.FirstBasis().X}} {
+		x := mp.omegaBasis().RawMatrix().Data
+		for _, basis := range []*PassBasis{
+			{Gram: true, Cols: n, L: mp.L, Centered: centered},
+			{Cols: n, L: mp.L, Centered: centered, X: x},
+			{Final: true, Pass: 1, Cols: n, L: mp.L, Centered: centered, X: x},
+		} {
 			pa, err := basis.Process(a)
 			if err != nil {
 				t.Fatal(err)

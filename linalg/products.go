@@ -48,6 +48,10 @@ const (
 	// micro-kernel per call in Aᵀ·Q: the A strip touched by one tile
 	// (tnBlockRows lines) stays in L1 for all panels of Q.
 	tnBlockRows = 256
+	// tnGroupCols is the number of columns of Q (whole mr-panels) swept
+	// against one strip of A before the next strip: 256 × 48 packed values,
+	// 96 KiB, stay in L2.
+	tnGroupCols = 8 * mr
 	// tnMaxChunks is the largest number of row chunks of Aᵀ·Q, each with its
 	// own n×l partial sum; tnMaxPartialBytes caps their total size.
 	tnMaxChunks       = 32
@@ -214,7 +218,7 @@ func MulTallSkinny(dst *mat.Dense, a, b mat.Matrix) {
 		}
 	case mat.Transpose:
 		if ad, ok := at.Matrix.(*mat.Dense); ok && okB && !overlaps(dst, ad) && !overlaps(dst, bd) {
-			mulTN(dst.RawMatrix(), ad.RawMatrix(), bd.RawMatrix())
+			mulTN(dst.RawMatrix(), ad.RawMatrix(), bd.RawMatrix(), false)
 			return
 		}
 	}
@@ -239,7 +243,7 @@ func MulTransTallSkinny(dst *mat.Dense, a, q mat.Matrix) {
 	switch at := a.(type) {
 	case *mat.Dense:
 		if okQ && !overlaps(dst, at) && !overlaps(dst, qd) {
-			mulTN(dst.RawMatrix(), at.RawMatrix(), qd.RawMatrix())
+			mulTN(dst.RawMatrix(), at.RawMatrix(), qd.RawMatrix(), false)
 			return
 		}
 	case mat.Transpose:
@@ -249,6 +253,21 @@ func MulTransTallSkinny(dst *mat.Dense, a, q mat.Matrix) {
 		}
 	}
 	dst.Mul(a.T(), q)
+}
+
+// MulGram sets dst = aᵀ·a (n×n) for an m×n matrix a, by the kernel of
+// MulTransTallSkinny with q = a, computing only the tiles that meet the lower
+// triangle and mirroring them: half the flops (m·n² + O(m·n)), and dst
+// exactly symmetric. dst must be n×n or empty and share no memory with a.
+// Like MulTransTallSkinny it is bit-for-bit independent of the worker count.
+func MulGram(dst, a *mat.Dense) {
+	_, n := a.Dims()
+	prepareDst(dst, n, n)
+	if overlaps(dst, a) {
+		panic("linalg: MulGram: dst overlaps a")
+	}
+	ar := a.RawMatrix()
+	mulTN(dst.RawMatrix(), ar, ar, true)
 }
 
 // prepareDst resizes an empty dst to r×c and panics with mat.ErrShape if a
@@ -360,7 +379,11 @@ func tnLayout(n, l int) (lq, full, tailW, ldp int) {
 // transposed so that the micro-kernel reads rows of A contiguously) is
 // accumulated sequentially over its rows, and cᵀ = (…((P_0 + P_1) + P_2) …)
 // in chunk order, whatever the number of goroutines.
-func mulTN(c, a, q blas64.General) {
+//
+// sym declares q = a (the Gram matrix aᵀa): a tile of P whose rows j all
+// exceed its columns k is skipped, and c[k][j] = c[j][k] is taken from the
+// tiles with j ≤ k.
+func mulTN(c, a, q blas64.General, sym bool) {
 	m, n, l := a.Rows, a.Cols, q.Cols
 	lq, full, tailW, ldp := tnLayout(n, l)
 	plen := lq * ldp
@@ -393,9 +416,19 @@ func mulTN(c, a, q blas64.General) {
 				load := i0 > h*chunkRows
 				packTiles(qp, q, i0, rows, l, lq)
 				ai := a.Data[i0*a.Stride:]
-				for k0 := 0; k0 < full; k0 += nr {
-					for j0 := 0; j0 < lq; j0 += mr {
-						kern(rows, qp[rows*j0:], 1, mr, ai[k0:], a.Stride, part[j0*ldp+k0:], ldp, load, nr, nr)
+				// Panels of Q in groups of tnGroupCols columns, so that a
+				// group stays in L2 while the strips of A stream through
+				// (a wide Q, as in a Gram matrix, would not fit).
+				for jg := 0; jg < lq; jg += tnGroupCols {
+					jgEnd := min(lq, jg+tnGroupCols)
+					k0 := 0
+					if sym { // the first strip with a tile j0 < k0 + nr
+						k0 = max(0, jg-nr+1+nr-1) / nr * nr
+					}
+					for ; k0 < full; k0 += nr {
+						for j0 := jg; j0 < jgEnd && !(sym && j0 >= k0+nr); j0 += mr {
+							kern(rows, qp[rows*j0:], 1, mr, ai[k0:], a.Stride, part[j0*ldp+k0:], ldp, load, nr, nr)
+						}
 					}
 				}
 				if tailW == 0 {
@@ -414,9 +447,23 @@ func mulTN(c, a, q blas64.General) {
 	})
 
 	// c[k][j] = Σ_h P_h[j][k] in chunk order; rows of c split between workers.
+	// With sym, the worker of row j of P writes c[k][j] and c[j][k] for k ≥ j.
 	per := (n + workers - 1) / workers
 	parallelFor(workers, func(w int) {
 		k0, k1 := w*per, min(n, (w+1)*per)
+		if sym { // rows j ≡ w (mod workers) of P's upper triangle, read contiguously
+			for j := w; j < n; j += workers {
+				for k := j; k < n; k++ {
+					s := parts[j*ldp+k]
+					for h := 1; h < chunks; h++ {
+						s += parts[h*plen+j*ldp+k]
+					}
+					c.Data[k*c.Stride+j] = s
+					c.Data[j*c.Stride+k] = s
+				}
+			}
+			return
+		}
 		for j := range l {
 			for k := k0; k < k1; k++ {
 				s := parts[j*ldp+k]
@@ -433,14 +480,19 @@ func mulTN(c, a, q blas64.General) {
 // of mr columns: panel j0/mr occupies dst[rows·j0 : rows·(j0+mr)], row t at
 // offset t·mr, zero padded past column l. lq is l rounded up to a multiple of mr.
 func packTiles(dst []float64, x blas64.General, r0, rows, l, lq int) {
-	for j0 := 0; j0 < lq; j0 += mr {
-		out := dst[rows*j0 : rows*(j0+mr)]
-		valid := min(mr, l-j0)
-		for t := range rows {
-			src := x.Data[(r0+t)*x.Stride+j0 : (r0+t)*x.Stride+j0+valid]
-			o := out[t*mr : t*mr+mr]
-			copy(o, src)
-			clear(o[valid:])
+	const _ = uint(mr-6) + uint(6-mr) // the copy below is unrolled for mr = 6
+	whole := l / mr * mr              // columns in whole panels
+	for t := range rows {
+		src := x.Data[(r0+t)*x.Stride : (r0+t)*x.Stride+l]
+		for j0 := 0; j0 < whole; j0 += mr {
+			o := dst[rows*j0+t*mr : rows*j0+t*mr+mr : rows*j0+t*mr+mr]
+			s := src[j0 : j0+mr : j0+mr]
+			o[0], o[1], o[2], o[3], o[4], o[5] = s[0], s[1], s[2], s[3], s[4], s[5]
+		}
+		if whole < lq {
+			o := dst[rows*whole+t*mr : rows*whole+t*mr+mr]
+			n := copy(o, src[whole:])
+			clear(o[n:])
 		}
 	}
 }

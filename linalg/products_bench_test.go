@@ -79,3 +79,20 @@ func BenchmarkMulTransTallSkinny(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkMulGram times dst = AᵀA, A m×n, counting the m·n² flops of the
+// half it computes (m·n·(n+1) would be the full product's 2·m·n²/2).
+func BenchmarkMulGram(b *testing.B) {
+	for _, s := range [][2]int{{4096, 512}, {4096, 256}, {2048, 1024}} {
+		m, n := s[0], s[1]
+		a := benchDense(rand.New(rand.NewPCG(1, 2)), m, n)
+		dst := mat.NewDense(n, n, nil)
+		for _, impl := range productImpls {
+			b.Run(fmt.Sprintf("%dx%d/%s", m, n, impl), func(b *testing.B) {
+				benchProduct(b, impl, m, n, n/2,
+					func() { MulGram(dst, a) },
+					func() { dst.Mul(a.T(), a) })
+			})
+		}
+	}
+}

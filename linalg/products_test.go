@@ -305,3 +305,42 @@ func TestTnChunks(t *testing.T) {
 		}
 	}
 }
+
+// TestMulGramMatchesGonum checks aᵀa from the half-tile kernel against
+// gonum on every tile shape, that it is exactly symmetric, and that it is
+// bit-for-bit the same with 1, 2 and 3 goroutines.
+func TestMulGramMatchesGonum(t *testing.T) {
+	kernelPaths(t, func(t *testing.T) {
+		rnd := rand.New(rand.NewPCG(7, 9))
+		shapes := [][2]int{{1, 1}, {3, 2}, {7, 5}, {6, 8}, {13, 11}, {40, 14}, {250, 97}, {3001, 129}, {9001, 77}}
+		for _, s := range shapes {
+			m, n := s[0], s[1]
+			a := randDense(rnd, m, n)
+			var want, scale mat.Dense
+			want.Mul(a.T(), a)
+			scale.Mul(absDense(a).T(), absDense(a))
+			got := mat.NewDense(n, n, nil)
+			MulGram(got, a)
+			if e := relErr(got, &want, &scale); e > 1e-13 {
+				t.Errorf("%dx%d: AᵀA relative error %.3g > 1e-13", m, n, e)
+			}
+			if !mat.Equal(got, got.T()) {
+				t.Errorf("%dx%d: AᵀA is not exactly symmetric", m, n)
+			}
+		}
+		m, n := 9001, 77
+		a := randDense(rnd, m, n)
+		var ref *mat.Dense
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+		for _, procs := range []int{1, 2, 3} {
+			runtime.GOMAXPROCS(procs)
+			g := mat.NewDense(n, n, nil)
+			MulGram(g, a)
+			if ref == nil {
+				ref = g
+			} else if !mat.Equal(g, ref) {
+				t.Errorf("AᵀA with GOMAXPROCS=%d is not bit-identical", procs)
+			}
+		}
+	})
+}

@@ -85,7 +85,9 @@ func Spectrum(s beam.Scope, plan SpectrumPlan) {
 // global test matrix: each pass sends the pass's n × l basis with every
 // shard's range, re-reads the shard and multiplies it by the basis, sums the
 // products in a Combine and re-orthonormalises them into the next basis;
-// the final pass factors A·X by TSQR. The arithmetic is the single-machine
+// the final pass factors A·X by TSQR. With the Gram schedule (MultiPass.Gram)
+// the first read sums AᵀA instead and the power iterations run in NextBasisFn:
+// two reads. The arithmetic is the single-machine
 // algorithm's whatever the sharding (linalg.MultiPass). No pass uses a side
 // input, so a shard's read and product are one fused step (and Prism's
 // scheduler does not poll a waiting side-input stage).

@@ -62,16 +62,21 @@ for n in sizes:
     lines.append(f"| {n:,} | {n*256*4/1e6:.0f} | {ps:.2f} | {ls:.2f} | {ps/ls:.2f} | {n/ps:,.0f} | {pm/1024:.0f} | {lm/1024:.0f} |")
 lines += ["", f"Linear fit of pipeline time: t = {a:.2f} s + {b*1e6:.3f} s per million rows, R² = {r2:.4f}.", "",
  "## What limits it beyond 2 million rows, and what to expect on Dataflow", "",
- "- Time is linear in rows: each shard costs the same randomized SVD (≈ 2·4096·256·30·(2q+2) flops) and "
- "the merge is a stack of at most max(k + p, cols) rows, so memory stays flat — bounded by one shard "
- "(4096 × 256 × 8 B = 8 MB as float64) plus the stack, not by the file.",
+ "- Time is linear in rows. The method is `randomized` (256 columns) with the Gram schedule "
+ "(256 < 4·(q + 1)·l = 960): the first read sums AᵀA over the shards (m·n² = 65 GFLOP per million rows, "
+ "the half of the symmetric product), the q + 1 = 8 power iterations run on the 256 × 256 Gram matrix "
+ "in memory, and the second read multiplies every row by the 256 × 30 basis and factors the products "
+ "(TSQR). A wider matrix (n ≥ 4·(q + 1)·l) makes q + 2 = 9 reads instead, each 4·m·n·l flops.",
+ "- What a pass costs: one read of the file (page cache or disk; a float32 file is decoded to float64 "
+ "piece by piece, 16 MB pieces, so a worker holds a piece and not its shard) plus the products; the "
+ "merged partial is n × l (or n × n for the Gram read) per shard, whatever the rows.",
  "- On one machine the limit is the two cores: the products already use both, so more rows only take "
- "proportionally longer; the read of the npy (page cache or disk) is a few percent of the time.",
- "- Prism keeps every PCollection in memory; the spectrum pipeline only moves shard ranges, sketches "
- "((k+p) × cols) and metric rows through it, so it does not grow with the data.",
+ "proportionally longer; reading the npy is a few percent of the time.",
+ "- Prism keeps every PCollection in memory; the spectrum pipeline only moves shard ranges, bases and "
+ "partials (n × l, n × n for the Gram read) and metric rows through it, so it does not grow with the data.",
  "- On Dataflow each shard is an independent element: with W workers expect close to W× the rows per "
- "second of this table per worker core, plus worker start-up (minutes) and the single combine at the "
- "end (a few ms per shard sketch). Keep `shard_rows` so a shard is 10–100 MB."]
+ "second of this table per worker core, plus worker start-up (minutes) and one combine per read "
+ "(a few ms per shard partial). Keep `shard_rows` so a shard is 10–100 MB."]
 open(sys.argv[2], "w").write("\n".join(lines) + "\n")
 print("\n".join(lines))
 PY

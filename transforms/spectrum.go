@@ -32,8 +32,9 @@ func init() {
 	beam.RegisterDoFn(&PassShardFn{})
 	register.Emitter1[PassTask]()
 	register.Emitter1[PassOutput]()
-	beam.RegisterType(typeOf[PassTask]())
-	beam.RegisterType(typeOf[PassOutput]())
+	registerFloatCoder(encodePassTask, decodePassTask)
+	registerFloatCoder(encodePassOutput, decodePassOutput)
+	registerFloatCoder(encodePassBasis, decodePassBasis)
 	beam.RegisterDoFn(&MergePassFn{})
 	beam.RegisterDoFn(&NextBasisFn{})
 	beam.RegisterDoFn(&PassSpectrumFn{})
@@ -41,7 +42,6 @@ func init() {
 	register.Emitter1[SpectrumSummaryRow]()
 	beam.RegisterType(typeOf[linalg.RowSketch]())
 	beam.RegisterType(typeOf[linalg.RowQR]())
-	beam.RegisterType(typeOf[linalg.PassBasis]())
 	beam.RegisterType(typeOf[linalg.PassPartial]())
 	beam.RegisterType(typeOf[linalg.MultiPass]())
 	beam.RegisterType(typeOf[SpectrumRow]())
@@ -332,20 +332,24 @@ func (f *PassShardFn) ProcessElement(ctx context.Context, t PassTask, _ func(Pas
 	return f.work.Go(func() (PassOutput, error) {
 		sr := shardReaders.get(f.RunID, f.Read)
 		defer shardReaders.put(f.RunID, f.Read, sr)
-		b, err := sr.Read(ctx, t.Range)
+		// The first read checked every value; a NaN written into the file
+		// since would still make the pass's product non-finite (MultiPass.Next).
+		sr.Checked = t.Basis.Pass > 0
+		out := PassOutput{Basis: t.Basis}
+		total, err := sr.ReadEach(ctx, t.Range, blocks.PieceBytes, func(b blocks.Block) error {
+			if b.Rows == 0 {
+				return nil
+			}
+			p, err := t.Basis.Process(mat.NewDense(b.Rows, b.Cols, b.Data))
+			if err != nil {
+				return fmt.Errorf("%s: rows %d–%d, pass %d: %w", b.Path, b.Start+1, b.Start+b.RowsInput, t.Basis.Pass+1, err)
+			}
+			return out.Partial.Merge(p)
+		})
 		if err != nil {
 			return PassOutput{}, err
 		}
-		blocks.CountRead(ctx, b)
-		out := PassOutput{Basis: t.Basis}
-		if b.Rows == 0 {
-			return out, nil
-		}
-		p, err := t.Basis.Process(mat.NewDense(b.Rows, b.Cols, b.Data))
-		if err != nil {
-			return PassOutput{}, fmt.Errorf("%s: rows %d–%d, pass %d: %w", b.Path, b.Start+1, b.Start+b.RowsInput, t.Basis.Pass+1, err)
-		}
-		out.Partial = *p
+		blocks.CountRead(ctx, total)
 		return out, nil
 	})
 }

@@ -170,6 +170,10 @@ func CountRead(ctx context.Context, b Block) {
 // the file to count its rows, no parse of the rows before the shard's.
 type ShardReader struct {
 	Config Config
+	// Checked declares that the rows were read and found finite before (an
+	// earlier pass of a multi-pass method, without SkipBadRows), so Read
+	// does not scan them for NaN and ±Inf again.
+	Checked bool
 
 	src  matrix.Source
 	text matrix.TextSource
@@ -220,7 +224,60 @@ func (sr *ShardReader) Read(ctx context.Context, r Range) (Block, error) {
 			return Block{}, err
 		}
 	}
+	if sr.Checked && !sr.Config.SkipBadRows && len(bad) == 0 {
+		rows := r.End - r.Start
+		return Block{Path: sr.Config.Path, Index: r.Index, Start: r.Start, Cols: cols, Rows: rows, RowsInput: rows, Data: data[:rows*cols], Labels: labels}, nil
+	}
 	return keepFiniteRows(sr.Config.Path, src, r, cols, data, labels, bad, sr.Config.SkipBadRows)
+}
+
+// PieceBytes is the piece size of the multi-pass spectrum's reads
+// (ReadEach): a piece is decoded and multiplied twice (C·X, then Cᵀ·(C·X))
+// while it is still in the last-level cache, instead of a shard that does
+// not fit being written to memory and read back twice, and a worker holds
+// one piece, not a shard (a 4,000 × 4,096 shard is 131 MB as float64).
+const PieceBytes = 16 << 20
+
+// ReadEach reads the rows of r in consecutive pieces of whole rows, each
+// at most maxBytes of float64 values (at least one row), and calls each with
+// every piece's Block in row order; a piece's Data is valid until each
+// returns. It returns the shard's totals (rows read, kept and dropped by
+// reason; no Data) for CountRead. Reading in pieces keeps a consumer's
+// working set in cache, whatever the shard's size. A range of delimited text
+// with a known start (Range.At) is read whole, since a later piece would
+// need a start of its own.
+func (sr *ShardReader) ReadEach(ctx context.Context, r Range, maxBytes int, each func(Block) error) (Block, error) {
+	pieceRows := max(1, r.End-r.Start)
+	if r.At.Line == 0 {
+		if sr.src == nil {
+			var err error
+			if sr.src, err = matrix.Open(ctx, sr.Config.Path, sr.Config.MatrixOptions()); err != nil {
+				return Block{}, err
+			}
+		}
+		pieceRows = max(1, maxBytes/(8*max(1, sr.src.Cols())))
+	}
+	total := Block{Path: sr.Config.Path, Index: r.Index, Start: r.Start}
+	for start := r.Start; ; start += pieceRows {
+		piece := r
+		piece.Start, piece.End = start, min(r.End, start+pieceRows)
+		b, err := sr.Read(ctx, piece)
+		if err != nil {
+			return Block{}, err
+		}
+		total.Cols = b.Cols
+		total.Rows += b.Rows
+		total.RowsInput += b.RowsInput
+		total.BadRows += b.BadRows
+		total.BadUnparsable += b.BadUnparsable
+		total.BadFieldCount += b.BadFieldCount
+		if err := each(b); err != nil {
+			return Block{}, err
+		}
+		if piece.End >= r.End {
+			return total, nil
+		}
+	}
 }
 
 // FirstNonFinite returns the index of the first NaN or ±Inf in data, or -1

@@ -89,6 +89,57 @@ func TestShardReaderBadRows(t *testing.T) {
 	}
 }
 
+// TestShardReaderReadEach: the pieces of a range hold its rows in order,
+// each at most the byte budget (and at least one row); the totals count the
+// range once; a NaN in a later piece names its 1-based row; with SkipBadRows
+// it drops its row only; Checked skips the scan.
+func TestShardReaderReadEach(t *testing.T) {
+	const rows, cols, bad = 40, 3, 27
+	p, want := writeNpy(t, rows, cols, bad)
+	ctx := context.Background()
+	r := Range{Index: 2, Start: 3, End: 26}
+	for _, maxBytes := range []int{1, 8 * cols * 5, 8 * cols * 100} {
+		sr := ShardReader{Config: Config{Path: p}}
+		var got []float64
+		var starts []int
+		total, err := sr.ReadEach(ctx, r, maxBytes, func(b Block) error {
+			if b.Rows*cols*8 > max(maxBytes, 8*cols) {
+				t.Errorf("budget %d: a piece of %d rows", maxBytes, b.Rows)
+			}
+			starts = append(starts, b.Start)
+			got = append(got, b.Data...)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got, want[3*cols:26*cols]) || starts[0] != 3 {
+			t.Errorf("budget %d: pieces at %v do not hold rows 4–26", maxBytes, starts)
+		}
+		if total.Rows != 23 || total.RowsInput != 23 || total.Index != 2 || total.Start != 3 || total.Cols != cols || total.Data != nil {
+			t.Errorf("budget %d: totals %+v", maxBytes, total)
+		}
+	}
+	sr := ShardReader{Config: Config{Path: p}}
+	_, err := sr.ReadEach(ctx, Range{Start: 20, End: 40}, 8*cols*4, func(Block) error { return nil })
+	if err == nil || !strings.Contains(err.Error(), p+": row 28, column 2: value NaN is not finite") {
+		t.Fatalf("error %v", err)
+	}
+	sr = ShardReader{Config: Config{Path: p, SkipBadRows: true}, Checked: true}
+	total, err := sr.ReadEach(ctx, Range{Start: 20, End: 40}, 8*cols*4, func(Block) error { return nil })
+	if err != nil || total.Rows != 19 || total.BadRows != 1 || total.RowsInput != 20 {
+		t.Fatalf("skip: %+v, %v", total, err)
+	}
+	sr = ShardReader{Config: Config{Path: p}, Checked: true}
+	var nan bool
+	if _, err := sr.ReadEach(ctx, Range{Start: 20, End: 40}, 1<<20, func(b Block) error {
+		nan = FirstNonFinite(b.Data) >= 0
+		return nil
+	}); err != nil || !nan {
+		t.Errorf("Checked: error %v, NaN passed through %t", err, nan)
+	}
+}
+
 func TestFirstNonFinite(t *testing.T) {
 	x := make([]float64, 100)
 	if i := FirstNonFinite(x); i != -1 {

@@ -6,8 +6,9 @@
 //	benchscaling read -in FILE -shard_rows R           # read every shard through io/matrix, MB/s
 //
 // The loop reads the same shards and calls the same kernels as the Beam
-// pipeline (matrix.Open + ReadRows, RowSketch.AddBlock, Merge, Spectrum), so
-// its time is the floor against which the pipeline's overhead is measured.
+// pipeline's randomized method (ShardReader.ReadEach, PassBasis.Process,
+// PassPartial.Merge, MultiPass.Next and Finish, every pass), so its time is
+// the floor against which the pipeline's overhead is measured.
 package main
 
 import (
@@ -114,32 +115,40 @@ func loop(args []string) error {
 	if err != nil {
 		return err
 	}
-	cols := src.Cols()
-	keep := max(*k+linalg.DefaultOversample, cols)
-	total := linalg.NewRowSketch(cols, false, keep)
-	reader := blocks.ShardReader{Config: blocks.Config{Path: *in}}
-	for _, r := range blocks.PlanSource(src, *shardRows) {
-		b, err := reader.Read(ctx, r)
-		if err != nil {
-			return err
-		}
-		data := b.Data
-		sk := linalg.NewRowSketch(cols, false, keep)
-		opts := linalg.RSVDOptions{K: min(*k, r.End-r.Start), PowerIters: -1, Seed: linalg.DeriveSeed(*seed, uint64(r.Start))}
-		if err := sk.AddBlock(mat.NewDense(r.End-r.Start, cols, data), opts); err != nil {
-			return err
-		}
-		if err := total.Merge(sk); err != nil {
-			return err
-		}
-	}
-	sigma, _, err := total.Spectrum()
+	mp, err := linalg.NewMultiPass(int64(src.Rows()), src.Cols(), linalg.MultiPassOptions{K: *k, PowerIters: -1, Seed: *seed})
 	if err != nil {
 		return err
 	}
-	return json.NewEncoder(os.Stdout).Encode(map[string]any{
-		"seconds": time.Since(start).Seconds(), "rows": src.Rows(), "sigma": sigma[:min(*k, len(sigma))],
-	})
+	ranges := blocks.PlanSource(src, *shardRows)
+	reader := blocks.ShardReader{Config: blocks.Config{Path: *in}}
+	basis := mp.FirstBasis()
+	for {
+		var merged linalg.PassPartial
+		reader.Checked = basis.Pass > 0
+		for _, r := range ranges {
+			if _, err := reader.ReadEach(ctx, r, blocks.PieceBytes, func(b blocks.Block) error {
+				p, err := basis.Process(mat.NewDense(b.Rows, b.Cols, b.Data))
+				if err != nil {
+					return err
+				}
+				return merged.Merge(p)
+			}); err != nil {
+				return err
+			}
+		}
+		if basis.Final {
+			res, err := mp.Finish(basis, &merged)
+			if err != nil {
+				return err
+			}
+			return json.NewEncoder(os.Stdout).Encode(map[string]any{
+				"seconds": time.Since(start).Seconds(), "rows": src.Rows(), "reads": mp.Reads(), "sigma": res.Sigma[:mp.K],
+			})
+		}
+		if basis, err = mp.Next(basis, &merged); err != nil {
+			return err
+		}
+	}
 }
 
 func formats(args []string) error {
