@@ -117,6 +117,8 @@ func seriesOf(q plot.Plotter) (SeriesStructure, bool) {
 		return SeriesStructure{"line", len(v.XYs)}, true
 	case *plotter.Scatter:
 		return SeriesStructure{"points", len(v.XYs)}, true
+	case thinScatter:
+		return SeriesStructure{"points", len(v.XYs)}, true
 	case *plotter.HeatMap:
 		c, r := v.GridXYZ.Dims()
 		return SeriesStructure{"heatmap", c * r}, true
@@ -135,6 +137,64 @@ func seriesOf(q plot.Plotter) (SeriesStructure, bool) {
 		return SeriesStructure{"bars", v.Values.Len()}, true
 	}
 	return SeriesStructure{}, false
+}
+
+// thinScatter is a scatter of many points (persistence pairs) that draws a
+// glyph only where none of its own was drawn within a quarter of a point
+// (0.09 mm, a third of a pixel at figDPI): the 20,000 H0 pairs of ten Rips
+// diagrams, all born at 0, cost what a few thousand do and draw the same
+// picture. Its structure still counts every point.
+type thinScatter struct{ *plotter.Scatter }
+
+// newThinScatter is a thinScatter of xy with plotter.NewScatter's style.
+func newThinScatter(xy plotter.XYs) (thinScatter, error) {
+	sc, err := plotter.NewScatter(xy)
+	return thinScatter{sc}, err
+}
+
+// Plot draws the points' glyphs, one per quarter-point cell.
+func (s thinScatter) Plot(c draw.Canvas, plt *plot.Plot) {
+	trX, trY := plt.Transforms(&c)
+	drawn := make(map[[2]int64]bool, len(s.XYs))
+	for _, p := range s.XYs {
+		pt := vg.Point{X: trX(p.X), Y: trY(p.Y)}
+		cell := [2]int64{int64(math.Round(float64(pt.X) * 4)), int64(math.Round(float64(pt.Y) * 4))}
+		if drawn[cell] {
+			continue
+		}
+		drawn[cell] = true
+		c.DrawGlyph(s.GlyphStyle, pt)
+	}
+}
+
+// GlyphBoxes are the boxes of the extreme points: every glyph has the same
+// box, so they pad the axes as the boxes of all points would.
+func (s thinScatter) GlyphBoxes(plt *plot.Plot) []plot.GlyphBox {
+	if len(s.XYs) == 0 {
+		return nil
+	}
+	ext := [4]int{} // indices of the least and greatest x, then y
+	for i, p := range s.XYs {
+		if p.X < s.XYs[ext[0]].X {
+			ext[0] = i
+		}
+		if p.X > s.XYs[ext[1]].X {
+			ext[1] = i
+		}
+		if p.Y < s.XYs[ext[2]].Y {
+			ext[2] = i
+		}
+		if p.Y > s.XYs[ext[3]].Y {
+			ext[3] = i
+		}
+	}
+	r := s.GlyphStyle.Radius
+	boxes := make([]plot.GlyphBox, len(ext))
+	for j, i := range ext {
+		boxes[j] = plot.GlyphBox{X: plt.X.Norm(s.XYs[i].X), Y: plt.Y.Norm(s.XYs[i].Y),
+			Rectangle: vg.Rectangle{Min: vg.Point{X: -r, Y: -r}, Max: vg.Point{X: r, Y: r}}}
+	}
+	return boxes
 }
 
 // refLine is a horizontal (y = at) or vertical (x = at) reference line

@@ -1,6 +1,8 @@
 package report
 
 import (
+	"image"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -12,6 +14,7 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/recorder"
+	"gonum.org/v1/plot/vg/vgimg"
 )
 
 // TestFigureLayout draws a panel whose curve fills the data area and whose
@@ -130,5 +133,88 @@ func TestTickers(t *testing.T) {
 	got := labels(many.Ticks(0, 500))
 	if len(got) > figMaxTicks+1 || got[0] != "10" || got[len(got)-1] != "400" {
 		t.Errorf("40 data values: labels %v", got)
+	}
+}
+
+// TestThinScatter: a thinScatter of 20,000 points on one vertical line (the
+// H0 pairs of Rips diagrams, all born at 0) and 2,000 scattered ones draws
+// a fraction of a plain scatter's glyphs, the same picture (PNG pixels),
+// pads the axes alike, and its structure counts every point.
+func TestThinScatter(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	var xy plotter.XYs
+	for range 20000 {
+		xy = append(xy, plotter.XY{X: 0, Y: 0.5 * rng.Float64()})
+	}
+	for range 2000 {
+		b := 0.5 * rng.Float64()
+		xy = append(xy, plotter.XY{X: b, Y: b + 0.3*rng.Float64()})
+	}
+	figure := func(thin bool) Figure {
+		p := newPanel("pairs", "birth (unit)", "death (unit)")
+		var sc plot.Plotter
+		if thin {
+			s, err := newThinScatter(xy)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.Radius, s.Shape = vg.Points(2), draw.CircleGlyph{} // filled, like the H0 pairs
+			sc = s
+		} else {
+			s, err := plotter.NewScatter(xy)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.Radius, s.Shape = vg.Points(2), draw.CircleGlyph{} // filled, like the H0 pairs
+			sc = s
+		}
+		p.Add(sc)
+		return Figure{Caption: "Pairs.", Panels: []*Panel{p}}
+	}
+	glyphs := func(thin bool) int {
+		f := figure(thin)
+		w, h := f.size()
+		rec := &recorder.Canvas{}
+		f.draw(draw.NewCanvas(rec, w, h))
+		n := 0
+		for _, a := range rec.Actions {
+			if _, ok := a.(*recorder.Fill); ok {
+				n++
+			}
+		}
+		return n
+	}
+	pixels := func(thin bool) (*image.RGBA, [2]float64) {
+		f := figure(thin)
+		w, h := f.size()
+		img := vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(figDPI))
+		f.draw(draw.New(img))
+		ax := f.Panels[0].X
+		return img.Image().(*image.RGBA), [2]float64{ax.Min, ax.Max}
+	}
+	full, thin := glyphs(false), glyphs(true)
+	if full < 22000 || thin > full/4 {
+		t.Errorf("glyphs drawn: plain %d, thin %d; want every point plain and under a quarter thinned", full, thin)
+	}
+	a, ra := pixels(false)
+	b, rb := pixels(true)
+	if a.Bounds() != b.Bounds() || ra != rb {
+		t.Fatalf("plain %v x range %v, thin %v x range %v", a.Bounds(), ra, b.Bounds(), rb)
+	}
+	differ := 0
+	for i := 0; i < len(a.Pix); i += 4 {
+		for c := range 3 {
+			if d := int(a.Pix[i+c]) - int(b.Pix[i+c]); d > 64 || d < -64 {
+				differ++
+				break
+			}
+		}
+	}
+	if total := len(a.Pix) / 4; differ > total/2000 {
+		t.Errorf("%d of %d pixels differ between the plain and the thinned scatter", differ, total)
+	}
+	p := figure(true).Panels[0]
+	if s := p.series; len(s) != 1 || s[0].Points != len(xy) {
+		t.Errorf("structure %v: want one series of %d points", s, len(xy))
 	}
 }

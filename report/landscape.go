@@ -300,7 +300,7 @@ func diagramPlot(file, cloud string, threshold float64, rows []transforms.Landsc
 			if len(xy) == 0 {
 				continue
 			}
-			sc, err := plotter.NewScatter(xy)
+			sc, err := newThinScatter(xy)
 			if err != nil {
 				return err
 			}
@@ -510,8 +510,8 @@ func diagramsPlot(file string, clouds []string, first map[string]transforms.Land
 	p.Add(plotter.NewGrid(), diag)
 	p.Legend.Add("death = birth", diag)
 	shapes := []draw.GlyphDrawer{draw.CircleGlyph{}, draw.SquareGlyph{}, draw.CrossGlyph{}, draw.PlusGlyph{}, draw.RingGlyph{}}
-	var cloudThumb []*plotter.Scatter // a cloud's first scatter, for its legend entry
-	dimThumb := map[string]*plotter.Scatter{}
+	var cloudThumb []thinScatter // a cloud's first scatter, for its legend entry
+	dimThumb := map[string]thinScatter{}
 	var dimNames []string
 	cloudKeys := []int{-1}
 	if byColour {
@@ -519,7 +519,7 @@ func diagramsPlot(file string, clouds []string, first map[string]transforms.Land
 		for i := range cloudKeys {
 			cloudKeys[i] = i
 		}
-		cloudThumb = make([]*plotter.Scatter, len(clouds))
+		cloudThumb = make([]thinScatter, len(clouds))
 	}
 	for _, ci := range cloudKeys {
 		for di, d := range dims {
@@ -528,7 +528,7 @@ func diagramsPlot(file string, clouds []string, first map[string]transforms.Land
 				if len(xy) == 0 {
 					continue
 				}
-				sc, err := plotter.NewScatter(xy)
+				sc, err := newThinScatter(xy)
 				if err != nil {
 					return err
 				}
@@ -543,7 +543,7 @@ func diagramsPlot(file string, clouds []string, first map[string]transforms.Land
 				}
 				if byColour {
 					sc.Color = cloudPalette[ci]
-					if cloudThumb[ci] == nil {
+					if cloudThumb[ci].Scatter == nil {
 						cloudThumb[ci] = sc
 					}
 				} else {
@@ -559,13 +559,13 @@ func diagramsPlot(file string, clouds []string, first map[string]transforms.Land
 		}
 	}
 	for ci, sc := range cloudThumb {
-		if sc != nil {
+		if sc.Scatter != nil {
 			p.Legend.Add(clouds[ci], sc)
 		}
 	}
 	if byColour {
 		// Marker shapes, each drawn in the first cloud's colour.
-		var essential *plotter.Scatter
+		var essential thinScatter
 		for _, n := range dimNames {
 			sc := dimThumb[n]
 			if _, tri := sc.Shape.(draw.TriangleGlyph); tri {
@@ -574,7 +574,7 @@ func diagramsPlot(file string, clouds []string, first map[string]transforms.Land
 			}
 			p.Legend.Add(n+": "+shapeName(sc.Shape), sc)
 		}
-		if essential != nil {
+		if essential.Scatter != nil {
 			p.Legend.Add("essential classes: triangles at the threshold", essential)
 		}
 	} else {
