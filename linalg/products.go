@@ -446,34 +446,48 @@ func mulTN(c, a, q blas64.General, sym bool) {
 		}
 	})
 
-	// c[k][j] = Σ_h P_h[j][k] in chunk order; rows of c split between workers.
-	// With sym, the worker of row j of P writes c[k][j] and c[j][k] for k ≥ j.
+	// c[k][j] = Σ_h P_h[j][k] in chunk order, each row segment of P summed
+	// contiguously into sum (the same additions in the same order as one
+	// element at a time). Rows of c are split between workers; with sym, the
+	// worker of row j of P writes c[k][j] and c[j][k] for k ≥ j.
 	per := (n + workers - 1) / workers
 	parallelFor(workers, func(w int) {
-		k0, k1 := w*per, min(n, (w+1)*per)
-		if sym { // rows j ≡ w (mod workers) of P's upper triangle, read contiguously
+		sum := make([]float64, n)
+		addChunks := func(j, k0, k1 int) []float64 {
+			s := sum[:k1-k0]
+			copy(s, parts[j*ldp+k0:j*ldp+k1])
+			for h := 1; h < chunks; h++ {
+				addTo(s, parts[h*plen+j*ldp+k0:h*plen+j*ldp+k1])
+			}
+			return s
+		}
+		if sym { // rows j ≡ w (mod workers) of P's upper triangle
 			for j := w; j < n; j += workers {
-				for k := j; k < n; k++ {
-					s := parts[j*ldp+k]
-					for h := 1; h < chunks; h++ {
-						s += parts[h*plen+j*ldp+k]
-					}
-					c.Data[k*c.Stride+j] = s
-					c.Data[j*c.Stride+k] = s
+				for i, v := range addChunks(j, j, n) {
+					c.Data[(j+i)*c.Stride+j] = v
 				}
+				copy(c.Data[j*c.Stride+j:j*c.Stride+n], sum[:n-j])
 			}
 			return
 		}
+		k0, k1 := w*per, min(n, (w+1)*per)
+		if k0 >= k1 {
+			return
+		}
 		for j := range l {
-			for k := k0; k < k1; k++ {
-				s := parts[j*ldp+k]
-				for h := 1; h < chunks; h++ {
-					s += parts[h*plen+j*ldp+k]
-				}
-				c.Data[k*c.Stride+j] = s
+			for i, v := range addChunks(j, k0, k1) {
+				c.Data[(k0+i)*c.Stride+j] = v
 			}
 		}
 	})
+}
+
+// addTo sets dst[i] += src[i].
+func addTo(dst, src []float64) {
+	src = src[:len(dst)]
+	for i := range dst {
+		dst[i] += src[i]
+	}
 }
 
 // packTiles copies rows [r0, r0+rows) of the m×l matrix x into dst in panels
