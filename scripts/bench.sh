@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make bench: Go benchmarks, then side-by-side comparisons with peers on this
-# machine (scikit-learn, Ripser, GUDHI, NumPy), then the scaling study. Each script
+# machine (scikit-learn, Ripser, GUDHI, NumPy), then the scaling study and the
+# use of every core (CPU/wall per study). Each script
 # installs what it needs with apt-get and rewrites its own section of
 # docs/BENCHMARKS.md (or docs/SCALING.md).
 set -euo pipefail
@@ -20,3 +21,5 @@ echo "== rank dynamics at scale vs NumPy =="
 bash scripts/bench_rankdyn.sh
 echo "== scaling of the spectrum study =="
 bash scripts/bench_scaling.sh
+echo "== cores: CPU/wall per study, ten tori vs ripser =="
+bash scripts/bench_cores.sh
