@@ -453,7 +453,7 @@ func landscapesPlot(file string, means []MeanLandscape, clouds []string) error {
 	if !byColour {
 		caption = fmt.Sprintf("Mean persistence landscapes λ₁ and λ₂ of each of the %d clouds, one thin line per cloud coloured by level, one panel per homology dimension (Bubenik 2015).", len(clouds))
 	}
-	fig := Figure{Caption: caption, Width: max(figPanelWidth, vg.Length(len(dims))*4.5*vg.Inch)}
+	fig := Figure{Caption: caption, Width: max(figPanelWidth, vg.Length(len(dims))*4*vg.Inch)}
 	for _, dr := range panels {
 		fig.Panels = append(fig.Panels, dr.panel)
 	}
