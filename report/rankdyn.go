@@ -92,6 +92,7 @@ func RankDynamicsReport(ctx context.Context, out, runID, dir string) (markdown s
 		{"twonn", "TwoNN intrinsic dimension of the rows (representations)", func(r transforms.RankDynamicsRow) (float64, bool) { return optF(r.TwoNN) }},
 	}
 	md.WriteString("### Spectral measures over training\n\n")
+	var figs []func() error // independent figures, drawn together on the worker pool
 	for _, m := range metrics {
 		series := map[string]plotter.XYs{}
 		for _, r := range rows {
@@ -104,9 +105,9 @@ func RankDynamicsReport(ctx context.Context, out, runID, dir string) (markdown s
 		}
 		name := "rank-dynamics-" + m.col + ".png"
 		caption := fmt.Sprintf("%s of each weight matrix at each checkpoint step (%d tensors).", upperFirst(m.label), len(series))
-		if err := linesPlot(filepath.Join(dir, name), m.label+" per tensor", m.label, caption, tensors, series); err != nil {
-			return "", err
-		}
+		figs = append(figs, func() error {
+			return linesPlot(filepath.Join(dir, name), m.label+" per tensor", m.label, caption, tensors, series)
+		})
 		fmt.Fprintf(&md, "![%s](%s)\n\n", m.col, name)
 	}
 	alphaMD, err := alphaReportSection(dir, out, runID, rows, tensors)
@@ -129,11 +130,14 @@ func RankDynamicsReport(ctx context.Context, out, runID, dir string) (markdown s
 			}
 			name := "rank-drift-" + m.col + ".png"
 			caption := fmt.Sprintf("%s between the top-k right singular subspaces of each tensor at a step and at the step before (%d tensors).", upperFirst(m.label), len(series))
-			if err := linesPlot(filepath.Join(dir, name), m.label+" from the previous step", m.label, caption, tensors, series); err != nil {
-				return "", err
-			}
+			figs = append(figs, func() error {
+				return linesPlot(filepath.Join(dir, name), m.label+" from the previous step", m.label, caption, tensors, series)
+			})
 			fmt.Fprintf(&md, "![%s](%s)\n\n", m.col, name)
 		}
+	}
+	if err := drawAll(figs); err != nil {
+		return "", err
 	}
 	md.WriteString("### First and last step of each tensor\n\n")
 	md.WriteString("| tensor | shape | step | stable rank | RankMe | energy rank 90 / 99 % | α-ReQ | WeLore rank (LRC) | σ₁ |\n|---|---|---|---|---|---|---|---|---|\n")
