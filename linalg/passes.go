@@ -9,6 +9,7 @@ import (
 
 	"github.com/lowdim/lowdim/internal/parallel"
 
+	"gonum.org/v1/gonum/blas/blas32"
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 )
@@ -77,12 +78,19 @@ import (
 // schedule when n < 4·(q + 1)·l and n ≤ GramMaxCols: 2 reads instead of
 // q + 2, and for k = 20, q = 7 at n = 512 about half the flops.
 //
-// Float32 shards are multiplied in float64. Measured on the 8192×512 power
-// law (k = 20, q = 7), float32 power passes with a float64 final pass keep
-// the top-K error (9.4e-10) and its shard invariance (≤ 3e-12) but not the
-// tail's (1e-6); without a fast float32 product kernel (gonum's blas32 is
-// ~10× slower than MulTallSkinny) the path would only be slower, so it is
-// not implemented.
+// Float32. A power pass over float32 data may multiply in float32
+// (Process32; the float32 kernels run about three times the float64 rate
+// and read half the bytes, no decoding): the power passes only steer the
+// subspace, and their float32 rounding perturbs the basis by ~1e-7, which
+// later float64 passes contract. Measured on the golden matrices rounded to
+// float32 (TestMultiPassFloat32Passes), the top-K spread across shardings
+// stays ≤ 1e-10 only when the last two power passes are float64 (with the
+// last one alone: 2e-10 on the exactly low-rank matrix) and only without
+// centring (a float32 product of uncentred rows carries rounding relative
+// to the mean, ε₃₂·(‖μ‖/s)² of the centred matrix). So PassBasis.Float32
+// is set for passes 1 … q − 2 of an uncentred run (5 of the 9 reads at
+// q = 7): pass 0 also checks every value, and the Gram and final passes are
+// float64, so σ, the residual and ‖A‖_F² come from the data exactly.
 
 // MultiPassOptions configures NewMultiPass.
 type MultiPassOptions struct {
@@ -212,8 +220,9 @@ func (mp *MultiPass) Next(b *PassBasis, merged *PassPartial) (*PassBasis, error)
 	}
 	p := mat.DenseCopyOf(mat.NewDense(mp.Cols, mp.L, merged.P))
 	Orthonormalize(p)
+	pass := b.Pass + 1
 	return &PassBasis{
-		Pass: b.Pass + 1, Final: b.Pass+1 == mp.PowerPasses(),
+		Pass: pass, Final: pass == mp.PowerPasses(), Float32: !mp.Centered && pass < mp.PowerPasses()-2,
 		Cols: mp.Cols, L: mp.L, Centered: mp.Centered, X: p.RawMatrix().Data,
 	}, nil
 }
@@ -291,9 +300,12 @@ func (mp *MultiPass) checkPass(b *PassBasis, merged *PassPartial) error {
 // PassBasis is the orthonormal basis X (Cols×L) one pass multiplies every
 // shard by: the side input of the pass. It has only exported fields.
 type PassBasis struct {
-	Pass     int  // 0-based pass index
-	Final    bool // whether this is the final (TSQR) pass
-	Gram     bool // whether this pass sums CᵀC (the Gram schedule's first pass; no X)
+	Pass  int  // 0-based pass index
+	Final bool // whether this is the final (TSQR) pass
+	Gram  bool // whether this pass sums CᵀC (the Gram schedule's first pass; no X)
+	// Float32 allows multiplying float32 data in float32 (Process32); see
+	// "Float32" above for the passes that set it.
+	Float32  bool
 	Cols, L  int
 	Centered bool
 	X        []float64 // Cols×L, row-major, orthonormal columns
@@ -417,6 +429,79 @@ func (b *PassBasis) Process(block *mat.Dense) (*PassPartial, error) {
 		dst := p.P[k*l : (k+1)*l]
 		for j, s := range colSums {
 			dst[j] = src[j] - mu*s
+		}
+	}
+	return p, nil
+}
+
+// Process32 is Process for a power pass over a float32 shard (rows × Cols,
+// row-major, as the file holds it): the two products are taken in float32
+// (MulTallSkinny32, MulTransTallSkinny32; about three times the float64
+// rate, half the bytes), X rounded to float32, and P returned in float64.
+// Only the power passes may round so: they steer the subspace, and the
+// float64 final pass computes σ from the data exactly (see "Float32" above).
+// Process32 returns an error for the Gram or the final pass, or a shard
+// whose size is not rows × Cols.
+func (b *PassBasis) Process32(rows, cols int, data []float32) (*PassPartial, error) {
+	switch {
+	case !b.Float32:
+		return nil, fmt.Errorf("linalg: PassBasis.Process32: pass %d must multiply in float64", b.Pass)
+	case cols != b.Cols || len(data) != rows*cols:
+		return nil, fmt.Errorf("linalg: PassBasis.Process32: %d values for %d × %d, basis has %d columns", len(data), rows, cols, b.Cols)
+	case b.L <= 0 || b.L > b.Cols || len(b.X) != b.Cols*b.L:
+		return nil, fmt.Errorf("linalg: PassBasis.Process32: basis holds %d values, want %d×%d", len(b.X), b.Cols, b.L)
+	}
+	p := &PassPartial{Pass: b.Pass, Cols: cols, L: b.L, Centered: b.Centered, Rows: int64(rows)}
+	if rows == 0 {
+		return p, nil
+	}
+	l := b.L
+	a := blas32.General{Rows: rows, Cols: cols, Stride: cols, Data: data}
+	x := blas32.General{Rows: cols, Cols: l, Stride: l, Data: make([]float32, cols*l)}
+	for i, v := range b.X {
+		x.Data[i] = float32(v)
+	}
+	// Y = AᵢX in float32; when Centered, Y is centred by its column means
+	// μᵢᵀX and P = AᵢᵀY − μᵢ(1ᵀY) as in Process, with μᵢ summed in float64
+	// from the float32 values (a float32 sum would put its rounding into
+	// every entry of P).
+	y := blas32.General{Rows: rows, Cols: l, Stride: l, Data: make([]float32, rows*l)}
+	MulTallSkinny32(y, a, x)
+	var colSums []float64
+	if b.Centered {
+		p.Mean = make([]float64, cols)
+		for i := range rows {
+			for k, v := range data[i*cols : (i+1)*cols] {
+				p.Mean[k] += float64(v)
+			}
+		}
+		floats.Scale(1/float64(rows), p.Mean)
+		p.MeanX = make([]float64, l)
+		for i := range rows {
+			for j, v := range y.Data[i*l : (i+1)*l] {
+				p.MeanX[j] += float64(v)
+			}
+		}
+		floats.Scale(1/float64(rows), p.MeanX)
+		colSums = make([]float64, l)
+		for i := range rows {
+			row := y.Data[i*l : (i+1)*l]
+			for j, mx := range p.MeanX {
+				row[j] = float32(float64(row[j]) - mx)
+				colSums[j] += float64(row[j])
+			}
+		}
+	}
+	pt := blas32.General{Rows: cols, Cols: l, Stride: l, Data: make([]float32, cols*l)}
+	MulTransTallSkinny32(pt, a, y)
+	p.P = make([]float64, cols*l)
+	for k := range cols {
+		dst, src := p.P[k*l:(k+1)*l], pt.Data[k*l:(k+1)*l]
+		for j, v := range src {
+			dst[j] = float64(v)
+			if b.Centered {
+				dst[j] -= p.Mean[k] * colSums[j]
+			}
 		}
 	}
 	return p, nil

@@ -21,6 +21,13 @@ type multiPassRun struct {
 // pass processes every shard and merges the partials in a random binary tree
 // (random operand order), then Next or Finish.
 func runMultiPass(t testing.TB, mp *MultiPass, shards []*mat.Dense, rnd *rand.Rand) multiPassRun {
+	return runMultiPassWith(t, mp, shards, rnd, false)
+}
+
+// runMultiPassWith is runMultiPass; with float32 the power passes after the
+// first multiply float32 copies of the shards (Process32), as the pipeline
+// does for float32 files.
+func runMultiPassWith(t testing.TB, mp *MultiPass, shards []*mat.Dense, rnd *rand.Rand, float32Passes bool) multiPassRun {
 	t.Helper()
 	run := multiPassRun{reads: make([]int, len(shards))}
 	b := mp.FirstBasis()
@@ -28,6 +35,14 @@ func runMultiPass(t testing.TB, mp *MultiPass, shards []*mat.Dense, rnd *rand.Ra
 		parts := make([]*PassPartial, len(shards))
 		for i, sh := range shards {
 			p, err := b.Process(sh)
+			if float32Passes && b.Float32 {
+				r, c := sh.Dims()
+				data := make([]float32, r*c)
+				for k := range data {
+					data[k] = float32(sh.At(k/c, k%c))
+				}
+				p, err = b.Process32(r, c, data)
+			}
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -692,4 +707,108 @@ func TestMultiPassDegenerate(t *testing.T) {
 	if _, err := ExactSpectrum(cutRows(bad, []int{0, 25, 50}), false); err == nil || !strings.Contains(err.Error(), "not finite") {
 		t.Errorf("exact, NaN: %v", err)
 	}
+}
+
+// TestMultiPassFloat32Passes: on float32 data (the golden matrices rounded
+// to float32, with and without an offset), the power passes that may
+// multiply in float32 (Process32; passes 1 … q − 2, uncentred only) keep the
+// top-K σ within 1e-9 of the all-float64 run's, as accurate against the
+// exact σ of the rounded matrix (within 1e-9 more), and as shard-invariant
+// (≤ 1e-10 across 1 to 300 shards); a centred run has no float32 pass.
+func TestMultiPassFloat32Passes(t *testing.T) {
+	for _, name := range []string{"powerlaw", "flatdrop", "lowrank"} {
+		c := goldenCase(t, name)
+		for _, variant := range []string{"plain", "offset", "offset_centered"} {
+			a, centered := c.variantMatrix(variant)
+			a32 := mat.DenseCopyOf(a)
+			a32.Apply(func(_, _ int, v float64) float64 { return float64(float32(v)) }, a32)
+			mp := newMultiPass(t, a32, centered, 0)
+			mp.Gram = false
+			var float32Passes []int
+			for b := mp.FirstBasis(); !b.Final; {
+				if b.Float32 {
+					float32Passes = append(float32Passes, b.Pass)
+				}
+				next, err := mp.Next(b, &PassPartial{Pass: b.Pass, Cols: c.N, L: mp.L, Centered: centered, Rows: int64(c.M), P: make([]float64, c.N*mp.L), MeanX: make([]float64, mp.L), Mean: make([]float64, c.N)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				b = next
+			}
+			if want := map[bool][]int{false: {1, 2, 3, 4, 5}, true: nil}[centered]; !slices.Equal(float32Passes, want) {
+				t.Fatalf("%s/%s: float32 passes %v, want %v", name, variant, float32Passes, want)
+			}
+			rnd := rand.New(rand.NewPCG(5, 32))
+			want := runMultiPass(t, mp, cutRows(a32, shardBounds(c.M, 1, nil)), rnd).res
+			var exact mat.SVD
+			ref := a32
+			if centered {
+				ref = centre(a32)
+			}
+			if !exact.Factorize(ref, mat.SVDNone) {
+				t.Fatal("SVD failed")
+			}
+			exactSigma := exact.Values(nil)
+			var first *SpectrumResult
+			var worst float64
+			for _, count := range shardCounts {
+				bounds := shardBounds(c.M, count, nil)
+				if count > 8 {
+					bounds = shardBounds(c.M, count, rnd)
+				}
+				res := runMultiPassWith(t, mp, cutRows(a32, bounds), rnd, true).res
+				if e := sigmaErrorFloat32(res.Sigma, want.Sigma, mp.K); e > 1e-9 {
+					t.Errorf("%s/%s %d shards: float32 passes move the top %d by %.3g from float64's", name, variant, count, mp.K, e)
+				}
+				if e, e64 := sigmaErrorFloat32(res.Sigma, exactSigma, mp.K), sigmaErrorFloat32(want.Sigma, exactSigma, mp.K); e > e64+1e-9 {
+					t.Errorf("%s/%s %d shards: σ error %.3g with float32 passes, %.3g without", name, variant, count, e, e64)
+				}
+				if first == nil {
+					first = res
+					continue
+				}
+				e := sigmaErrorFloat32(res.Sigma, first.Sigma, mp.K)
+				worst = max(worst, e)
+				if e > 1e-10 {
+					t.Errorf("%s/%s: %d shards: top-%d σ differ from 1 shard's by %.3g", name, variant, count, mp.K, e)
+				}
+			}
+			t.Logf("%-9s %-16s float32 passes: top-%d shard spread %.2g, distance from float64 %.2g",
+				name, variant, mp.K, worst, sigmaErrorFloat32(first.Sigma, want.Sigma, mp.K))
+		}
+	}
+}
+
+// sigmaErrorFloat32 is sigmaError with σ below 1e-6·σ₁ compared relative
+// to σ₁: float32 data carry rounding of ~1e-7·|a| that makes an exactly
+// low-rank matrix full rank, and σ at that level are not resolved by
+// float32 arithmetic (scikit-learn's float32 path neither).
+func sigmaErrorFloat32(got, want []float64, k int) float64 {
+	var worst float64
+	for i := range k {
+		d := math.Abs(got[i] - want[i])
+		if want[i] > 1e-6*want[0] {
+			worst = max(worst, d/want[i])
+		} else {
+			worst = max(worst, d/want[0])
+		}
+	}
+	return worst
+}
+
+// centre returns a with its column means subtracted.
+func centre(a *mat.Dense) *mat.Dense {
+	r, c := a.Dims()
+	out := mat.DenseCopyOf(a)
+	for j := range c {
+		var mu float64
+		for i := range r {
+			mu += a.At(i, j)
+		}
+		mu /= float64(r)
+		for i := range r {
+			out.Set(i, j, a.At(i, j)-mu)
+		}
+	}
+	return out
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/lowdim/lowdim/internal/parallel"
 
+	"gonum.org/v1/gonum/blas/blas32"
 	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/mat"
 )
@@ -40,7 +41,8 @@ import (
 const (
 	// mr is the number of rows of a micro-tile.
 	mr = 6
-	// nr is the widest micro-tile; narrower panels are 4 wide.
+	// nr is the widest float64 micro-tile (two AVX2 registers); narrower
+	// panels are 4 wide. float32 tiles are twice as wide (tiling32).
 	nr = 8
 	// nnChunkRows is the number of rows of A·B handed to a goroutine at a time.
 	nnChunkRows = 16 * mr
@@ -64,25 +66,53 @@ const (
 // useAsm selects the assembly micro-kernel; tests clear it to exercise kernGo.
 var useAsm = haveAVX2FMA
 
-// microKernel computes the mr×w tile (w = 8 or 4)
+// element is the element type of the products: float64, or float32 for the
+// power passes over float32 data (MulTallSkinny32, MulTransTallSkinny32).
+type element interface{ float32 | float64 }
+
+// general is a row-major matrix of any element type (blas64.General's layout).
+type general[T element] struct {
+	Rows, Cols, Stride int
+	Data               []T
+}
+
+func general64(g blas64.General) general[float64] {
+	return general[float64]{Rows: g.Rows, Cols: g.Cols, Stride: g.Stride, Data: g.Data}
+}
+
+// microKernel computes the mr×w tile (w = nr or nr/2 of its tiling)
 //
 //	c[r·ldc + j] = (load ? c[r·ldc + j] : 0) + Σ_{t<kc} a[r·ars + t·ast] · b[t·bst + j]
 //
 // for r < mr and j < valid ≤ w, leaving c[r·ldc + j], j ≥ valid, untouched.
 // The sum over t is sequential.
-type microKernel func(kc int, a []float64, ars, ast int, b []float64, bst int, c []float64, ldc int, load bool, w, valid int)
+type microKernel[T element] func(kc int, a []T, ars, ast int, b []T, bst int, c []T, ldc int, load bool, w, valid int)
 
-func kernel() microKernel {
+// tiling is a micro-kernel with the width nr of its wide tiles (two AVX2
+// registers: 8 float64 or 16 float32); narrow tiles are nr/2 wide.
+type tiling[T element] struct {
+	nr   int
+	kern microKernel[T]
+}
+
+func tiling64() tiling[float64] {
 	if useAsm {
-		return kernAVX2
+		return tiling[float64]{nr: nr, kern: kernAVX2}
 	}
-	return kernGo
+	return tiling[float64]{nr: nr, kern: kernGo[float64]}
+}
+
+func tiling32() tiling[float32] {
+	if useAsm {
+		return tiling[float32]{nr: 2 * nr, kern: kernAVX2F32}
+	}
+	return tiling[float32]{nr: 2 * nr, kern: kernGo[float32]}
 }
 
 // kernGo is the pure-Go microKernel. It sweeps the tile in 2×4 blocks whose
 // eight accumulators stay in registers.
-func kernGo(kc int, a []float64, ars, ast int, b []float64, bst int, c []float64, ldc int, load bool, w, valid int) {
-	var acc [mr][nr]float64
+func kernGo[T element](kc int, a []T, ars, ast int, b []T, bst int, c []T, ldc int, load bool, w, valid int) {
+	var acc [mr][2 * nr]T
 	if load {
 		for r := range mr {
 			copy(acc[r][:valid], c[r*ldc:r*ldc+valid])
@@ -125,15 +155,15 @@ type panel struct {
 	col, valid, w int
 }
 
-// panelsOf splits l columns into panels of 8, the last one 4 wide when at most
-// 4 columns remain. It returns the panels and the padded width.
-func panelsOf(l int) ([]panel, int) {
+// panelsOf splits l columns into panels of nr, the last one nr/2 wide when
+// at most nr/2 columns remain. It returns the panels and the padded width.
+func panelsOf(l, nr int) ([]panel, int) {
 	var ps []panel
 	lpad := 0
 	for j := 0; j < l; {
 		w := nr
-		if l-j <= 4 {
-			w = 4
+		if l-j <= nr/2 {
+			w = nr / 2
 		}
 		ps = append(ps, panel{col: j, valid: min(w, l-j), w: w})
 		j += w
@@ -145,7 +175,7 @@ func panelsOf(l int) ([]panel, int) {
 // packPanels copies rows [r0, r0+rows) of the skinny matrix x into dst panel
 // by panel: panel p occupies dst[rows·p.col : rows·(p.col+p.w)], row t at
 // offset t·p.w, zero padded past p.valid.
-func packPanels(dst []float64, x blas64.General, r0, rows int, ps []panel) {
+func packPanels[T element](dst []T, x general[T], r0, rows int, ps []panel) {
 	for _, p := range ps {
 		out := dst[rows*p.col : rows*(p.col+p.w)]
 		for t := range rows {
@@ -158,19 +188,20 @@ func packPanels(dst []float64, x blas64.General, r0, rows int, ps []panel) {
 }
 
 // bufPool recycles the packing and partial-sum buffers between calls, so that
-// the repeated products of a subspace iteration do not allocate.
+// the repeated products of a subspace iteration do not allocate (one pool
+// per element type: a *[]float64 or a *[]float32).
 var bufPool sync.Pool
 
-func getBuf(n int) *[]float64 {
-	if p, ok := bufPool.Get().(*[]float64); ok && cap(*p) >= n {
+func getBuf[T element](n int) *[]T {
+	if p, ok := bufPool.Get().(*[]T); ok && cap(*p) >= n {
 		*p = (*p)[:n]
 		return p
 	}
-	s := make([]float64, n)
+	s := make([]T, n)
 	return &s
 }
 
-func putBuf(p *[]float64) { bufPool.Put(p) }
+func putBuf[T element](p *[]T) { bufPool.Put(p) }
 
 // parallelFor runs work(w) for w in [0, workers) on separate goroutines and
 // waits for all of them; with one worker it runs inline.
@@ -213,12 +244,12 @@ func MulTallSkinny(dst *mat.Dense, a, b mat.Matrix) {
 	switch at := a.(type) {
 	case *mat.Dense:
 		if okB && !overlaps(dst, at) && !overlaps(dst, bd) {
-			mulNN(dst.RawMatrix(), at.RawMatrix(), bd.RawMatrix())
+			mulNN(general64(dst.RawMatrix()), general64(at.RawMatrix()), general64(bd.RawMatrix()), tiling64())
 			return
 		}
 	case mat.Transpose:
 		if ad, ok := at.Matrix.(*mat.Dense); ok && okB && !overlaps(dst, ad) && !overlaps(dst, bd) {
-			mulTN(dst.RawMatrix(), ad.RawMatrix(), bd.RawMatrix(), false)
+			mulTN(general64(dst.RawMatrix()), general64(ad.RawMatrix()), general64(bd.RawMatrix()), false, tiling64())
 			return
 		}
 	}
@@ -243,16 +274,41 @@ func MulTransTallSkinny(dst *mat.Dense, a, q mat.Matrix) {
 	switch at := a.(type) {
 	case *mat.Dense:
 		if okQ && !overlaps(dst, at) && !overlaps(dst, qd) {
-			mulTN(dst.RawMatrix(), at.RawMatrix(), qd.RawMatrix(), false)
+			mulTN(general64(dst.RawMatrix()), general64(at.RawMatrix()), general64(qd.RawMatrix()), false, tiling64())
 			return
 		}
 	case mat.Transpose:
 		if ad, ok := at.Matrix.(*mat.Dense); ok && okQ && !overlaps(dst, ad) && !overlaps(dst, qd) {
-			mulNN(dst.RawMatrix(), ad.RawMatrix(), qd.RawMatrix())
+			mulNN(general64(dst.RawMatrix()), general64(ad.RawMatrix()), general64(qd.RawMatrix()), tiling64())
 			return
 		}
 	}
 	dst.Mul(a.T(), q)
+}
+
+// MulTallSkinny32 sets dst = a·b in float32 (a m×n, b n×l, dst m×l): the
+// kernel of MulTallSkinny with 6×16 tiles of float32 (twice the lanes per
+// register, half the bytes per value), for products whose float32 rounding
+// the caller can afford. It panics on a shape mismatch.
+func MulTallSkinny32(dst, a, b blas32.General) {
+	if a.Cols != b.Rows || dst.Rows != a.Rows || dst.Cols != b.Cols {
+		panic(mat.ErrShape)
+	}
+	mulNN(general32(dst), general32(a), general32(b), tiling32())
+}
+
+// MulTransTallSkinny32 sets dst = aᵀ·q in float32 (a m×n, q m×l, dst n×l),
+// as MulTransTallSkinny does in float64; bit-for-bit independent of the
+// worker count. It panics on a shape mismatch.
+func MulTransTallSkinny32(dst, a, q blas32.General) {
+	if a.Rows != q.Rows || dst.Rows != a.Cols || dst.Cols != q.Cols {
+		panic(mat.ErrShape)
+	}
+	mulTN(general32(dst), general32(a), general32(q), false, tiling32())
+}
+
+func general32(g blas32.General) general[float32] {
+	return general[float32]{Rows: g.Rows, Cols: g.Cols, Stride: g.Stride, Data: g.Data}
 }
 
 // MulGram sets dst = aᵀ·a (n×n) for an m×n matrix a, by the kernel of
@@ -266,8 +322,8 @@ func MulGram(dst, a *mat.Dense) {
 	if overlaps(dst, a) {
 		panic("linalg: MulGram: dst overlaps a")
 	}
-	ar := a.RawMatrix()
-	mulTN(dst.RawMatrix(), ar, ar, true)
+	ar := general64(a.RawMatrix())
+	mulTN(general64(dst.RawMatrix()), ar, ar, true, tiling64())
 }
 
 // prepareDst resizes an empty dst to r×c and panics with mat.ErrShape if a
@@ -297,14 +353,14 @@ func overlaps(x, y *mat.Dense) bool {
 // mulNN sets c = a·b (a m×n, b n×l, c m×l). Rows of c are computed in chunks
 // of nnChunkRows by a pool of goroutines; each entry is one sequential sum over
 // the n columns of a, so the result does not depend on the partition.
-func mulNN(c, a, b blas64.General) {
+func mulNN[T element](c, a, b general[T], tl tiling[T]) {
 	m, n, l := a.Rows, a.Cols, b.Cols
-	ps, lpad := panelsOf(l)
-	bpBuf := getBuf(n * lpad)
+	ps, lpad := panelsOf(l, tl.nr)
+	bpBuf := getBuf[T](n * lpad)
 	defer putBuf(bpBuf)
 	bp := *bpBuf
 	packPanels(bp, b, 0, n, ps)
-	kern := kernel()
+	kern := tl.kern
 
 	full := m / mr * mr // rows [0, full) in whole tiles
 	chunks := (full + nnChunkRows - 1) / nnChunkRows
@@ -332,7 +388,7 @@ func mulNN(c, a, b blas64.General) {
 	// The last m−full < mr rows: copy them into a zero-padded mr×n block
 	// and compute an mr×l tile, of which the first m−full rows are kept.
 	tail := m - full
-	tb := getBuf(mr*n + mr*l)
+	tb := getBuf[T](mr*n + mr*l)
 	defer putBuf(tb)
 	at, ct := (*tb)[:mr*n], (*tb)[mr*n:]
 	clear(at)
@@ -350,8 +406,8 @@ func mulNN(c, a, b blas64.General) {
 // tnChunks returns the number of row chunks of Aᵀ·Q and the rows per chunk
 // (a multiple of tnBlockRows, the last chunk shorter). They depend on m and
 // the partial-sum size only, never on the worker count.
-func tnChunks(m, partialLen int) (chunks, rows int) {
-	maxChunks := max(1, min(tnMaxChunks, tnMaxPartialBytes/(8*partialLen)))
+func tnChunks(m, partialLen, elemBytes int) (chunks, rows int) {
+	maxChunks := max(1, min(tnMaxChunks, tnMaxPartialBytes/(elemBytes*partialLen)))
 	blocks := (m + tnBlockRows - 1) / tnBlockRows
 	perChunk := (blocks + maxChunks - 1) / maxChunks
 	rows = perChunk * tnBlockRows
@@ -360,16 +416,16 @@ func tnChunks(m, partialLen int) (chunks, rows int) {
 
 // tnLayout returns the layout of a partial sum (Aᵀ·Q)ᵀ of mulTN: lq rows
 // (l rounded up to whole tiles of mr), the columns [0, full) of A in whole
-// 8-wide tiles, the width tailW (0, 4 or 8) of the tile holding columns
+// nr-wide tiles, the width tailW (0, nr/2 or nr) of the tile holding columns
 // [full, n), and the row stride ldp = full + tailW.
-func tnLayout(n, l int) (lq, full, tailW, ldp int) {
+func tnLayout(n, l, nr int) (lq, full, tailW, ldp int) {
 	lq = (l + mr - 1) / mr * mr
 	full = n / nr * nr
 	switch {
-	case n-full > 4:
+	case n-full > nr/2:
 		tailW = nr
 	case n > full:
-		tailW = 4
+		tailW = nr / 2
 	}
 	return lq, full, tailW, full + tailW
 }
@@ -383,21 +439,22 @@ func tnLayout(n, l int) (lq, full, tailW, ldp int) {
 // sym declares q = a (the Gram matrix aᵀa): a tile of P whose rows j all
 // exceed its columns k is skipped, and c[k][j] = c[j][k] is taken from the
 // tiles with j ≤ k.
-func mulTN(c, a, q blas64.General, sym bool) {
+func mulTN[T element](c, a, q general[T], sym bool, tl tiling[T]) {
 	m, n, l := a.Rows, a.Cols, q.Cols
-	lq, full, tailW, ldp := tnLayout(n, l)
+	nr := tl.nr
+	lq, full, tailW, ldp := tnLayout(n, l, nr)
 	plen := lq * ldp
-	chunks, chunkRows := tnChunks(m, plen)
-	partBuf := getBuf(chunks * plen)
+	chunks, chunkRows := tnChunks(m, plen, int(unsafe.Sizeof(T(0))))
+	partBuf := getBuf[T](chunks * plen)
 	defer putBuf(partBuf)
 	parts := *partBuf
-	kern := kernel()
+	kern := tl.kern
 	workers, release := workersFor(m, n, l, chunks)
 	defer release()
 	// Per worker: the block of Q packed in mr-column panels (tnBlockRows×lq)
 	// and the zero-padded tail columns of the block of A (tnBlockRows×tailW).
 	wsLen := tnBlockRows*lq + tnBlockRows*tailW
-	wsBuf := getBuf(workers * wsLen)
+	wsBuf := getBuf[T](workers * wsLen)
 	defer putBuf(wsBuf)
 
 	var next atomic.Int64
@@ -452,8 +509,8 @@ func mulTN(c, a, q blas64.General, sym bool) {
 	// worker of row j of P writes c[k][j] and c[j][k] for k ≥ j.
 	per := (n + workers - 1) / workers
 	parallelFor(workers, func(w int) {
-		sum := make([]float64, n)
-		addChunks := func(j, k0, k1 int) []float64 {
+		sum := make([]T, n)
+		addChunks := func(j, k0, k1 int) []T {
 			s := sum[:k1-k0]
 			copy(s, parts[j*ldp+k0:j*ldp+k1])
 			for h := 1; h < chunks; h++ {
@@ -483,7 +540,7 @@ func mulTN(c, a, q blas64.General, sym bool) {
 }
 
 // addTo sets dst[i] += src[i].
-func addTo(dst, src []float64) {
+func addTo[T element](dst, src []T) {
 	src = src[:len(dst)]
 	for i := range dst {
 		dst[i] += src[i]
@@ -493,7 +550,7 @@ func addTo(dst, src []float64) {
 // packTiles copies rows [r0, r0+rows) of the m×l matrix x into dst in panels
 // of mr columns: panel j0/mr occupies dst[rows·j0 : rows·(j0+mr)], row t at
 // offset t·mr, zero padded past column l. lq is l rounded up to a multiple of mr.
-func packTiles(dst []float64, x blas64.General, r0, rows, l, lq int) {
+func packTiles[T element](dst []T, x general[T], r0, rows, l, lq int) {
 	const _ = uint(mr-6) + uint(6-mr) // the copy below is unrolled for mr = 6
 	whole := l / mr * mr              // columns in whole panels
 	for t := range rows {

@@ -16,6 +16,12 @@ var haveAVX2FMA = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 func kern6x8AVX2(kc int, a *float64, ars, ast int, b *float64, c *float64, ldc int, load int, mask *int64, bst, pf int)
 
 //go:noescape
+func kern6x16AVX2S(kc int, a *float32, ars, ast int, b *float32, c *float32, ldc int, load int, mask *int32, bst, pf int)
+
+//go:noescape
+func kern6x8AVX2S(kc int, a *float32, ars, ast int, b *float32, c *float32, ldc int, load int, mask *int32, bst, pf int)
+
+//go:noescape
 func kern6x4AVX2(kc int, a *float64, ars, ast int, b *float64, c *float64, ldc int, load int, mask *int64, bst, pf int)
 
 // Prefetch distances (bytes) of the b operand: ahead in a packed panel, and
@@ -25,8 +31,12 @@ const (
 	prefetchStrided = 128
 )
 
-// laneMasks[8-v:16-v] are the VMASKMOVPD lane masks selecting the first v of 8 columns.
-var laneMasks = [16]int64{-1, -1, -1, -1, -1, -1, -1, -1}
+// laneMasks[8-v:16-v] are the VMASKMOVPD lane masks selecting the first v of
+// 8 columns, laneMasks32[16-v:32-v] the VMASKMOVPS ones of v of 16.
+var (
+	laneMasks   = [16]int64{-1, -1, -1, -1, -1, -1, -1, -1}
+	laneMasks32 = [32]int32{-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1}
+)
 
 // kernAVX2 is microKernel on the assembly kernels (kc ≥ 1). The bounds checks
 // make every element the kernel touches an element of a, b and c.
@@ -51,5 +61,30 @@ func kernAVX2(kc int, a []float64, ars, ast int, b []float64, bst int, c []float
 		kern6x8AVX2(kc, &a[0], ars*f, ast*f, &b[0], &c[0], ldc*f, ld, mask, bst*f, pf)
 	} else {
 		kern6x4AVX2(kc, &a[0], ars*f, ast*f, &b[0], &c[0], ldc*f, ld, mask, bst*f, pf)
+	}
+}
+
+// kernAVX2F32 is microKernel[float32] on the float32 assembly kernels (kc ≥ 1).
+func kernAVX2F32(kc int, a []float32, ars, ast int, b []float32, bst int, c []float32, ldc int, load bool, w, valid int) {
+	_ = a[(mr-1)*ars+(kc-1)*ast]
+	_ = b[(kc-1)*bst+w-1]
+	_ = c[(mr-1)*ldc+valid-1]
+	var mask *int32
+	if valid < w {
+		mask = &laneMasks32[16-valid]
+	}
+	ld := 0
+	if load {
+		ld = 1
+	}
+	const f = int(unsafe.Sizeof(float32(0)))
+	pf := prefetchPacked
+	if bst != w {
+		pf = prefetchStrided
+	}
+	if w == 16 {
+		kern6x16AVX2S(kc, &a[0], ars*f, ast*f, &b[0], &c[0], ldc*f, ld, mask, bst*f, pf)
+	} else {
+		kern6x8AVX2S(kc, &a[0], ars*f, ast*f, &b[0], &c[0], ldc*f, ld, mask, bst*f, pf)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"gonum.org/v1/gonum/blas/blas32"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -95,4 +96,51 @@ func BenchmarkMulGram(b *testing.B) {
 			})
 		}
 	}
+}
+
+// BenchmarkProducts32 times the float32 products A·B and Aᵀ·Q beside the
+// float64 ones on the same shape (a wide shard of the spectrum's passes).
+func BenchmarkProducts32(b *testing.B) {
+	const m, n, l = 4000, 4096, 30
+	rnd := rand.New(rand.NewPCG(1, 2))
+	a64, x64, q64 := benchDense(rnd, m, n), benchDense(rnd, n, l), benchDense(rnd, m, l)
+	to32 := func(d *mat.Dense) blas32.General {
+		raw := d.RawMatrix()
+		g := blas32.General{Rows: raw.Rows, Cols: raw.Cols, Stride: raw.Cols, Data: make([]float32, len(raw.Data))}
+		for i, v := range raw.Data {
+			g.Data[i] = float32(v)
+		}
+		return g
+	}
+	a, x, q := to32(a64), to32(x64), to32(q64)
+	ab := blas32.General{Rows: m, Cols: l, Stride: l, Data: make([]float32, m*l)}
+	atq := blas32.General{Rows: n, Cols: l, Stride: l, Data: make([]float32, n*l)}
+	ab64, atq64 := mat.NewDense(m, l, nil), mat.NewDense(n, l, nil)
+	flops := func(b *testing.B) {
+		b.ReportMetric(2*float64(m)*float64(n)*float64(l)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	}
+	b.Run("AB/float32", func(b *testing.B) {
+		for b.Loop() {
+			MulTallSkinny32(ab, a, x)
+		}
+		flops(b)
+	})
+	b.Run("AB/float64", func(b *testing.B) {
+		for b.Loop() {
+			MulTallSkinny(ab64, a64, x64)
+		}
+		flops(b)
+	})
+	b.Run("AtQ/float32", func(b *testing.B) {
+		for b.Loop() {
+			MulTransTallSkinny32(atq, a, q)
+		}
+		flops(b)
+	})
+	b.Run("AtQ/float64", func(b *testing.B) {
+		for b.Loop() {
+			MulTransTallSkinny(atq64, a64, q64)
+		}
+		flops(b)
+	})
 }

@@ -5,8 +5,10 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"testing"
 
+	"gonum.org/v1/gonum/blas/blas32"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -181,8 +183,8 @@ func TestProductsDeterministic(t *testing.T) {
 		rnd := rand.New(rand.NewPCG(7, 4))
 		m, n, l := 9001, 77, 30
 		a, b, q := randDense(rnd, m, n), randDense(rnd, n, l), randDense(rnd, m, l)
-		lq, _, _, ldp := tnLayout(n, l)
-		if c, _ := tnChunks(m, lq*ldp); c < 4 {
+		lq, _, _, ldp := tnLayout(n, l, nr)
+		if c, _ := tnChunks(m, lq*ldp, 8); c < 4 {
 			t.Fatalf("test shape gives %d chunks of Aᵀ·Q, want several", c)
 		}
 		var refAB, refATQ *mat.Dense
@@ -283,7 +285,7 @@ func TestPanelsOf(t *testing.T) {
 		{12, "[{0 8 8} {8 4 4}]", 12},
 		{30, "[{0 8 8} {8 8 8} {16 8 8} {24 6 8}]", 32},
 	} {
-		ps, lpad := panelsOf(tc.l)
+		ps, lpad := panelsOf(tc.l, nr)
 		if got := fmt.Sprint(ps); got != tc.want || lpad != tc.lpad {
 			t.Errorf("panelsOf(%d) = %s, %d; want %s, %d", tc.l, got, lpad, tc.want, tc.lpad)
 		}
@@ -295,7 +297,7 @@ func TestPanelsOf(t *testing.T) {
 func TestTnChunks(t *testing.T) {
 	for _, m := range []int{1, 255, 256, 257, 9001, 20000, 100000, 1 << 22} {
 		for _, plen := range []int{1, 30 * 1000, 60 * 4096, tnMaxPartialBytes / 8} {
-			chunks, rows := tnChunks(m, plen)
+			chunks, rows := tnChunks(m, plen, 8)
 			if rows%tnBlockRows != 0 || chunks*rows < m || (chunks-1)*rows >= m {
 				t.Errorf("m=%d plen=%d: %d chunks of %d rows do not partition [0, m) in whole blocks", m, plen, chunks, rows)
 			}
@@ -340,6 +342,71 @@ func TestMulGramMatchesGonum(t *testing.T) {
 				ref = g
 			} else if !mat.Equal(g, ref) {
 				t.Errorf("AᵀA with GOMAXPROCS=%d is not bit-identical", procs)
+			}
+		}
+	})
+}
+
+// TestProducts32MatchFloat64: the float32 products agree with float64 ones
+// on the same (float32) values to float32 rounding, on every tile shape,
+// and are bit-for-bit the same with 1, 2 and 3 goroutines.
+func TestProducts32MatchFloat64(t *testing.T) {
+	to32 := func(d *mat.Dense) blas32.General {
+		r, c := d.Dims()
+		g := blas32.General{Rows: r, Cols: c, Stride: c, Data: make([]float32, r*c)}
+		for i := range r {
+			for j := range c {
+				g.Data[i*c+j] = float32(d.At(i, j))
+			}
+		}
+		return g
+	}
+	from32 := func(g blas32.General) *mat.Dense {
+		d := mat.NewDense(g.Rows, g.Cols, nil)
+		for i := range g.Rows {
+			for j := range g.Cols {
+				d.Set(i, j, float64(g.Data[i*g.Stride+j]))
+			}
+		}
+		return d
+	}
+	kernelPaths(t, func(t *testing.T) {
+		rnd := rand.New(rand.NewPCG(7, 32))
+		shapes := append(slices.Clone(productShapes), [3]int{700, 33, 17}, [3]int{513, 4, 40})
+		for _, s := range shapes {
+			m, n, l := s[0], s[1], s[2]
+			a32, b32, q32 := to32(randDense(rnd, m, n)), to32(randDense(rnd, n, l)), to32(randDense(rnd, m, l))
+			a, b, q := from32(a32), from32(b32), from32(q32)
+			ab := blas32.General{Rows: m, Cols: l, Stride: l, Data: make([]float32, m*l)}
+			MulTallSkinny32(ab, a32, b32)
+			var want, scale mat.Dense
+			want.Mul(a, b)
+			scale.Mul(absDense(a), absDense(b))
+			if e := relErr(from32(ab), &want, &scale); e > 1e-6 {
+				t.Errorf("%dx%dx%d: A·B (float32) relative error %.3g > 1e-6", m, n, l, e)
+			}
+			atq := blas32.General{Rows: n, Cols: l, Stride: l, Data: make([]float32, n*l)}
+			MulTransTallSkinny32(atq, a32, q32)
+			want.Reset()
+			scale.Reset()
+			want.Mul(a.T(), q)
+			scale.Mul(absDense(a).T(), absDense(q))
+			if e := relErr(from32(atq), &want, &scale); e > 1e-6 {
+				t.Errorf("%dx%dx%d: Aᵀ·Q (float32) relative error %.3g > 1e-6", m, n, l, e)
+			}
+		}
+		m, n, l := 9001, 77, 30
+		a, q := to32(randDense(rnd, m, n)), to32(randDense(rnd, m, l))
+		var ref []float32
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+		for _, procs := range []int{1, 2, 3} {
+			runtime.GOMAXPROCS(procs)
+			atq := blas32.General{Rows: n, Cols: l, Stride: l, Data: make([]float32, n*l)}
+			MulTransTallSkinny32(atq, a, q)
+			if ref == nil {
+				ref = atq.Data
+			} else if !slices.Equal(atq.Data, ref) {
+				t.Errorf("Aᵀ·Q (float32) with GOMAXPROCS=%d is not bit-identical", procs)
 			}
 		}
 	})

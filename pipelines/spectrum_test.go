@@ -340,3 +340,65 @@ func TestRandomizedRereadsAFileRewrittenBetweenRuns(t *testing.T) {
 		}
 	}
 }
+
+// TestSpectrumFloat32PassesShardInvariant: a float32 .npy wide enough for
+// the pass schedule (320 ≥ 4·(q + 1)·l = 300) has its middle power passes
+// multiplied in float32 (passes 2 and 3 of 6 reads); its top k agree across
+// shardings to 1e-10 and with the all-float64 run of the same values to 1e-9.
+func TestSpectrumFloat32PassesShardInvariant(t *testing.T) {
+	const m, n, k = 1500, 320, 5
+	a, _ := powerLaw(m, n, 11)
+	a.Apply(func(_, _ int, v float64) float64 { return float64(float32(v)) }, a)
+	input := filepath.Join(t.TempDir(), "a32.npy")
+	f, err := os.Create(input)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := npy.Write(f, m, n, a.RawMatrix().Data, "<f4", false); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	mp, err := linalg.NewMultiPass(m, n, linalg.MultiPassOptions{K: k, PowerIters: 4, Seed: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mp.Gram {
+		t.Fatal("the test matrix takes the Gram schedule; want the passes")
+	}
+	float64Run, err := mp.Run([]*mat.Dense{a})
+	if err != nil {
+		t.Fatal(err)
+	}
+	params := experiments.DefaultSpectrumParams()
+	params.K, params.PowerIters, params.Method = k, 4, experiments.SpectrumRandomized
+	var first []transforms.SpectrumRow
+	var largest float64 // distance from the all-float64 run: 0 would mean no float32 pass ran
+	for _, shardRows := range []int{m, 400, 77, 5} {
+		sigma, sum := runSpectrum(t, input, shardRows, params)
+		for i, s := range sigma {
+			largest = max(largest, math.Abs(s.Sigma-float64Run.Sigma[i])/float64Run.Sigma[i])
+		}
+		if sum.Reads != 6 || len(sigma) != k {
+			t.Fatalf("shard_rows %d: %d reads, %d σ", shardRows, sum.Reads, len(sigma))
+		}
+		for i, s := range sigma {
+			if d := math.Abs(s.Sigma-float64Run.Sigma[i]) / float64Run.Sigma[i]; d > 1e-9 {
+				t.Errorf("shard_rows %d: σ%d = %.15g, all-float64 %.15g (rel %.2g)", shardRows, i+1, s.Sigma, float64Run.Sigma[i], d)
+			}
+			if first != nil {
+				if d := math.Abs(s.Sigma-first[i].Sigma) / first[i].Sigma; d > 1e-10 {
+					t.Errorf("shard_rows %d: σ%d = %.15g, one shard %.15g (rel %.2g)", shardRows, i+1, s.Sigma, first[i].Sigma, d)
+				}
+			}
+		}
+		if first == nil {
+			first = sigma
+		}
+	}
+	if largest < 1e-15 {
+		t.Errorf("σ equal the all-float64 run's to %.2g: the float32 passes did not run", largest)
+	}
+	t.Logf("largest distance from the all-float64 run: %.2g", largest)
+}

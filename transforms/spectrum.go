@@ -336,6 +336,22 @@ func (f *PassShardFn) ProcessElement(ctx context.Context, t PassTask, _ func(Pas
 		// since would still make the pass's product non-finite (MultiPass.Next).
 		sr.Checked = t.Basis.Pass > 0
 		out := PassOutput{Basis: t.Basis}
+		if t.Basis.Float32 { // float32 data multiplied as stored (linalg: "Float32")
+			total, ok, err := sr.ReadEachFloat32(ctx, t.Range, blocks.PieceBytes, func(rows, cols int, data []float32) error {
+				p, err := t.Basis.Process32(rows, cols, data)
+				if err != nil {
+					return fmt.Errorf("%s: pass %d: %w", f.Read.Path, t.Basis.Pass+1, err)
+				}
+				return out.Partial.Merge(p)
+			})
+			if ok {
+				if err != nil {
+					return PassOutput{}, err
+				}
+				blocks.CountRead(ctx, total)
+				return out, nil
+			}
+		}
 		total, err := sr.ReadEach(ctx, t.Range, blocks.PieceBytes, func(b blocks.Block) error {
 			if b.Rows == 0 {
 				return nil

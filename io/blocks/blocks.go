@@ -175,9 +175,10 @@ type ShardReader struct {
 	// does not scan them for NaN and ±Inf again.
 	Checked bool
 
-	src  matrix.Source
-	text matrix.TextSource
-	buf  []float64
+	src   matrix.Source
+	text  matrix.TextSource
+	buf   []float64
+	buf32 []float32 // ReadEachFloat32's pieces
 }
 
 // Read returns the Block of rows r.Start to r.End.
@@ -276,6 +277,42 @@ func (sr *ShardReader) ReadEach(ctx context.Context, r Range, maxBytes int, each
 		}
 		if piece.End >= r.End {
 			return total, nil
+		}
+	}
+}
+
+// ReadEachFloat32 is ReadEach for a consumer that computes in float32: the
+// pieces hold the file's float32 values unconverted (matrix.ReadRowsFloat32Into)
+// and are not checked for NaN or ±Inf, so it is for a later pass over rows
+// an earlier read checked, without SkipBadRows. ok is false, and nothing is
+// read, when the source does not hold float32 values that can be read this
+// way; the caller then uses ReadEach.
+func (sr *ShardReader) ReadEachFloat32(ctx context.Context, r Range, maxBytes int, each func(rows, cols int, data []float32) error) (total Block, ok bool, err error) {
+	if r.At.Line > 0 || sr.Config.SkipBadRows || sr.Config.LabelColumn != "" {
+		return Block{}, false, nil
+	}
+	if sr.src == nil {
+		if sr.src, err = matrix.Open(ctx, sr.Config.Path, sr.Config.MatrixOptions()); err != nil {
+			return Block{}, true, err
+		}
+	}
+	cols := sr.src.Cols()
+	pieceRows := max(1, maxBytes/(8*max(1, cols)))
+	total = Block{Path: sr.Config.Path, Index: r.Index, Start: r.Start, Cols: cols}
+	for start := r.Start; ; start += pieceRows {
+		end := min(r.End, start+pieceRows)
+		data, ok, err := matrix.ReadRowsFloat32Into(ctx, sr.src, start, end, sr.buf32)
+		if !ok || err != nil {
+			return Block{}, ok, err
+		}
+		sr.buf32 = data
+		total.Rows += end - start
+		total.RowsInput += end - start
+		if err := each(end-start, cols, data); err != nil {
+			return Block{}, true, err
+		}
+		if end >= r.End {
+			return total, true, nil
 		}
 	}
 }

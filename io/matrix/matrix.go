@@ -372,6 +372,49 @@ func (s *npySource) ReadRowsInto(ctx context.Context, start, end int, dst []floa
 	return s.keepColumns(data, end-start), nil
 }
 
+// ReadRowsFloat32Into reads rows [start, end) of src as the float32 values
+// the file holds, with no conversion, into dst's memory when its capacity
+// suffices (the result then aliases dst): for a consumer that computes in
+// float32. ok is false, and nothing is read, unless src is a local
+// little-endian C-order float32 .npy with no dropped columns; the caller
+// then reads float64 with ReadRowsInto. The values are not checked for NaN
+// or ±Inf.
+func ReadRowsFloat32Into(ctx context.Context, src Source, start, end int, dst []float32) (data []float32, ok bool, err error) {
+	s, isNpy := src.(*npySource)
+	if !isNpy || s.h.Descr != "<f4" || s.h.Fortran || s.keep != nil || !nativeLittleEndian {
+		return nil, false, nil
+	}
+	if err := checkRange(s.path, s.h.Rows, start, end); err != nil {
+		return nil, true, err
+	}
+	f, err := openFile(ctx, s.path, false)
+	if err != nil {
+		return nil, true, err
+	}
+	defer f.Close()
+	osf, local := f.rc.(*os.File)
+	if !local {
+		return nil, false, nil
+	}
+	n := (end - start) * s.h.Cols
+	if cap(dst) < n {
+		dst = make([]float32, n)
+	}
+	data = dst[:n]
+	if n == 0 {
+		return data, true, nil
+	}
+	off := s.h.DataOffset + int64(start)*int64(s.h.Cols)*4
+	b := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(data))), 4*n)
+	if got, err := osf.ReadAt(b, off); got < len(b) {
+		if err == nil || err == io.EOF {
+			err = truncatedError{at: off + int64(got), end: off + int64(len(b))}
+		}
+		return nil, true, fmt.Errorf("%s: npy: %w", s.path, err)
+	}
+	return data, true, nil
+}
+
 // keepColumns compacts rows of all columns to the kept ones, in place:
 // output index i·k+c never passes input index i·n+keep[c].
 func (s *npySource) keepColumns(data []float64, rows int) []float64 {
