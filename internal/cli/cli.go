@@ -17,7 +17,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"runtime/debug"
 	"strings"
 	"syscall"
 
@@ -122,13 +121,6 @@ landscape per dimension, its Hilbert heatmaps).
 // worker harness and never returns.
 func Main(args []string, lowdimVersion string) int {
 	version = lowdimVersion
-	if os.Getenv("GOGC") == "" {
-		// lowdim's heap is mostly large pointer-free buffers (shards,
-		// partial products), cheap to collect: collecting at 50 % growth
-		// instead of 100 % cut the peak RSS of a 100,000 × 512 spectrum run
-		// from ~400 to ~290 MB at no measurable cost in time.
-		debug.SetGCPercent(50)
-	}
 	if isWorker(args) {
 		// A remote runner runs one bundle per core: one element at a time
 		// per bundle, unless the launcher passed --cores (transforms reads it).
