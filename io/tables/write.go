@@ -13,7 +13,9 @@ import (
 func init() {
 	beam.RegisterDoFn(&keyByShardFn{})
 	beam.RegisterDoFn(&writePartFn{})
+	beam.RegisterDoFn(&writtenFn{})
 	register.Iter1[beam.T]()
+	register.Emitter1[string]()
 }
 
 // Write stages rows (a PCollection of one Parquet-tagged struct type) as
@@ -28,8 +30,19 @@ func Write(s beam.Scope, out, runID, table string, shards int, rows beam.PCollec
 	}
 	keyed := beam.ParDo(s, &keyByShardFn{Shards: shards}, rows)
 	grouped := beam.GroupByKey(s, keyed)
-	beam.ParDo0(s, &writePartFn{Out: out, RunID: runID, Table: table, Shards: shards}, grouped)
+	// The writer emits the parts it wrote across a Reshuffle: Prism 2.77
+	// spins a core in its scheduler (stage.Execute's select on a closed
+	// channel) for as long as a stage without outputs runs, and the writer
+	// would be such a stage for as long as it encodes and writes its part.
+	written := beam.ParDo(s, &writePartFn{Out: out, RunID: runID, Table: table, Shards: shards}, grouped)
+	beam.ParDo0(s, &writtenFn{}, beam.Reshuffle(s, written))
 }
+
+// writtenFn ends the pipeline branch of the written parts (a sink stage
+// that returns at once).
+type writtenFn struct{}
+
+func (*writtenFn) ProcessElement(string) {}
 
 type keyByShardFn struct {
 	Shards int
@@ -55,7 +68,7 @@ type writePartFn struct {
 	Shards            int
 }
 
-func (f *writePartFn) ProcessElement(ctx context.Context, shard int, iter func(*beam.T) bool) error {
+func (f *writePartFn) ProcessElement(ctx context.Context, shard int, iter func(*beam.T) bool, emit func(string)) error {
 	var rows []any
 	var row beam.T
 	for iter(&row) {
@@ -66,5 +79,6 @@ func (f *writePartFn) ProcessElement(ctx context.Context, shard int, iter func(*
 		return err
 	}
 	beam.NewCounter("lowdim", "rows_written_"+f.Table).Inc(ctx, int64(len(rows)))
+	emit(name)
 	return nil
 }
