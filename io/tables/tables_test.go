@@ -46,8 +46,12 @@ func TestRetriedWriteNeitherLosesNorDuplicates(t *testing.T) {
 	}
 	// The retry, twice for good measure.
 	for attempt := 0; attempt < 2; attempt++ {
-		if err := fn.ProcessElement(ctx, 1, iterOf(rows)); err != nil {
+		var written []string
+		if err := fn.ProcessElement(ctx, 1, iterOf(rows), func(name string) { written = append(written, name) }); err != nil {
 			t.Fatal(err)
+		}
+		if len(written) != 1 || written[0] != torn {
+			t.Fatalf("the writer emitted %q, want the part it wrote, %s", written, torn)
 		}
 	}
 	if _, err := Commit(ctx, out, "r", false, []string{"t"}); err != nil {
