@@ -73,7 +73,7 @@ import (
 // the final pass. It is the same iteration, and P = (CᵀC)·X differs from
 // Σᵢ Cᵢᵀ(CᵢX) only in the order of the sums (the same ε·(σ₁/σᵢ)² rounding
 // as above), so the results agree with the pass schedule to rounding
-// (TestGramScheduleMatchesPasses). Per row of A the power passes cost
+// (TestMultiPassShardInvariance runs both schedules against one reference). Per row of A the power passes cost
 // (q + 1)·4·n·l flops and the Gram n², so NewMultiPass picks the Gram
 // schedule when n < 4·(q + 1)·l and n ≤ GramMaxCols: 2 reads instead of
 // q + 2, and for k = 20, q = 7 at n = 512 about half the flops.
@@ -298,7 +298,8 @@ func (mp *MultiPass) checkPass(b *PassBasis, merged *PassPartial) error {
 }
 
 // PassBasis is the orthonormal basis X (Cols×L) one pass multiplies every
-// shard by: the side input of the pass. It has only exported fields.
+// shard by (none for the Gram pass); it travels with every shard's task. It
+// has only exported fields.
 type PassBasis struct {
 	Pass  int  // 0-based pass index
 	Final bool // whether this is the final (TSQR) pass
@@ -438,10 +439,10 @@ func (b *PassBasis) Process(block *mat.Dense) (*PassPartial, error) {
 // row-major, as the file holds it): the two products are taken in float32
 // (MulTallSkinny32, MulTransTallSkinny32; about three times the float64
 // rate, half the bytes), X rounded to float32, and P returned in float64.
-// Only the power passes may round so: they steer the subspace, and the
-// float64 final pass computes σ from the data exactly (see "Float32" above).
-// Process32 returns an error for the Gram or the final pass, or a shard
-// whose size is not rows × Cols.
+// Only the passes with Float32 set may round so (see "Float32" above): they
+// steer the subspace, and the float64 final pass computes σ from the data
+// exactly. Process32 returns an error for any other pass, or a shard whose
+// size is not rows × Cols.
 func (b *PassBasis) Process32(rows, cols int, data []float32) (*PassPartial, error) {
 	switch {
 	case !b.Float32:
