@@ -33,11 +33,15 @@ func applyCoresOption() {
 // reuse after ProcessElement returns (a reader's Block).
 //
 // Finish returns the outputs in the order the elements arrived, so a table
-// is written in the same row order whatever the parallelism.
+// is written in the same row order whatever the parallelism. A DoFn with one
+// output per element may emit earlier, from ProcessElement (emitReady): Go
+// blocks while every worker is busy, so a bundle of many elements then holds
+// about one output per worker instead of all of them until FinishBundle.
 type concurrent[R any] struct {
 	group   parallel.Group
 	mu      sync.Mutex
 	next    int
+	emitted int // outputs handed out by Ready, a prefix in arrival order
 	results []indexed[R]
 }
 
@@ -65,26 +69,49 @@ func (c *concurrent[R]) Go(work func() (R, error)) error {
 	})
 }
 
-// Finish waits for the bundle's work and returns its outputs in arrival
-// order, or the first error; the collector is then empty for the next bundle.
+// Ready returns the outputs that are done and follow, in arrival order,
+// every output returned before, and forgets them.
+func (c *concurrent[R]) Ready() []R {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	slices.SortFunc(c.results, func(a, b indexed[R]) int { return a.i - b.i })
+	k := 0
+	for k < len(c.results) && c.results[k].i == c.emitted+k {
+		k++
+	}
+	out := make([]R, k)
+	for j := range k {
+		out[j] = c.results[j].r
+	}
+	c.results = slices.Delete(c.results, 0, k)
+	c.emitted += k
+	return out
+}
+
+// Finish waits for the bundle's work and returns the outputs Ready has not
+// returned, in arrival order, or the first error; the collector is then
+// empty for the next bundle.
 func (c *concurrent[R]) Finish() ([]R, error) {
 	err := c.group.Wait()
+	out := c.Ready()
 	c.mu.Lock()
-	rs := c.results
-	c.results, c.next = nil, 0
+	c.results, c.next, c.emitted = nil, 0, 0
 	c.mu.Unlock()
 	if err != nil {
 		return nil, err
 	}
-	slices.SortFunc(rs, func(a, b indexed[R]) int { return a.i - b.i })
-	out := make([]R, len(rs))
-	for k, r := range rs {
-		out[k] = r.r
-	}
 	return out, nil
 }
 
-// emitAll emits the outputs of a DoFn with one output per element.
+// emitReady emits, from ProcessElement, the outputs of a DoFn with one
+// output per element that are ready (concurrent.Ready).
+func emitReady[R any](c *concurrent[R], emit func(R)) {
+	for _, o := range c.Ready() {
+		emit(o)
+	}
+}
+
+// emitAll emits the remaining outputs of a DoFn with one output per element.
 func emitAll[R any](c *concurrent[R], emit func(R)) error {
 	outs, err := c.Finish()
 	for _, o := range outs {

@@ -1,6 +1,7 @@
 package transforms
 
 import (
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -57,3 +58,43 @@ func TestConcurrentRunsABundleOnEveryWorker(t *testing.T) {
 }
 
 func TestMain(m *testing.M) { ptest.Main(m) }
+
+// TestConcurrentReadyKeepsArrivalOrder: Ready returns only the finished
+// prefix in arrival order (never an element before an earlier one that is
+// still running), and Ready and Finish together return every output once.
+func TestConcurrentReadyKeepsArrivalOrder(t *testing.T) {
+	defer parallel.SetWorkers(parallel.Workers())
+	parallel.SetWorkers(4)
+	var c concurrent[int]
+	release := make(chan struct{})
+	if err := c.Go(func() (int, error) { <-release; return 0, nil }); err != nil { // element 0 waits
+		t.Fatal(err)
+	}
+	for i := 1; i < 3; i++ {
+		if err := c.Go(func() (int, error) { return i, nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(20 * time.Millisecond) // elements 1 and 2 finish
+	if got := c.Ready(); len(got) != 0 {
+		t.Fatalf("Ready returned %v while element 0 runs", got)
+	}
+	close(release)
+	var got []int
+	for len(got) < 3 {
+		got = append(got, c.Ready()...)
+	}
+	if err := c.Go(func() (int, error) { return 3, nil }); err != nil {
+		t.Fatal(err)
+	}
+	rest, err := c.Finish()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got = append(got, rest...); !slices.Equal(got, []int{0, 1, 2, 3}) {
+		t.Errorf("outputs %v, want [0 1 2 3]", got)
+	}
+	if again, _ := c.Finish(); len(again) != 0 {
+		t.Errorf("a second Finish returned %v", again)
+	}
+}

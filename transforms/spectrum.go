@@ -65,8 +65,9 @@ type SketchBlockFn struct {
 }
 
 // ProcessElement sketches the block on the worker pool (concurrent).
-func (f *SketchBlockFn) ProcessElement(b blocks.Block, _ func(linalg.RowSketch)) error {
+func (f *SketchBlockFn) ProcessElement(b blocks.Block, emit func(linalg.RowSketch)) error {
 	b = ownBlock(b)
+	defer emitReady(&f.work, emit)
 	return f.work.Go(func() (linalg.RowSketch, error) { return f.sketch(b) })
 }
 
@@ -232,8 +233,9 @@ type ExactBlockFn struct {
 }
 
 // ProcessElement factors the block on the worker pool (concurrent).
-func (f *ExactBlockFn) ProcessElement(b blocks.Block, _ func(linalg.RowQR)) error {
+func (f *ExactBlockFn) ProcessElement(b blocks.Block, emit func(linalg.RowQR)) error {
 	b = ownBlock(b)
+	defer emitReady(&f.work, emit)
 	return f.work.Go(func() (linalg.RowQR, error) { return f.factor(b) })
 }
 
@@ -326,9 +328,10 @@ type PassShardFn struct {
 	work concurrent[PassOutput]
 }
 
-// The emitter is unused: Beam requires FinishBundle's emitters in ProcessElement too.
-func (f *PassShardFn) ProcessElement(ctx context.Context, t PassTask, _ func(PassOutput)) error {
+// ProcessElement emits the shards already done, in arrival order (emitReady).
+func (f *PassShardFn) ProcessElement(ctx context.Context, t PassTask, emit func(PassOutput)) error {
 	poolCounters(ctx, blocks.ReadCounters()...)
+	defer emitReady(&f.work, emit)
 	return f.work.Go(func() (PassOutput, error) {
 		sr := shardReaders.get(f.RunID, f.Read)
 		defer shardReaders.put(f.RunID, f.Read, sr)
