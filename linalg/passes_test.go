@@ -784,16 +784,7 @@ func TestMultiPassFloat32Passes(t *testing.T) {
 // low-rank matrix full rank, and σ at that level are not resolved by
 // float32 arithmetic (scikit-learn's float32 path neither).
 func sigmaErrorFloat32(got, want []float64, k int) float64 {
-	var worst float64
-	for i := range k {
-		d := math.Abs(got[i] - want[i])
-		if want[i] > 1e-6*want[0] {
-			worst = max(worst, d/want[i])
-		} else {
-			worst = max(worst, d/want[0])
-		}
-	}
-	return worst
+	return sigmaErrorFloor(got, want, k, 1e-6)
 }
 
 // centre returns a with its column means subtracted.

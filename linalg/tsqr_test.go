@@ -201,11 +201,14 @@ func mergeTree[T any](t testing.TB, rnd *rand.Rand, parts []T, merge func(a, b T
 // sigmaError returns the largest error of got against want over the first k
 // values: relative where want[i] > 1e-9·want[0], and relative to want[0]
 // (σ₁) for the zero singular values of a rank-deficient matrix.
-func sigmaError(got, want []float64, k int) float64 {
+func sigmaError(got, want []float64, k int) float64 { return sigmaErrorFloor(got, want, k, 1e-9) }
+
+// sigmaErrorFloor is sigmaError with σ below floor·σ₁ compared relative to σ₁.
+func sigmaErrorFloor(got, want []float64, k int, floor float64) float64 {
 	var worst float64
 	for i := range k {
 		d := math.Abs(got[i] - want[i])
-		if want[i] > 1e-9*want[0] {
+		if want[i] > floor*want[0] {
 			worst = max(worst, d/want[i])
 		} else {
 			worst = max(worst, d/want[0])

@@ -286,14 +286,9 @@ func diagramPlot(file, cloud string, threshold float64, rows []transforms.Landsc
 	}
 	slices.Sort(dims)
 	hi = math.Max(hi, 1e-9)
-	diag, err := plotter.NewLine(plotter.XYs{{X: 0, Y: 0}, {X: hi, Y: hi}})
-	if err != nil {
+	if err := addDiagonal(p, hi); err != nil {
 		return err
 	}
-	diag.Color = color.Gray{Y: 0x60}
-	diag.Dashes = []vg.Length{vg.Points(3), vg.Points(3)}
-	p.Add(plotter.NewGrid(), diag)
-	p.Legend.Add("death = birth", diag)
 	for i, d := range dims {
 		pts := byDim[d]
 		for j, xy := range pts {
@@ -501,14 +496,9 @@ func diagramsPlot(file string, clouds []string, first map[string]transforms.Land
 	slices.Sort(dims)
 	hi = math.Max(hi, 1e-9)
 	p := newPanel(fmt.Sprintf("persistence diagrams of all %d clouds", len(clouds)), "birth (edge length)", "death (edge length)")
-	diag, err := plotter.NewLine(plotter.XYs{{X: 0, Y: 0}, {X: hi, Y: hi}})
-	if err != nil {
+	if err := addDiagonal(p, hi); err != nil {
 		return err
 	}
-	diag.Color = color.Gray{Y: 0x60}
-	diag.Dashes = []vg.Length{vg.Points(3), vg.Points(3)}
-	p.Add(plotter.NewGrid(), diag)
-	p.Legend.Add("death = birth", diag)
 	shapes := []draw.GlyphDrawer{draw.CircleGlyph{}, draw.SquareGlyph{}, draw.CrossGlyph{}, draw.PlusGlyph{}, draw.RingGlyph{}}
 	var cloudThumb []thinScatter // a cloud's first scatter, for its legend entry
 	dimThumb := map[string]thinScatter{}
@@ -607,4 +597,18 @@ func shapeName(g draw.GlyphDrawer) string {
 		return "rings"
 	}
 	return "markers"
+}
+
+// addDiagonal adds a grid and the dashed diagonal death = birth up to hi,
+// with its legend entry, to a persistence-diagram panel.
+func addDiagonal(p *Panel, hi float64) error {
+	diag, err := plotter.NewLine(plotter.XYs{{X: 0, Y: 0}, {X: hi, Y: hi}})
+	if err != nil {
+		return err
+	}
+	diag.Color = color.Gray{Y: 0x60}
+	diag.Dashes = []vg.Length{vg.Points(3), vg.Points(3)}
+	p.Add(plotter.NewGrid(), diag)
+	p.Legend.Add("death = birth", diag)
+	return nil
 }
