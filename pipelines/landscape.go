@@ -238,7 +238,9 @@ func (p *LandscapePlan) Tables() []string {
 // Landscape runs one Beam element per (cloud, sample): the sample's
 // Vietoris–Rips diagram and its landscapes on the grid [Lo, Hi]; then the
 // mean landscape per (cloud, dim) by CombinePerKey with exact sums. It stages
-// the diagram, landscape and landscape_summary tables and returns their rows.
+// the diagram, landscape and landscape_summary tables and returns their rows
+// (diagram and landscape rows in slices: one per sample, and one of mean
+// landscapes per (cloud, dim)).
 func Landscape(s beam.Scope, plan LandscapePlan) (diagrams, landscapes, summary beam.PCollection) {
 	s = s.Scope("Landscape")
 	p := plan.Params
@@ -262,8 +264,8 @@ func Landscape(s beam.Scope, plan LandscapePlan) (diagrams, landscapes, summary 
 	landscapes = beam.Flatten(s, perSample, meanRows)
 	// One part per ~2M landscape rows keeps each writer's memory bounded.
 	rows := len(plan.Clouds) * (p.Subsamples + 1) * (p.MaxDim + 1) * p.Levels * p.Resolution
-	tables.Write(s, plan.Out, plan.RunID, DiagramTable, 1, diagrams)
-	tables.Write(s, plan.Out, plan.RunID, LandscapeTable, max(1, (rows+(2<<20)-1)/(2<<20)), landscapes)
+	tables.WriteBatches(s, plan.Out, plan.RunID, DiagramTable, 1, diagrams)
+	tables.WriteBatches(s, plan.Out, plan.RunID, LandscapeTable, max(1, (rows+(2<<20)-1)/(2<<20)), landscapes)
 	tables.Write(s, plan.Out, plan.RunID, LandscapeSummaryTable, 1, summary)
 	landscapeMultipers(s, plan)
 	return diagrams, landscapes, summary

@@ -23,8 +23,8 @@ func init() {
 	beam.RegisterDoFn(&LandscapeFn{})
 	beam.RegisterDoFn(&LandscapeMeanFn{})
 	beam.RegisterDoFn(&LandscapeMeanRowsFn{})
-	register.Emitter1[LandscapeDiagramRow]()
-	register.Emitter1[LandscapeRow]()
+	register.Emitter1[[]LandscapeDiagramRow]()
+	register.Emitter1[[]LandscapeRow]()
 	register.Emitter1[LandscapeSummaryRow]()
 	register.Emitter2[string, LandscapeStats]()
 	beam.RegisterType(typeOf[LandscapeTask]())
@@ -158,19 +158,20 @@ type landscapeOutputs struct {
 }
 
 // ProcessElement computes the sample on the worker pool (concurrent).
-func (f *LandscapeFn) ProcessElement(ctx context.Context, t LandscapeTask, _ func(LandscapeDiagramRow), _ func(LandscapeRow), _ func(string, LandscapeStats)) error {
+func (f *LandscapeFn) ProcessElement(ctx context.Context, t LandscapeTask, _ func([]LandscapeDiagramRow), _ func([]LandscapeRow), _ func(string, LandscapeStats)) error {
 	poolCounters(ctx, "rows_read", "bad_rows", "bad_rows_"+matrix.ReasonUnparsable, "bad_rows_"+matrix.ReasonFieldCount, "bad_rows_"+matrix.ReasonNonFinite, "shards", SubsamplesCounter)
 	return f.work.Go(func() (landscapeOutputs, error) { return f.sample(ctx, t) })
 }
 
-func (f *LandscapeFn) FinishBundle(emitPair func(LandscapeDiagramRow), emitLand func(LandscapeRow), emitStats func(string, LandscapeStats)) error {
+func (f *LandscapeFn) FinishBundle(emitPairs func([]LandscapeDiagramRow), emitLands func([]LandscapeRow), emitStats func(string, LandscapeStats)) error {
 	outs, err := f.work.Finish()
 	for _, o := range outs {
-		for _, p := range o.pairs {
-			emitPair(p)
+		// One element per sample and table (tables.WriteBatches).
+		if len(o.pairs) > 0 {
+			emitPairs(o.pairs)
 		}
-		for _, l := range o.lands {
-			emitLand(l)
+		if len(o.lands) > 0 {
+			emitLands(o.lands)
 		}
 		for i, st := range o.stats {
 			emitStats(o.keys[i], st)
@@ -386,18 +387,20 @@ type LandscapeMeanRowsFn struct {
 	Lo, Hi     float64
 }
 
-func (f *LandscapeMeanRowsFn) ProcessElement(_ string, a LandscapeMeanAcc, emitLand func(LandscapeRow), emitSummary func(LandscapeSummaryRow)) error {
+func (f *LandscapeMeanRowsFn) ProcessElement(_ string, a LandscapeMeanAcc, emitLands func([]LandscapeRow), emitSummary func(LandscapeSummaryRow)) error {
 	mean := a.Accumulator(f.Levels, f.Resolution).Mean()
 	if len(mean) != f.Levels*f.Resolution {
 		return fmt.Errorf("landscape mean of %s H%d: %d values from %d samples, want %d levels × %d points", a.Cloud, a.Dim, len(mean), a.Count, f.Levels, f.Resolution)
 	}
 	grid := landscape.Grid{Lo: f.Lo, Hi: f.Hi, Resolution: f.Resolution}
 	ts := grid.Points()
+	lands := make([]LandscapeRow, 0, f.Levels*len(ts))
 	for k := 0; k < f.Levels; k++ {
 		for i, x := range ts {
-			emitLand(LandscapeRow{RunID: f.RunID, Cloud: a.Cloud, Dim: a.Dim, Level: int64(k + 1), T: x, Value: mean[k*f.Resolution+i]})
+			lands = append(lands, LandscapeRow{RunID: f.RunID, Cloud: a.Cloud, Dim: a.Dim, Level: int64(k + 1), T: x, Value: mean[k*f.Resolution+i]})
 		}
 	}
+	emitLands(lands) // one element per (cloud, dim) (tables.WriteBatches)
 	s := landscape.Sampled{Grid: grid, Levels: f.Levels, Values: mean}
 	n := float64(a.Count)
 	emitSummary(LandscapeSummaryRow{

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
+	"reflect"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
@@ -14,6 +15,8 @@ func init() {
 	beam.RegisterDoFn(&keyByShardFn{})
 	beam.RegisterDoFn(&writePartFn{})
 	beam.RegisterDoFn(&writtenFn{})
+	beam.RegisterDoFn(&keyBatchByShardFn{})
+	register.Emitter2[int, beam.T]()
 	register.Iter1[beam.T]()
 	register.Emitter1[string]()
 }
@@ -36,6 +39,46 @@ func Write(s beam.Scope, out, runID, table string, shards int, rows beam.PCollec
 	// would be such a stage for as long as it encodes and writes its part.
 	written := beam.ParDo(s, &writePartFn{Out: out, RunID: runID, Table: table, Shards: shards}, grouped)
 	beam.ParDo0(s, &writtenFn{}, beam.Reshuffle(s, written))
+}
+
+// WriteBatches is Write for a PCollection whose elements are slices of rows
+// (a DoFn's rows for one element, emitted together): the same table, the
+// same files. A runner then moves one element per batch instead of one per
+// row (Prism spends microseconds on every element it persists).
+func WriteBatches(s beam.Scope, out, runID, table string, shards int, batches beam.PCollection) {
+	s = s.Scope("tables.WriteBatches." + table)
+	shards = max(1, shards)
+	keyed := beam.ParDo(s, &keyBatchByShardFn{Shards: shards}, batches)
+	written := beam.ParDo(s, &writePartFn{Out: out, RunID: runID, Table: table, Shards: shards}, beam.GroupByKey(s, keyed))
+	beam.ParDo0(s, &writtenFn{}, beam.Reshuffle(s, written))
+}
+
+// keyBatchByShardFn splits a batch of rows by the shard keyByShardFn gives
+// each row, and keys each part by its shard.
+type keyBatchByShardFn struct {
+	Shards int
+}
+
+func (f *keyBatchByShardFn) ProcessElement(batch beam.T, emit func(int, beam.T)) {
+	v := reflect.ValueOf(batch)
+	if f.Shards == 1 {
+		emit(0, batch)
+		return
+	}
+	rowsOf := keyByShardFn{Shards: f.Shards}
+	parts := make([]reflect.Value, f.Shards)
+	for i := range v.Len() {
+		shard, _ := rowsOf.ProcessElement(v.Index(i).Interface())
+		if !parts[shard].IsValid() {
+			parts[shard] = reflect.MakeSlice(v.Type(), 0, v.Len())
+		}
+		parts[shard] = reflect.Append(parts[shard], v.Index(i))
+	}
+	for shard, part := range parts {
+		if part.IsValid() {
+			emit(shard, part.Interface())
+		}
+	}
 }
 
 // writtenFn ends the pipeline branch of the written parts (a sink stage
@@ -72,6 +115,12 @@ func (f *writePartFn) ProcessElement(ctx context.Context, shard int, iter func(*
 	var rows []any
 	var row beam.T
 	for iter(&row) {
+		if v := reflect.ValueOf(row); v.Kind() == reflect.Slice { // a batch (WriteBatches)
+			for i := range v.Len() {
+				rows = append(rows, v.Index(i).Interface())
+			}
+			continue
+		}
 		rows = append(rows, row)
 	}
 	name := Join(StagingFolder(f.Out, f.Table, f.RunID), PartName(shard, f.Shards))
