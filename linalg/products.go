@@ -25,6 +25,9 @@ import (
 //     (Aᵀ·Q)ᵀ; Q is packed in blocks of tnBlockRows rows into 6-wide panels and
 //     the rows of A are read in place, one cache line per step.
 //
+// The same drivers run on float32 (MulTallSkinny32, MulTransTallSkinny32)
+// with 6×16 tiles: an AVX2 register holds 8 float32 instead of 4 float64.
+//
 // Rows of A are split across the goroutines parallel.Reserve grants (at most --cores). On amd64 with
 // AVX2 and FMA3 the micro-kernel is assembly (products_amd64.s); elsewhere,
 // or with the purego build tag, it is kernGo.

@@ -38,53 +38,44 @@ var (
 	laneMasks32 = [32]int32{-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1}
 )
 
-// kernAVX2 is microKernel on the assembly kernels (kc ≥ 1). The bounds checks
-// make every element the kernel touches an element of a, b and c.
+// asmKernel is an assembly micro-kernel of element type T whose edge-tile
+// lane masks have type M (byte strides; see products_amd64.s).
+type asmKernel[T element, M int32 | int64] func(kc int, a *T, ars, ast int, b *T, c *T, ldc int, load int, mask *M, bst, pf int)
+
+// kernAVX2 is microKernel[float64] on the float64 assembly kernels (kc ≥ 1).
 func kernAVX2(kc int, a []float64, ars, ast int, b []float64, bst int, c []float64, ldc int, load bool, w, valid int) {
-	_ = a[(mr-1)*ars+(kc-1)*ast]
-	_ = b[(kc-1)*bst+w-1]
-	_ = c[(mr-1)*ldc+valid-1]
-	var mask *int64
-	if valid < w {
-		mask = &laneMasks[8-valid]
-	}
-	ld := 0
-	if load {
-		ld = 1
-	}
-	const f = int(unsafe.Sizeof(float64(0)))
-	pf := prefetchPacked
-	if bst != w {
-		pf = prefetchStrided
-	}
-	if w == 8 {
-		kern6x8AVX2(kc, &a[0], ars*f, ast*f, &b[0], &c[0], ldc*f, ld, mask, bst*f, pf)
-	} else {
-		kern6x4AVX2(kc, &a[0], ars*f, ast*f, &b[0], &c[0], ldc*f, ld, mask, bst*f, pf)
-	}
+	callAsm(kern6x8AVX2, kern6x4AVX2, laneMasks[:], kc, a, ars, ast, b, bst, c, ldc, load, w, valid)
 }
 
 // kernAVX2F32 is microKernel[float32] on the float32 assembly kernels (kc ≥ 1).
 func kernAVX2F32(kc int, a []float32, ars, ast int, b []float32, bst int, c []float32, ldc int, load bool, w, valid int) {
+	callAsm(kern6x16AVX2S, kern6x8AVX2S, laneMasks32[:], kc, a, ars, ast, b, bst, c, ldc, load, w, valid)
+}
+
+// callAsm runs the wide kernel (w = len(masks)/2 columns) or the narrow one
+// on a tile, masking columns past valid. The bounds checks make every
+// element the kernel touches an element of a, b and c.
+func callAsm[T element, M int32 | int64](wide, narrow asmKernel[T, M], masks []M, kc int, a []T, ars, ast int, b []T, bst int, c []T, ldc int, load bool, w, valid int) {
 	_ = a[(mr-1)*ars+(kc-1)*ast]
 	_ = b[(kc-1)*bst+w-1]
 	_ = c[(mr-1)*ldc+valid-1]
-	var mask *int32
+	wideW := len(masks) / 2
+	var mask *M
 	if valid < w {
-		mask = &laneMasks32[16-valid]
+		mask = &masks[wideW-valid]
 	}
 	ld := 0
 	if load {
 		ld = 1
 	}
-	const f = int(unsafe.Sizeof(float32(0)))
+	f := int(unsafe.Sizeof(T(0)))
 	pf := prefetchPacked
 	if bst != w {
 		pf = prefetchStrided
 	}
-	if w == 16 {
-		kern6x16AVX2S(kc, &a[0], ars*f, ast*f, &b[0], &c[0], ldc*f, ld, mask, bst*f, pf)
-	} else {
-		kern6x8AVX2S(kc, &a[0], ars*f, ast*f, &b[0], &c[0], ldc*f, ld, mask, bst*f, pf)
+	kern := narrow
+	if w == wideW {
+		kern = wide
 	}
+	kern(kc, &a[0], ars*f, ast*f, &b[0], &c[0], ldc*f, ld, mask, bst*f, pf)
 }

@@ -28,17 +28,8 @@ func init() {
 // files once the pipeline has succeeded.
 func Write(s beam.Scope, out, runID, table string, shards int, rows beam.PCollection) {
 	s = s.Scope("tables.Write." + table)
-	if shards < 1 {
-		shards = 1
-	}
-	keyed := beam.ParDo(s, &keyByShardFn{Shards: shards}, rows)
-	grouped := beam.GroupByKey(s, keyed)
-	// The writer emits the parts it wrote across a Reshuffle: Prism 2.77
-	// spins a core in its scheduler (stage.Execute's select on a closed
-	// channel) for as long as a stage without outputs runs, and the writer
-	// would be such a stage for as long as it encodes and writes its part.
-	written := beam.ParDo(s, &writePartFn{Out: out, RunID: runID, Table: table, Shards: shards}, grouped)
-	beam.ParDo0(s, &writtenFn{}, beam.Reshuffle(s, written))
+	shards = max(1, shards)
+	writeParts(s, out, runID, table, shards, beam.ParDo(s, &keyByShardFn{Shards: shards}, rows))
 }
 
 // WriteBatches is Write for a PCollection whose elements are slices of rows
@@ -48,7 +39,15 @@ func Write(s beam.Scope, out, runID, table string, shards int, rows beam.PCollec
 func WriteBatches(s beam.Scope, out, runID, table string, shards int, batches beam.PCollection) {
 	s = s.Scope("tables.WriteBatches." + table)
 	shards = max(1, shards)
-	keyed := beam.ParDo(s, &keyBatchByShardFn{Shards: shards}, batches)
+	writeParts(s, out, runID, table, shards, beam.ParDo(s, &keyBatchByShardFn{Shards: shards}, batches))
+}
+
+// writeParts groups rows (or batches) keyed by their part and writes each
+// part. The writer emits the parts it wrote across a Reshuffle: Prism 2.77
+// spins a core in its scheduler (stage.Execute's select on a closed channel)
+// for as long as a stage without outputs runs, and the writer would be such
+// a stage for as long as it encodes and writes its part.
+func writeParts(s beam.Scope, out, runID, table string, shards int, keyed beam.PCollection) {
 	written := beam.ParDo(s, &writePartFn{Out: out, RunID: runID, Table: table, Shards: shards}, beam.GroupByKey(s, keyed))
 	beam.ParDo0(s, &writtenFn{}, beam.Reshuffle(s, written))
 }
