@@ -282,7 +282,9 @@ func (sr *ShardReader) ReadEach(ctx context.Context, r Range, maxBytes int, each
 }
 
 // ReadEachFloat32 is ReadEach for a consumer that computes in float32: the
-// pieces hold the file's float32 values unconverted (matrix.ReadRowsFloat32Into)
+// pieces hold the file's float32 values unconverted, in place in the file's
+// mapping where it can be mapped (matrix.ViewRowsFloat32: each must not
+// write to them) or else read into a buffer (matrix.ReadRowsFloat32Into),
 // and are not checked for NaN or ±Inf, so it is for a later pass over rows
 // an earlier read checked, without SkipBadRows. ok is false, and nothing is
 // read, when the source does not hold float32 values that can be read this
@@ -301,11 +303,14 @@ func (sr *ShardReader) ReadEachFloat32(ctx context.Context, r Range, maxBytes in
 	total = Block{Path: sr.Config.Path, Index: r.Index, Start: r.Start, Cols: cols}
 	for start := r.Start; ; start += pieceRows {
 		end := min(r.End, start+pieceRows)
-		data, ok, err := matrix.ReadRowsFloat32Into(ctx, sr.src, start, end, sr.buf32)
+		data, ok, err := matrix.ViewRowsFloat32(ctx, sr.src, start, end)
+		if !ok {
+			data, ok, err = matrix.ReadRowsFloat32Into(ctx, sr.src, start, end, sr.buf32)
+			sr.buf32 = data
+		}
 		if !ok || err != nil {
 			return Block{}, ok, err
 		}
-		sr.buf32 = data
 		total.Rows += end - start
 		total.RowsInput += end - start
 		if err := each(end-start, cols, data); err != nil {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem/memfs"
 
+	"github.com/lowdim/lowdim/io/npy"
 	"github.com/lowdim/lowdim/io/safetensors"
 )
 
@@ -388,5 +389,68 @@ func TestGzipBomb(t *testing.T) {
 	_, err := Open(context.Background(), p, Options{})
 	if err == nil || !strings.Contains(err.Error(), "more than the 34-byte gzip file can hold") {
 		t.Errorf("bomb: %v", err)
+	}
+}
+
+// TestMappedFloat32: a local float32 .npy is read in place from its mapping
+// (ViewRowsFloat32) and decoded from it (ReadRows), with the values the
+// file holds; once the file has shrunk, both fail with the byte offset
+// instead of faulting on the mapping. A float64 file is not viewed.
+func TestMappedFloat32(t *testing.T) {
+	ctx := context.Background()
+	const rows, cols = 50, 7
+	data := make([]float64, rows*cols)
+	for i := range data {
+		data[i] = float64(float32(float64(i)*0.37 - 20))
+	}
+	var b bytes.Buffer
+	if err := npy.Write(&b, rows, cols, data, "<f4", false); err != nil {
+		t.Fatal(err)
+	}
+	raw := b.Bytes()
+	p := filepath.Join(t.TempDir(), "m32.npy")
+	if err := os.WriteFile(p, raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	src, err := Open(ctx, p, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	view, ok, err := ViewRowsFloat32(ctx, src, 10, 30)
+	if !ok || err != nil || len(view) != 20*cols {
+		t.Fatalf("ViewRowsFloat32: %d values, ok %t, %v", len(view), ok, err)
+	}
+	read, ok, err := ReadRowsFloat32Into(ctx, src, 10, 30, nil)
+	if !ok || err != nil {
+		t.Fatalf("ReadRowsFloat32Into: ok %t, %v", ok, err)
+	}
+	decoded, err := src.ReadRows(ctx, 10, 30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range view {
+		if want := data[10*cols+i]; float64(v) != want || float64(read[i]) != want || decoded[i] != want {
+			t.Fatalf("value %d: view %g, read %g, decoded %g, want %g", i, v, read[i], decoded[i], want)
+		}
+	}
+	if err := os.WriteFile(p, raw[:len(raw)-cols*4*5], 0o644); err != nil { // the last 5 rows gone
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("%s: npy: byte %d: unexpected EOF: the rows need data up to byte %d (file truncated?)", p, len(raw)-cols*4*5, len(raw))
+	if _, _, err := ViewRowsFloat32(ctx, src, 40, 50); err == nil || err.Error() != want {
+		t.Errorf("ViewRowsFloat32 after truncation:\n got %v\nwant %s", err, want)
+	}
+	if _, err := src.ReadRows(ctx, 40, 50); err == nil || err.Error() != want {
+		t.Errorf("ReadRows after truncation:\n got %v\nwant %s", err, want)
+	}
+	if _, err := src.ReadRows(ctx, 0, 40); err != nil {
+		t.Errorf("ReadRows of the rows left: %v", err)
+	}
+	src64, err := Open(ctx, formats+"m_c.npy", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, err := ViewRowsFloat32(ctx, src64, 0, 5); ok || err != nil {
+		t.Errorf("ViewRowsFloat32 of a float64 file: ok %t, %v", ok, err)
 	}
 }
