@@ -200,7 +200,9 @@ func (mp *MultiPass) omegaBasis() *mat.Dense {
 // Next returns the basis of the pass after b, given the merged partial of
 // every shard for b: X' = orth(P), P = CᵀC·X (Orthonormalize: CholeskyQR2,
 // or Householder when P is ill conditioned or rank deficient). The returned
-// basis is Final after the last power pass.
+// basis is Final after the last power pass. Next reads only b's header:
+// b.X may be nil (a distributed run need not ship X back with every
+// shard's partial).
 //
 // Next returns an error if b is the final pass, if merged is not b's pass
 // or its shape differs, if merged.Rows is not mp.Rows, or if P is not
@@ -281,7 +283,7 @@ func (mp *MultiPass) Finish(b *PassBasis, merged *PassPartial) (*SpectrumResult,
 
 func (mp *MultiPass) checkPass(b *PassBasis, merged *PassPartial) error {
 	switch {
-	case b.Cols != mp.Cols || b.L != mp.L || b.Centered != mp.Centered || len(b.X) != b.xLen():
+	case b.Cols != mp.Cols || b.L != mp.L || b.Centered != mp.Centered || len(b.X) != b.xLen() && (b.Final || len(b.X) != 0):
 		return fmt.Errorf("linalg: MultiPass: basis of pass %d (%d×%d, centred %t) does not fit the plan (%d×%d, centred %t)",
 			b.Pass, b.Cols, b.L, b.Centered, mp.Cols, mp.L, mp.Centered)
 	case b.Gram && !mp.Gram:
