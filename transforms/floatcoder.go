@@ -18,7 +18,7 @@ import (
 // more CPU than its reads. The float coder writes the same exported fields
 // in declaration order, each []float64 as its length and its little-endian
 // bits in one sweep. It handles structs of bool, int, int64, float64,
-// string, []float64 and nested such structs; registerFloatCoder refuses any
+// string, []float64, nested such structs and slices of them; registerFloatCoder refuses any
 // other field at init, so a new field of another kind cannot be dropped
 // silently.
 //
@@ -51,8 +51,11 @@ func checkFloatCodable(t reflect.Type) error {
 	case reflect.Bool, reflect.Int, reflect.Int64, reflect.Float64, reflect.String:
 		return nil
 	case reflect.Slice:
-		if t.Elem().Kind() == reflect.Float64 {
+		switch t.Elem().Kind() {
+		case reflect.Float64:
 			return nil
+		case reflect.Struct:
+			return checkFloatCodable(t.Elem())
 		}
 	case reflect.Struct:
 		for i := range t.NumField() {
@@ -95,7 +98,14 @@ func appendFloatCoded(b []byte, v reflect.Value) []byte {
 	case reflect.String:
 		b = binary.AppendUvarint(b, uint64(v.Len()))
 		return append(b, v.String()...)
-	case reflect.Slice: // []float64; nil and empty both decode as nil
+	case reflect.Slice: // nil and empty both decode as nil
+		if v.Type().Elem().Kind() == reflect.Struct {
+			b = binary.AppendUvarint(b, uint64(v.Len()))
+			for i := range v.Len() {
+				b = appendFloatCoded(b, v.Index(i))
+			}
+			return b
+		}
 		xs := v.Interface().([]float64)
 		b = binary.AppendUvarint(b, uint64(len(xs)))
 		b = append(b, make([]byte, 8*len(xs))...)
@@ -144,6 +154,24 @@ func readFloatCoded(b []byte, v reflect.Value) ([]byte, error) {
 		return b[k+int(n):], nil
 	case reflect.Slice:
 		n, k := binary.Uvarint(b)
+		if v.Type().Elem().Kind() == reflect.Struct {
+			if k <= 0 || uint64(len(b)-k) < n { // every element takes a byte at least
+				return nil, errShortFloatCoded
+			}
+			b = b[k:]
+			if n == 0 {
+				return b, nil
+			}
+			xs := reflect.MakeSlice(v.Type(), int(n), int(n))
+			var err error
+			for i := range int(n) {
+				if b, err = readFloatCoded(b, xs.Index(i)); err != nil {
+					return nil, err
+				}
+			}
+			v.Set(xs)
+			return b, nil
+		}
 		if k <= 0 || uint64(len(b)-k)/8 < n {
 			return nil, errShortFloatCoded
 		}

@@ -76,7 +76,7 @@ func TestPassShardFnFloat32(t *testing.T) {
 		}
 		f.Close()
 		p, s := beam.NewPipelineWithRoot()
-		task := beam.Create(s, PassTask{Range: blocks.Range{Total: 1, End: m}, Basis: basis})
+		task := beam.Create(s, PassTask{Ranges: []blocks.Range{{Total: 1, End: m}}, Basis: basis})
 		out := beam.ParDo(s, &PassShardFn{RunID: "t-" + tc.descr, Read: blocks.Config{Path: path}}, task)
 		passert.Equals(s, beam.ParDo(s, &partialDistanceFn{Want: tc.want}, out), 0.0)
 		if err := ptest.Run(p); err != nil {

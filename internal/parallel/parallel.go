@@ -51,7 +51,10 @@ func SetPerBundle() {
 	mu.Unlock()
 }
 
-func isPerBundle() bool {
+// PerBundle reports whether the process is a remote worker in per-bundle
+// mode (SetPerBundle): its runner, not this process's pool, spreads work
+// over the cores and machines.
+func PerBundle() bool {
 	mu.Lock()
 	defer mu.Unlock()
 	return perBundle
@@ -89,7 +92,7 @@ func (g *Group) Go(task func() error) error {
 	}
 	p := pool()
 	if cap(p) <= 1 {
-		if !isPerBundle() {
+		if !PerBundle() {
 			p <- struct{}{}
 			defer func() { <-p }()
 		}
