@@ -10,6 +10,7 @@ import (
 	"github.com/lowdim/lowdim/internal/parallel"
 
 	"gonum.org/v1/gonum/blas/blas32"
+	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 )
@@ -437,22 +438,32 @@ func (b *PassBasis) Process(block *mat.Dense) (*PassPartial, error) {
 	return p, nil
 }
 
-// Process32 is Process for a power pass over a float32 shard (rows × Cols,
-// row-major, as the file holds it): the two products are taken in float32
-// (MulTallSkinny32, MulTransTallSkinny32; about three times the float64
-// rate, half the bytes), X rounded to float32, and P returned in float64.
-// Only the passes with Float32 set may round so (see "Float32" above): they
-// steer the subspace, and the float64 final pass computes σ from the data
-// exactly. Process32 returns an error for any other pass, or a shard whose
-// size is not rows × Cols.
+// Process32 is Process for a shard of float32 values (rows × Cols,
+// row-major, as the file holds them). When b.Float32 is set (see "Float32"
+// above) the two products of the power pass are taken in float32
+// (MulTallSkinny32, MulTransTallSkinny32; about twice the float64 rate,
+// half the bytes), X rounded to float32, and P returned in float64.
+// Otherwise the values are widened to float64, exactly, into rows whose
+// stride is padded off a multiple of 4 KiB (paddedStride), and Process
+// computes the pass: the arithmetic of Process on the same values, bit for
+// bit, with Aᵀ·Q 1.8× faster from the padded rows at 4,096 columns.
+// Process32 returns an error for a shard whose size is not rows × Cols.
 func (b *PassBasis) Process32(rows, cols int, data []float32) (*PassPartial, error) {
 	switch {
-	case !b.Float32:
-		return nil, fmt.Errorf("linalg: PassBasis.Process32: pass %d must multiply in float64", b.Pass)
 	case cols != b.Cols || len(data) != rows*cols:
 		return nil, fmt.Errorf("linalg: PassBasis.Process32: %d values for %d × %d, basis has %d columns", len(data), rows, cols, b.Cols)
-	case b.L <= 0 || b.L > b.Cols || len(b.X) != b.Cols*b.L:
+	case b.L <= 0 || b.L > b.Cols || len(b.X) != b.xLen():
 		return nil, fmt.Errorf("linalg: PassBasis.Process32: basis holds %d values, want %d×%d", len(b.X), b.Cols, b.L)
+	case !b.Float32:
+		stride := paddedStride(cols)
+		buf := widenBuffers.get(rows * stride)
+		defer widenBuffers.put(buf)
+		for i := range rows {
+			widen(buf[i*stride:i*stride+cols], data[i*cols:(i+1)*cols])
+		}
+		var block mat.Dense
+		block.SetRawMatrix(blas64.General{Rows: rows, Cols: cols, Stride: stride, Data: buf})
+		return b.Process(&block)
 	}
 	p := &PassPartial{Pass: b.Pass, Cols: cols, L: b.L, Centered: b.Centered, Rows: int64(rows)}
 	if rows == 0 {
@@ -508,6 +519,58 @@ func (b *PassBasis) Process32(rows, cols int, data []float32) (*PassPartial, err
 		}
 	}
 	return p, nil
+}
+
+// paddedStride is the row stride, in float64 values, of a copy of rows of
+// n values: n, or n + 8 (one cache line more) when 8·n bytes is a multiple
+// of 4 KiB. Rows a multiple of 4 KiB apart map to one set of the L1 cache
+// (and few of the L2), so a strip of such rows, which Aᵀ·Q reads once per
+// panel of Q, does not stay in cache (MulTransTallSkinny of a 512 × 4,096
+// block: 9.4 GFLOP/s at stride 4,096, 17 at 4,104).
+func paddedStride(n int) int {
+	if 8*n%4096 == 0 {
+		return n + 8
+	}
+	return n
+}
+
+// widen sets dst[i] = float64(src[i]), eight at a time.
+func widen(dst []float64, src []float32) {
+	dst = dst[:len(src)]
+	i := 0
+	for ; i+8 <= len(src); i += 8 {
+		d, s := (*[8]float64)(dst[i:i+8]), (*[8]float32)(src[i:i+8])
+		d[0], d[1], d[2], d[3] = float64(s[0]), float64(s[1]), float64(s[2]), float64(s[3])
+		d[4], d[5], d[6], d[7] = float64(s[4]), float64(s[5]), float64(s[6]), float64(s[7])
+	}
+	for ; i < len(src); i++ {
+		dst[i] = float64(src[i])
+	}
+}
+
+// widenBuffers keeps Process32's float64 copies (a 512 × 4,104 piece is
+// 17 MB) for the next piece: a sync.Pool drops them at every collection,
+// and a fresh one is zeroed before it is overwritten.
+var widenBuffers = bufferList{free: make(chan []float64, 4)}
+
+type bufferList struct{ free chan []float64 }
+
+func (l bufferList) get(n int) []float64 {
+	select {
+	case b := <-l.free:
+		if cap(b) >= n {
+			return b[:n]
+		}
+	default:
+	}
+	return make([]float64, n)
+}
+
+func (l bufferList) put(b []float64) {
+	select {
+	case l.free <- b:
+	default:
+	}
 }
 
 // PassPartial is the contribution of one shard, or of a merged group of

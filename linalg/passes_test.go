@@ -3,6 +3,7 @@ package linalg
 import (
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -804,4 +805,48 @@ func centre(a *mat.Dense) *mat.Dense {
 		}
 	}
 	return out
+}
+
+// TestProcess32WidenedIsProcess: a pass that does not allow float32
+// arithmetic gives float32 data, widened into padded rows by Process32, the
+// partial Process gives the same values in float64, bit for bit: power and
+// final passes, centred or not, at a width whose rows are padded (512
+// columns, 4 KiB) and one whose rows are not.
+func TestProcess32WidenedIsProcess(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(3, 4))
+	for _, n := range []int{512, 37} {
+		const m = 130
+		data32 := make([]float32, m*n)
+		data := make([]float64, m*n)
+		for i := range data32 {
+			data32[i] = float32(rnd.NormFloat64() + 3)
+			data[i] = float64(data32[i])
+		}
+		for _, centered := range []bool{false, true} {
+			mp, err := NewMultiPass(m, n, MultiPassOptions{K: 4, PowerIters: 2, Seed: 9, Centered: centered})
+			if err != nil {
+				t.Fatal(err)
+			}
+			mp.Gram = false
+			power := mp.FirstBasis()
+			final := *power
+			final.Pass, final.Final = mp.PowerPasses(), true
+			for _, b := range []*PassBasis{power, &final} {
+				if b.Float32 {
+					t.Fatalf("pass %d allows float32: the test needs one that does not", b.Pass)
+				}
+				got, err := b.Process32(m, n, data32)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want, err := b.Process(mat.NewDense(m, n, data))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !reflect.DeepEqual(got, want) {
+					t.Errorf("n = %d, centred %t, pass %d (final %t): Process32's partial differs from Process's", n, centered, b.Pass, b.Final)
+				}
+			}
+		}
+	}
 }

@@ -366,7 +366,9 @@ func (f *PassShardFn) shard(ctx context.Context, rg blocks.Range, basis linalg.P
 		if !basis.Final {
 			out.Basis.X = nil // Next needs only the pass's header; Finish needs X
 		}
-		if basis.Float32 { // float32 data multiplied as stored (linalg: "Float32")
+		// After the first read, float32 data are read in place (the mapped
+		// file) and multiplied as stored or widened (Process32).
+		if sr.Checked {
 			total, ok, err := sr.ReadEachFloat32(ctx, rg, blocks.PieceBytes, func(rows, cols int, data []float32) error {
 				p, err := basis.Process32(rows, cols, data)
 				if err != nil {
