@@ -366,25 +366,23 @@ func (f *PassShardFn) shard(ctx context.Context, rg blocks.Range, basis linalg.P
 		if !basis.Final {
 			out.Basis.X = nil // Next needs only the pass's header; Finish needs X
 		}
-		// After the first read, float32 data are read in place (the mapped
-		// file) and multiplied as stored or widened (Process32).
-		if sr.Checked {
-			total, ok, err := sr.ReadEachFloat32(ctx, rg, blocks.PieceBytes, func(rows, cols int, data []float32) error {
-				p, err := basis.Process32(rows, cols, data)
-				if err != nil {
-					return fmt.Errorf("%s: pass %d: %w", f.Read.Path, basis.Pass+1, err)
-				}
-				return out.Partial.Merge(p)
-			})
-			if ok {
-				if err != nil {
-					return PassOutput{}, err
-				}
-				blocks.CountRead(ctx, total)
-				return out, nil
+		// Float32 data are read in place (the mapped file) and multiplied
+		// as stored or widened (Process32).
+		total, ok, err := sr.ReadEachFloat32(ctx, rg, blocks.PieceBytes, func(rows, cols int, data []float32) error {
+			p, err := basis.Process32(rows, cols, data)
+			if err != nil {
+				return fmt.Errorf("%s: pass %d: %w", f.Read.Path, basis.Pass+1, err)
 			}
+			return out.Partial.Merge(p)
+		})
+		if ok {
+			if err != nil {
+				return PassOutput{}, err
+			}
+			blocks.CountRead(ctx, total)
+			return out, nil
 		}
-		total, err := sr.ReadEach(ctx, rg, blocks.PieceBytes, func(b blocks.Block) error {
+		total, err = sr.ReadEach(ctx, rg, blocks.PieceBytes, func(b blocks.Block) error {
 			if b.Rows == 0 {
 				return nil
 			}

@@ -281,14 +281,14 @@ func (sr *ShardReader) ReadEach(ctx context.Context, r Range, maxBytes int, each
 	}
 }
 
-// ReadEachFloat32 is ReadEach for a consumer that computes in float32: the
-// pieces hold the file's float32 values unconverted, in place in the file's
+// ReadEachFloat32 is ReadEach for a consumer of float32 values: the pieces
+// hold the file's float32 values unconverted, in place in the file's
 // mapping where it can be mapped (matrix.ViewRowsFloat32: each must not
-// write to them) or else read into a buffer (matrix.ReadRowsFloat32Into),
-// and are not checked for NaN or ±Inf, so it is for a later pass over rows
-// an earlier read checked, without SkipBadRows. ok is false, and nothing is
+// write to them) or else read into a buffer (matrix.ReadRowsFloat32Into).
+// Unless sr.Checked, every value is checked first, and a NaN or ±Inf is
+// the error Read gives (file, row and column). ok is false, and nothing is
 // read, when the source does not hold float32 values that can be read this
-// way; the caller then uses ReadEach.
+// way, or with SkipBadRows or a label column; the caller then uses ReadEach.
 func (sr *ShardReader) ReadEachFloat32(ctx context.Context, r Range, maxBytes int, each func(rows, cols int, data []float32) error) (total Block, ok bool, err error) {
 	if r.At.Line > 0 || sr.Config.SkipBadRows || sr.Config.LabelColumn != "" {
 		return Block{}, false, nil
@@ -310,6 +310,14 @@ func (sr *ShardReader) ReadEachFloat32(ctx context.Context, r Range, maxBytes in
 		}
 		if !ok || err != nil {
 			return Block{}, ok, err
+		}
+		if !sr.Checked && !decode.AllFinite32(data) {
+			piece := r
+			piece.Start, piece.End = start, end
+			if _, err := sr.Read(ctx, piece); err != nil {
+				return Block{}, true, err
+			}
+			return Block{}, true, fmt.Errorf("%s: rows %d–%d: a value is NaN or infinite", sr.Config.Path, start+1, end)
 		}
 		total.Rows += end - start
 		total.RowsInput += end - start

@@ -150,3 +150,48 @@ func TestFirstNonFinite(t *testing.T) {
 		t.Errorf("first non-finite at %d, want 37", i)
 	}
 }
+
+// TestReadEachFloat32ChecksFirstRead: without Checked, a NaN in a float32
+// .npy read in place is the error ReadEach gives (file, 1-based row and
+// column), before the piece that holds it reaches the consumer; with
+// Checked, the values pass through as stored.
+func TestReadEachFloat32ChecksFirstRead(t *testing.T) {
+	const rows, cols, bad = 40, 3, 27
+	p, want := writeNpy(t, rows, cols, bad)
+	ctx := context.Background()
+	sr := ShardReader{Config: Config{Path: p}}
+	var seen int
+	_, ok, err := sr.ReadEachFloat32(ctx, Range{Start: 20, End: 40}, 8*cols*4, func(r, _ int, _ []float32) error {
+		seen += r
+		return nil
+	})
+	if !ok || err == nil || !strings.Contains(err.Error(), p+": row 28, column 2: value NaN is not finite") {
+		t.Fatalf("ok %t, error %v", ok, err)
+	}
+	if seen != 4 { // the pieces of rows 21–24 only
+		t.Errorf("the consumer saw %d rows before the NaN, want 4", seen)
+	}
+	var read []float64
+	total, ok, err := sr.ReadEachFloat32(ctx, Range{Start: 0, End: 20}, 8*cols*4, func(_, _ int, data []float32) error {
+		for _, v := range data {
+			read = append(read, float64(v))
+		}
+		return nil
+	})
+	if !slices.Equal(read, want[:20*cols]) {
+		t.Errorf("finite rows: the pieces do not hold rows 1–20")
+	}
+	if !ok || err != nil || total.Rows != 20 {
+		t.Fatalf("finite rows: ok %t, %+v, %v", ok, total, err)
+	}
+	sr.Checked = true
+	var nan bool
+	if _, ok, err := sr.ReadEachFloat32(ctx, Range{Start: 20, End: 40}, 1<<20, func(_, _ int, data []float32) error {
+		for _, v := range data {
+			nan = nan || v != v
+		}
+		return nil
+	}); !ok || err != nil || !nan {
+		t.Errorf("Checked: ok %t, error %v, NaN passed through %t", ok, err, nan)
+	}
+}

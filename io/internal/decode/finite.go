@@ -43,3 +43,20 @@ func FirstNonFinite(x []float64) int {
 	}
 	return -1
 }
+
+// AllFinite32 is AllFinite for float32 values (x − x summed in float32).
+func AllFinite32(x []float32) bool {
+	var s0, s1, s2, s3 float32
+	for len(x) >= 4 {
+		v := x[:4:4]
+		s0 += v[0] - v[0]
+		s1 += v[1] - v[1]
+		s2 += v[2] - v[2]
+		s3 += v[3] - v[3]
+		x = x[4:]
+	}
+	for _, v := range x {
+		s0 += v - v
+	}
+	return s0+s1+s2+s3 == 0
+}
