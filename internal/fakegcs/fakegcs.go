@@ -4,8 +4,8 @@
 package fakegcs
 
 import (
-	"fmt"
 	"net"
+	"net/http"
 	"testing"
 
 	"github.com/fsouza/fake-gcs-server/fakestorage"
@@ -15,23 +15,30 @@ import (
 // creates the buckets, and points every GCS client made afterwards (in this
 // process, and in child processes given os.Environ()) at it through
 // STORAGE_EMULATOR_HOST. PublicHost is set, or media downloads would go
-// elsewhere and reads fail.
+// elsewhere and reads fail. The server's handler is served on the listener
+// that found the port: closing it for the server to bind the port again
+// let another listener of the process take it in between ("bind: address
+// already in use", seen in CI).
 func Start(t testing.TB, buckets ...string) *fakestorage.Server {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	host := fmt.Sprintf("127.0.0.1:%d", port)
+	host := l.Addr().String()
 	server, err := fakestorage.NewServerWithOptions(fakestorage.Options{
-		Scheme: "http", Host: "127.0.0.1", Port: uint16(port), PublicHost: host,
+		Scheme: "http", Host: "127.0.0.1", Port: uint16(l.Addr().(*net.TCPAddr).Port), PublicHost: host, NoListener: true,
 	})
 	if err != nil {
+		l.Close()
 		t.Fatal(err)
 	}
-	t.Cleanup(server.Stop)
+	hs := &http.Server{Handler: server.HTTPHandler()}
+	go hs.Serve(l)
+	t.Cleanup(func() {
+		hs.Close()
+		server.Stop()
+	})
 	for _, b := range buckets {
 		server.CreateBucket(b)
 	}
