@@ -44,6 +44,13 @@ type Work struct {
 	StepCounter string
 }
 
+// InProcessWorkers declares, before Build, that the pipeline will run on
+// workers in this process (Prism in process), which share one pool
+// (internal/parallel), so that a fan-out reaches every core without a
+// Reshuffle. The launcher sets it; false, the default, keeps the
+// Reshuffles that spread elements over a runner's workers.
+var InProcessWorkers bool
+
 // ProgressNamespace is the namespace of lowdim's counters.
 const ProgressNamespace = "lowdim"
 

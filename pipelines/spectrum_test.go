@@ -293,8 +293,12 @@ func TestSpectrumMethodsShardInvariant(t *testing.T) {
 			}
 			params := experiments.DefaultSpectrumParams()
 			params.K, params.Center, params.Method = k, center, method
-			for _, shardRows := range []int{m, 400, 150, 15, 7} {
+			for i, shardRows := range []int{m, 400, 150, 15, 7} {
 				t.Run(fmt.Sprintf("%s/center=%v/shard_rows=%d", method, center, shardRows), func(t *testing.T) {
+					// Both graphs of the passes: with the Reshuffle that
+					// spreads tasks over remote workers, and in process.
+					InProcessWorkers = i%2 == 1
+					defer func() { InProcessWorkers = false }()
 					sigma, sum := runSpectrum(t, input, shardRows, params)
 					if sum.Method != method || len(sigma) != k {
 						t.Fatalf("method %q, %d σ", sum.Method, len(sigma))

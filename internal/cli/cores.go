@@ -8,6 +8,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 
 	"github.com/lowdim/lowdim/internal/parallel"
+	"github.com/lowdim/lowdim/pipelines"
 )
 
 // configureCores sizes the worker pool (internal/parallel) of the processes
@@ -20,6 +21,7 @@ func configureCores(runner string) error {
 	if n < 0 {
 		return usageError{fmt.Sprintf("--cores %d: give a positive number of cores (or omit it for the default)", n)}
 	}
+	pipelines.InProcessWorkers = !remoteWorkers(runner)
 	if remoteWorkers(runner) {
 		if n > 0 {
 			beam.PipelineOptions.Set(parallel.Option, strconv.Itoa(n))
