@@ -417,35 +417,7 @@ func (s *npySource) ReadRowsInto(ctx context.Context, start, end int, dst []floa
 // with ReadRowsFloat32Into or ReadRowsInto. The values are not checked for
 // NaN or ±Inf.
 func ViewRowsFloat32(ctx context.Context, src Source, start, end int) (data []float32, ok bool, err error) {
-	s, isNpy := src.(*npySource)
-	if !isNpy || s.h.Descr != "<f4" || s.h.Fortran || s.keep != nil || !nativeLittleEndian {
-		return nil, false, nil
-	}
-	if err := checkRange(s.path, s.h.Rows, start, end); err != nil {
-		return nil, true, err
-	}
-	f, err := openFile(ctx, s.path, false)
-	if err != nil {
-		return nil, true, err
-	}
-	defer f.Close()
-	osf, local := f.rc.(*os.File)
-	if !local {
-		return nil, false, nil
-	}
-	n := (end - start) * s.h.Cols
-	off := s.h.DataOffset + int64(start)*int64(s.h.Cols)*4
-	b, ok, err := s.mappedBytes(osf, f.size, off, 4*int64(n))
-	if !ok || err != nil {
-		if err != nil {
-			err = fmt.Errorf("%s: npy: %w", s.path, err)
-		}
-		return nil, ok, err
-	}
-	if n == 0 {
-		return []float32{}, true, nil
-	}
-	return unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(b))), n), true, nil
+	return float32Rows(ctx, src, start, end, nil, true)
 }
 
 // ReadRowsFloat32Into reads rows [start, end) of src as the float32 values
@@ -456,6 +428,11 @@ func ViewRowsFloat32(ctx context.Context, src Source, start, end int) (data []fl
 // then reads float64 with ReadRowsInto. The values are not checked for NaN
 // or ±Inf.
 func ReadRowsFloat32Into(ctx context.Context, src Source, start, end int, dst []float32) (data []float32, ok bool, err error) {
+	return float32Rows(ctx, src, start, end, dst, false)
+}
+
+// float32Rows is ViewRowsFloat32 (view) or ReadRowsFloat32Into.
+func float32Rows(ctx context.Context, src Source, start, end int, dst []float32, view bool) (data []float32, ok bool, err error) {
 	s, isNpy := src.(*npySource)
 	if !isNpy || s.h.Descr != "<f4" || s.h.Fortran || s.keep != nil || !nativeLittleEndian {
 		return nil, false, nil
@@ -473,6 +450,19 @@ func ReadRowsFloat32Into(ctx context.Context, src Source, start, end int, dst []
 		return nil, false, nil
 	}
 	n := (end - start) * s.h.Cols
+	off := s.h.DataOffset + int64(start)*int64(s.h.Cols)*4
+	if view {
+		b, ok, err := s.mappedBytes(osf, f.size, off, 4*int64(n))
+		switch {
+		case !ok:
+			return nil, false, nil
+		case err != nil:
+			return nil, true, fmt.Errorf("%s: npy: %w", s.path, err)
+		case n == 0:
+			return []float32{}, true, nil
+		}
+		return unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(b))), n), true, nil
+	}
 	if cap(dst) < n {
 		dst = make([]float32, n)
 	}
@@ -480,7 +470,6 @@ func ReadRowsFloat32Into(ctx context.Context, src Source, start, end int, dst []
 	if n == 0 {
 		return data, true, nil
 	}
-	off := s.h.DataOffset + int64(start)*int64(s.h.Cols)*4
 	b := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(data))), 4*n)
 	if got, err := osf.ReadAt(b, off); got < len(b) {
 		if err == nil || err == io.EOF {

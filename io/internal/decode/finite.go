@@ -15,7 +15,12 @@ func AllFinite(x []float64) bool {
 		head = allFiniteAVX2(&x[0], n)
 		x = x[n:]
 	}
-	var s0, s1, s2, s3 float64
+	return head && allFinite(x)
+}
+
+// allFinite is AllFinite in Go, for float64 or float32 values.
+func allFinite[T float32 | float64](x []T) bool {
+	var s0, s1, s2, s3 T
 	for len(x) >= 4 {
 		v := x[:4:4]
 		s0 += v[0] - v[0]
@@ -27,7 +32,7 @@ func AllFinite(x []float64) bool {
 	for _, v := range x {
 		s0 += v - v
 	}
-	return head && s0+s1+s2+s3 == 0
+	return s0+s1+s2+s3 == 0
 }
 
 // FirstNonFinite returns the index of the first NaN or ±Inf in x, or −1
@@ -45,18 +50,4 @@ func FirstNonFinite(x []float64) int {
 }
 
 // AllFinite32 is AllFinite for float32 values (x − x summed in float32).
-func AllFinite32(x []float32) bool {
-	var s0, s1, s2, s3 float32
-	for len(x) >= 4 {
-		v := x[:4:4]
-		s0 += v[0] - v[0]
-		s1 += v[1] - v[1]
-		s2 += v[2] - v[2]
-		s3 += v[3] - v[3]
-		x = x[4:]
-	}
-	for _, v := range x {
-		s0 += v - v
-	}
-	return s0+s1+s2+s3 == 0
-}
+func AllFinite32(x []float32) bool { return allFinite(x) }

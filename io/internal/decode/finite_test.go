@@ -67,3 +67,26 @@ func BenchmarkAllFinite(b *testing.B) {
 		})
 	}
 }
+
+// TestAllFinite32: a NaN or ±Inf anywhere (head, the 4-wide loop, the
+// tail) is found; finite values, the largest included, pass.
+func TestAllFinite32(t *testing.T) {
+	for n := range 11 {
+		x := make([]float32, n)
+		for i := range x {
+			x[i] = math.MaxFloat32 * float32(1-2*(i%2))
+		}
+		if !AllFinite32(x) {
+			t.Fatalf("n %d: finite values refused", n)
+		}
+		for i := range x {
+			for _, bad := range []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1))} {
+				y := append([]float32(nil), x...)
+				y[i] = bad
+				if AllFinite32(y) {
+					t.Fatalf("n %d: %g at %d passed", n, bad, i)
+				}
+			}
+		}
+	}
+}
