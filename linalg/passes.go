@@ -284,7 +284,8 @@ func (mp *MultiPass) Finish(b *PassBasis, merged *PassPartial) (*SpectrumResult,
 
 func (mp *MultiPass) checkPass(b *PassBasis, merged *PassPartial) error {
 	switch {
-	case b.Cols != mp.Cols || b.L != mp.L || b.Centered != mp.Centered || len(b.X) != b.xLen() && (b.Final || len(b.X) != 0):
+	case b.Cols != mp.Cols || b.L != mp.L || b.Centered != mp.Centered ||
+		len(b.X) != b.xLen() && (b.Final || len(b.X) != 0): // a power pass's header may come without X
 		return fmt.Errorf("linalg: MultiPass: basis of pass %d (%d×%d, centred %t) does not fit the plan (%d×%d, centred %t)",
 			b.Pass, b.Cols, b.L, b.Centered, mp.Cols, mp.L, mp.Centered)
 	case b.Gram && !mp.Gram:

@@ -21,6 +21,8 @@ func configureCores(runner string) error {
 	if n < 0 {
 		return usageError{fmt.Sprintf("--cores %d: give a positive number of cores (or omit it for the default)", n)}
 	}
+	// In process, the pipeline may fuse fan-outs that remote workers need
+	// spread (pipelines.InProcessWorkers).
 	pipelines.InProcessWorkers = !remoteWorkers(runner)
 	if remoteWorkers(runner) {
 		if n > 0 {
