@@ -8,8 +8,10 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem/memfs"
 
@@ -453,4 +455,44 @@ func TestMappedFloat32(t *testing.T) {
 	if _, ok, err := ViewRowsFloat32(ctx, src64, 0, 5); ok || err != nil {
 		t.Errorf("ViewRowsFloat32 of a float64 file: ok %t, %v", ok, err)
 	}
+}
+
+// TestMappingShared: two sources of one file share its mapping, and once
+// neither is reachable the mapping is unmapped and its entry forgotten.
+func TestMappingShared(t *testing.T) {
+	ctx := context.Background()
+	var b bytes.Buffer
+	if err := npy.Write(&b, 4, 3, make([]float64, 12), "<f4", false); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "shared.npy")
+	if err := os.WriteFile(p, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	view := func() *npySource {
+		src, err := Open(ctx, p, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok, err := ViewRowsFloat32(ctx, src, 0, 4); !ok || err != nil {
+			t.Fatalf("view: ok %t, %v", ok, err)
+		}
+		return src.(*npySource)
+	}
+	a, c := view(), view()
+	if a.mapped == nil || a.mapped != c.mapped {
+		t.Fatal("two sources of one file hold different mappings")
+	}
+	a, c = nil, nil
+	for range 20 {
+		runtime.GC()
+		time.Sleep(time.Millisecond)
+		mappings.Lock()
+		_, held := mappings.byPath[p]
+		mappings.Unlock()
+		if !held {
+			return
+		}
+	}
+	t.Error("the mapping of an unreachable file is still listed")
 }

@@ -23,8 +23,8 @@ var mappings = struct {
 
 // sharedMapping returns the mapping of the local file f opened from path p:
 // the live one if the file is the one it mapped (same file, size and
-// modification time), else a new one, unmapped once no source holds it. It
-// returns nil where files cannot be mapped.
+// modification time), else a new one, unmapped (and forgotten) once no
+// source holds it. It returns nil where files cannot be mapped.
 func sharedMapping(p string, f *os.File) *fileMapping {
 	fi, err := f.Stat()
 	if err != nil {
@@ -41,6 +41,13 @@ func sharedMapping(p string, f *os.File) *fileMapping {
 	}
 	m := &fileMapping{b: b, fi: fi}
 	mappings.byPath[p] = weak.Make(m)
-	runtime.AddCleanup(m, unmap, b)
+	runtime.AddCleanup(m, func(b []byte) {
+		unmap(b)
+		mappings.Lock()
+		defer mappings.Unlock()
+		if mappings.byPath[p].Value() == nil { // not replaced by a live mapping
+			delete(mappings.byPath, p)
+		}
+	}, b)
 	return m
 }

@@ -259,7 +259,7 @@ type npySource struct {
 }
 
 // mapping returns the local file f (s's file) mapped read-only, or nil
-// where it cannot be mapped. Later passes of the multi-pass spectrum then
+// where it cannot be mapped. The passes of the multi-pass spectrum then
 // read the page cache in place: a read with ReadAt copies every byte once
 // more (on the 20,000 × 4,096 float32 benchmark, 1.0 of 8.2 CPU seconds).
 // A file truncated since it was mapped would fault on access, so every read
