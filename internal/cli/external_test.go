@@ -27,6 +27,26 @@ import (
 // of the apache/beam_go_sdk image binds port 50000, fixed.
 const workerPoolAddr = "localhost:50000"
 
+// workerPoolPort holds port 50000 for the test binary (TestMain), except
+// while a worker pool runs: the tests before it open ephemeral listeners and
+// connections (in-process Prism, which stays up, and fake GCS servers), and
+// the kernel may give any of them port 50000 (a CI run failed so). Ephemeral
+// ports skip a port a listener holds.
+var workerPoolPort net.Listener
+
+func reserveWorkerPoolPort() {
+	if workerPoolPort == nil {
+		workerPoolPort, _ = net.Listen("tcp", ":50000")
+	}
+}
+
+func releaseWorkerPoolPort() {
+	if workerPoolPort != nil {
+		workerPoolPort.Close()
+		workerPoolPort = nil
+	}
+}
+
 // startWorkerPool starts Beam's Go SDK worker pool — the boot program of
 // the apache/beam_go_sdk container, `boot --worker_pool`, as a Flink task
 // manager runs it beside itself — in an empty working directory, so that
@@ -38,6 +58,7 @@ const workerPoolAddr = "localhost:50000"
 // copies of the worker binary they made are removed.
 func startWorkerPool(t *testing.T, boot string) {
 	t.Helper()
+	releaseWorkerPoolPort()
 	if l, err := net.Listen("tcp", ":50000"); err != nil {
 		t.Fatalf("Beam's Go worker pool listens on port 50000, which is taken: %v", err)
 	} else {
@@ -66,6 +87,7 @@ func startWorkerPool(t *testing.T, boot string) {
 	t.Cleanup(func() {
 		syscall.Kill(-pool.Process.Pid, syscall.SIGKILL) // the pool, boot processes and workers
 		pool.Wait()
+		reserveWorkerPoolPort()
 		after, _ := filepath.Glob("/tmp/bin*")
 		for _, d := range after {
 			if slices.Contains(before, d) {

@@ -12,5 +12,6 @@ func TestMain(m *testing.M) {
 	if err := os.Chdir("../.."); err != nil {
 		panic(err)
 	}
+	reserveWorkerPoolPort()
 	os.Exit(m.Run())
 }
