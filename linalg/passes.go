@@ -368,7 +368,7 @@ func (b *PassBasis) Process(block *mat.Dense) (*PassPartial, error) {
 	if b.Gram {
 		src := block
 		if b.Centered {
-			p.Mean, _ = columnMoments(block, false)
+			p.Mean, _ = columnMoments(general64(block.RawMatrix()), false)
 			src = mat.NewDense(r, c, nil)
 			src.Apply(func(_, j int, v float64) float64 { return v - p.Mean[j] }, block)
 		}
@@ -377,57 +377,61 @@ func (b *PassBasis) Process(block *mat.Dense) (*PassPartial, error) {
 		p.P = g.RawMatrix().Data
 		return p, nil
 	}
-	x := mat.NewDense(c, b.L, b.X)
-	l := b.L
+	return projectPass(b, p, general64(block.RawMatrix()))
+}
+
+// projectPass computes the power or final pass of Process on the rows of a
+// (float64, or float32 widened by the products as they read them) into p.
+func projectPass[D element](b *PassBasis, p *PassPartial, a general[D]) (*PassPartial, error) {
+	r, c, l := a.Rows, a.Cols, b.L
+	x := general[float64]{Rows: c, Cols: l, Stride: l, Data: b.X}
 	if b.Final {
 		if b.Centered {
-			p.Mean, p.FrobSq = columnMoments(block, true)
+			p.Mean, p.FrobSq = columnMoments(a, true)
 		} else {
-			p.FrobSq = frobeniusSq(block)
+			p.FrobSq = frobeniusSqOf(a)
 		}
 		y := mat.NewDense(r, l, nil)
-		MulTallSkinny(y, block, x)
+		mulNN(general64(y.RawMatrix()), a, x, tiling64())
 		if err := p.Projected.AddBlock(y); err != nil {
 			return nil, err
 		}
 		return p, nil
 	}
 	if !b.Centered {
-		y := mat.NewDense(r, l, nil)
-		MulTallSkinny(y, block, x)
-		pm := mat.NewDense(c, l, nil)
-		MulTransTallSkinny(pm, block, y)
-		p.P = pm.RawMatrix().Data
+		y := general[float64]{Rows: r, Cols: l, Stride: l, Data: make([]float64, r*l)}
+		mulNN(y, a, x, tiling64())
+		pm := general[float64]{Rows: c, Cols: l, Stride: l, Data: make([]float64, c*l)}
+		mulTN(pm, a, y, false, tiling64())
+		p.P = pm.Data
 		return p, nil
 	}
 	// Centred: w = [Y | 1] with Y = AᵢX centred by its column means
 	// μᵢᵀX = 1ᵀAᵢX/r, so that the one product Aᵢᵀw = [AᵢᵀY | r·μᵢ] also
 	// sums the columns of Aᵢ (no separate sweep over the shard).
-	w := mat.NewDense(r, l+1, nil)
-	y := w.Slice(0, r, 0, l).(*mat.Dense)
-	MulTallSkinny(y, block, x)
-	wr := w.RawMatrix()
+	w := general[float64]{Rows: r, Cols: l + 1, Stride: l + 1, Data: make([]float64, r*(l+1))}
+	y := general[float64]{Rows: r, Cols: l, Stride: w.Stride, Data: w.Data}
+	mulNN(y, a, x, tiling64())
 	p.MeanX = make([]float64, l)
 	for i := range r {
-		floats.Add(p.MeanX, wr.Data[i*wr.Stride:i*wr.Stride+l])
+		floats.Add(p.MeanX, w.Data[i*w.Stride:i*w.Stride+l])
 	}
 	floats.Scale(1/float64(r), p.MeanX)
 	colSums := make([]float64, l) // 1ᵀY after centring: zero but for rounding
 	for i := range r {
-		row := wr.Data[i*wr.Stride : i*wr.Stride+l+1]
+		row := w.Data[i*w.Stride : i*w.Stride+l+1]
 		for j, mx := range p.MeanX {
 			row[j] -= mx
 			colSums[j] += row[j]
 		}
 		row[l] = 1
 	}
-	pw := mat.NewDense(c, l+1, nil)
-	MulTransTallSkinny(pw, block, w)
-	pr := pw.RawMatrix()
+	pw := general[float64]{Rows: c, Cols: l + 1, Stride: l + 1, Data: make([]float64, c*(l+1))}
+	mulTN(pw, a, w, false, tiling64())
 	p.Mean = make([]float64, c)
 	p.P = make([]float64, c*l)
 	for k := range c {
-		src := pr.Data[k*pr.Stride : k*pr.Stride+l+1]
+		src := pw.Data[k*pw.Stride : k*pw.Stride+l+1]
 		mu := src[l] / float64(r)
 		p.Mean[k] = mu
 		// P = AᵢᵀY − μᵢ·(1ᵀY)ᵀ = CᵢᵀY = CᵢᵀCᵢX.
@@ -455,6 +459,15 @@ func (b *PassBasis) Process32(rows, cols int, data []float32) (*PassPartial, err
 		return nil, fmt.Errorf("linalg: PassBasis.Process32: %d values for %d × %d, basis has %d columns", len(data), rows, cols, b.Cols)
 	case b.L <= 0 || b.L > b.Cols || len(b.X) != b.xLen():
 		return nil, fmt.Errorf("linalg: PassBasis.Process32: basis holds %d values, want %d×%d", len(b.X), b.Cols, b.L)
+	case !b.Float32 && !b.Gram:
+		p := &PassPartial{Pass: b.Pass, Final: b.Final, Cols: cols, L: b.L, Centered: b.Centered, Rows: int64(rows)}
+		if b.Final {
+			p.Projected = RowQR{Cols: b.L, Centered: b.Centered}
+		}
+		if rows == 0 {
+			return p, nil
+		}
+		return projectPass(b, p, general[float32]{Rows: rows, Cols: cols, Stride: cols, Data: data})
 	case !b.Float32:
 		stride := paddedStride(cols)
 		buf := widenBuffers.get(rows * stride)
@@ -617,7 +630,15 @@ type PassPartial struct {
 //
 // Merge returns an error if both partials are non-empty and belong to
 // different passes or shapes, or if either is inconsistent.
-func (p *PassPartial) Merge(o *PassPartial) error {
+func (p *PassPartial) Merge(o *PassPartial) error { return p.merge(o, false) }
+
+// Absorb is Merge for partials that nothing else holds (a shard's running
+// sum and the fresh partial of its next piece): it adds o's P into p's in
+// place and may take o's slices, so a shard's pieces allocate no sums. o
+// must not be used afterwards.
+func (p *PassPartial) Absorb(o *PassPartial) error { return p.merge(o, true) }
+
+func (p *PassPartial) merge(o *PassPartial, owned bool) error {
 	if p.Rows > 0 && o.Rows > 0 && (p.Pass != o.Pass || p.Final != o.Final || p.Gram != o.Gram || p.Cols != o.Cols || p.L != o.L || p.Centered != o.Centered) {
 		return fmt.Errorf("linalg: PassPartial.Merge: partials of pass %d (%d×%d, centred %t) and pass %d (%d×%d, centred %t)",
 			p.Pass, p.Cols, p.L, p.Centered, o.Pass, o.Cols, o.L, o.Centered)
@@ -629,6 +650,10 @@ func (p *PassPartial) Merge(o *PassPartial) error {
 		return err
 	}
 	if o.Rows == 0 {
+		return nil
+	}
+	if p.Rows == 0 && owned {
+		*p = *o
 		return nil
 	}
 	if p.Rows == 0 {
@@ -648,7 +673,10 @@ func (p *PassPartial) Merge(o *PassPartial) error {
 			return err
 		}
 	} else {
-		sum = make([]float64, len(p.P))
+		sum = p.P
+		if !owned {
+			sum = make([]float64, len(p.P))
+		}
 		for i, x := range o.P {
 			sum[i] = p.P[i] + x
 		}
@@ -775,8 +803,7 @@ func momentChunks(rows int) (chunks, rowsPer int) {
 // chunks (momentChunks) shared among the goroutines parallel.Reserve grants; each chunk is
 // summed sequentially and the chunk sums are added in chunk order, so the
 // result is bit-for-bit independent of the worker count and scheduling.
-func columnMoments(a *mat.Dense, wantFrob bool) (mean []float64, frobSq float64) {
-	raw := a.RawMatrix()
+func columnMoments[D element](raw general[D], wantFrob bool) (mean []float64, frobSq float64) {
 	r, c := raw.Rows, raw.Cols
 	mean = make([]float64, c)
 	if r == 0 {
@@ -804,7 +831,7 @@ func columnMoments(a *mat.Dense, wantFrob bool) (mean []float64, frobSq float64)
 	sweep(func(ch int) {
 		s := sums[ch*c : (ch+1)*c]
 		for i := ch * rowsPer; i < min(r, (ch+1)*rowsPer); i++ {
-			floats.Add(s, raw.Data[i*raw.Stride:i*raw.Stride+c])
+			addWidened(s, raw.Data[i*raw.Stride:i*raw.Stride+c])
 		}
 	})
 	for ch := range chunks {
@@ -826,14 +853,14 @@ func columnMoments(a *mat.Dense, wantFrob bool) (mean []float64, frobSq float64)
 			mu := mean[:len(row)]
 			j := 0
 			for ; j+4 <= len(row); j += 4 {
-				d0, d1, d2, d3 := row[j]-mu[j], row[j+1]-mu[j+1], row[j+2]-mu[j+2], row[j+3]-mu[j+3]
+				d0, d1, d2, d3 := float64(row[j])-mu[j], float64(row[j+1])-mu[j+1], float64(row[j+2])-mu[j+2], float64(row[j+3])-mu[j+3]
 				s0 += d0 * d0
 				s1 += d1 * d1
 				s2 += d2 * d2
 				s3 += d3 * d3
 			}
 			for ; j < len(row); j++ {
-				d := row[j] - mu[j]
+				d := float64(row[j]) - mu[j]
 				s0 += d * d
 			}
 		}
@@ -843,6 +870,18 @@ func columnMoments(a *mat.Dense, wantFrob bool) (mean []float64, frobSq float64)
 		frobSq += s
 	}
 	return mean, frobSq
+}
+
+// addWidened sets s[j] += float64(row[j]).
+func addWidened[D element](s []float64, row []D) {
+	if r64, ok := any(row).([]float64); ok {
+		floats.Add(s, r64)
+		return
+	}
+	s = s[:len(row)]
+	for j, v := range row {
+		s[j] += float64(v)
+	}
 }
 
 // allFinite reports whether no element of x is NaN or ±Inf.

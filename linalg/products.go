@@ -27,6 +27,11 @@ import (
 //
 // The same drivers run on float32 (MulTallSkinny32, MulTransTallSkinny32)
 // with 6×16 tiles: an AVX2 register holds 8 float32 instead of 4 float64.
+// They also multiply float32 data in float64 (the passes of
+// PassBasis.Process32 that need float64): the six rows of A under a tile of
+// A·B, and the strips of A packed for Aᵀ·Q, are widened where the kernel
+// reads them (rowsAs, packStrips), so the products are those of the widened
+// A, bit for bit, without a widened copy of A.
 //
 // Rows of A are split across the goroutines parallel.Reserve grants (at most --cores). On amd64 with
 // AVX2 and FMA3 the micro-kernel is assembly (products_amd64.s); elsewhere,
@@ -359,7 +364,7 @@ func overlaps(x, y *mat.Dense) bool {
 // mulNN sets c = a·b (a m×n, b n×l, c m×l). Rows of c are computed in chunks
 // of nnChunkRows by a pool of goroutines; each entry is one sequential sum over
 // the n columns of a, so the result does not depend on the partition.
-func mulNN[T element](c, a, b general[T], tl tiling[T]) {
+func mulNN[D, T element](c general[T], a general[D], b general[T], tl tiling[T]) {
 	m, n, l := a.Rows, a.Cols, b.Cols
 	ps, lpad := panelsOf(l, tl.nr)
 	bpBuf := getBuf[T](n * lpad)
@@ -373,17 +378,20 @@ func mulNN[T element](c, a, b general[T], tl tiling[T]) {
 	var next atomic.Int64
 	workers, release := workersFor(m, n, l, chunks)
 	defer release()
-	parallelFor(workers, func(int) {
+	rowBuf := getBuf[T](workers * mr * n)
+	defer putBuf(rowBuf)
+	parallelFor(workers, func(w int) {
+		buf := (*rowBuf)[w*mr*n : (w+1)*mr*n]
 		for {
 			ch := int(next.Add(1)) - 1
 			if ch >= chunks {
 				return
 			}
 			for i := ch * nnChunkRows; i < min(full, (ch+1)*nnChunkRows); i += mr {
-				ai := a.Data[i*a.Stride:]
+				ai, ars := rowsAs(buf, a, i, mr)
 				ci := c.Data[i*c.Stride:]
 				for _, p := range ps {
-					kern(n, ai, a.Stride, 1, bp[n*p.col:], p.w, ci[p.col:], c.Stride, false, p.w, p.valid)
+					kern(n, ai, ars, 1, bp[n*p.col:], p.w, ci[p.col:], c.Stride, false, p.w, p.valid)
 				}
 			}
 		}
@@ -399,7 +407,7 @@ func mulNN[T element](c, a, b general[T], tl tiling[T]) {
 	at, ct := (*tb)[:mr*n], (*tb)[mr*n:]
 	clear(at)
 	for r := range tail {
-		copy(at[r*n:(r+1)*n], a.Data[(full+r)*a.Stride:(full+r)*a.Stride+n])
+		convert(at[r*n:(r+1)*n], a.Data[(full+r)*a.Stride:(full+r)*a.Stride+n])
 	}
 	for _, p := range ps {
 		kern(n, at, n, 1, bp[n*p.col:], p.w, ct[p.col:], l, false, p.w, p.valid)
@@ -445,7 +453,7 @@ func tnLayout(n, l, nr int) (lq, full, tailW, ldp int) {
 // sym declares q = a (the Gram matrix aᵀa): a tile of P whose rows j all
 // exceed its columns k is skipped, and c[k][j] = c[j][k] is taken from the
 // tiles with j ≤ k.
-func mulTN[T element](c, a, q general[T], sym bool, tl tiling[T]) {
+func mulTN[D, T element](c general[T], a general[D], q general[T], sym bool, tl tiling[T]) {
 	m, n, l := a.Rows, a.Cols, q.Cols
 	nr := tl.nr
 	lq, full, _, ldp := tnLayout(n, l, nr)
@@ -468,8 +476,10 @@ func mulTN[T element](c, a, q general[T], sym bool, tl tiling[T]) {
 	// (n/mr panels; MulGram 4,096×512 and 2,048×1,024 run 1.6–1.7× faster
 	// packed) but not for a tall-skinny Q (l/mr ≈ 5 panels: at 20,000 × 1,000
 	// × 30 packing is 1.3–1.7× slower, at 4,000 × 4,096 × 30 about even).
-	// Unpacked, only the zero-padded tail strip is copied.
-	pack := sym
+	// Unpacked, only the zero-padded tail strip is copied. Float32 data
+	// multiplied in float64 are always packed, widened as they are copied.
+	inPlace, sameType := any(a.Data).([]T)
+	pack := sym || !sameType
 	panelCols := tnPanelStrips * nr
 	wsLen := tnBlockRows*lq + tnBlockRows*panelCols
 	wsBuf := getBuf[T](workers * wsLen)
@@ -507,7 +517,11 @@ func mulTN[T element](c, a, q general[T], sym bool, tl tiling[T]) {
 						jgEnd := min(lq, jg+tnGroupCols)
 						for k0 := c0; k0 < c1; k0 += nr {
 							sw := min(nr, c1-k0) // nr, or the tail's width
-							b, bst := a.Data[i0*a.Stride+k0:], a.Stride
+							var b []T
+							bst := a.Stride
+							if !pack {
+								b = inPlace[i0*a.Stride+k0:]
+							}
 							if pack || k0 >= full {
 								b, bst = ap[rows*(k0-p0):], sw
 							}
@@ -570,11 +584,38 @@ func addTo[T element](dst, src []T) {
 // dst[rows·(k0−c0) : rows·(k0−c0+nr)], row t at offset t·nr. Columns past
 // a's last (the tail strip of a partial sum's layout, c1 > full) are zero.
 // Each row's columns are read in address order.
-func packStrips[T element](dst []T, a general[T], i0, rows, c0, c1, nr, full int) {
+func packStrips[D, T element](dst []T, a general[D], i0, rows, c0, c1, nr, full int) {
 	n := a.Cols
 	whole := min(c1, full) // strips [c0, whole) are nr wide and all in a
+	data, same := any(a.Data).([]T)
+	if !same {
+		src32, ok32 := any(a.Data).([]float32)
+		dst64, ok64 := any(dst).([]float64)
+		for t := range rows {
+			row := a.Data[(i0+t)*a.Stride : (i0+t)*a.Stride+n]
+			if ok32 && ok64 && nr == 8 {
+				row32 := src32[(i0+t)*a.Stride : (i0+t)*a.Stride+n]
+				for k0, d := c0, t*8; k0 < whole; k0, d = k0+8, d+rows*8 {
+					o, v := (*[8]float64)(dst64[d:d+8]), (*[8]float32)(row32[k0:k0+8])
+					o[0], o[1], o[2], o[3] = float64(v[0]), float64(v[1]), float64(v[2]), float64(v[3])
+					o[4], o[5], o[6], o[7] = float64(v[4]), float64(v[5]), float64(v[6]), float64(v[7])
+				}
+			} else {
+				for k0 := c0; k0 < whole; k0 += nr {
+					convert(dst[rows*(k0-c0)+t*nr:rows*(k0-c0)+(t+1)*nr], row[k0:k0+nr])
+				}
+			}
+			if c1 > whole {
+				tw := c1 - full
+				tail := dst[rows*(full-c0)+t*tw : rows*(full-c0)+(t+1)*tw]
+				convert(tail, row[full:])
+				clear(tail[n-full:])
+			}
+		}
+		return
+	}
 	for t := range rows {
-		row := a.Data[(i0+t)*a.Stride : (i0+t)*a.Stride+n]
+		row := data[(i0+t)*a.Stride : (i0+t)*a.Stride+n]
 		if nr*int(unsafe.Sizeof(T(0))) == 64 && whole > c0 { // a strip row is 8 words
 			src := unsafe.Slice((*uint64)(unsafe.Pointer(&row[c0])), (whole-c0)*8/nr)
 			out := unsafe.Slice((*uint64)(unsafe.Pointer(&dst[t*nr])), (rows*(whole-c0)-t*nr)*8/nr)
@@ -592,6 +633,33 @@ func packStrips[T element](dst []T, a general[T], i0, rows, c0, c1, nr, full int
 			tail := dst[rows*(full-c0)+t*tw : rows*(full-c0)+(t+1)*tw]
 			clear(tail[copy(tail, row[full:]):])
 		}
+	}
+}
+
+// rowsAs returns rows [i0, i0+rows) of a as T values and their stride: a's
+// own rows when D is T, else the rows widened into buf (rows × a.Cols).
+func rowsAs[D, T element](buf []T, a general[D], i0, rows int) ([]T, int) {
+	if same, ok := any(a.Data).([]T); ok {
+		return same[i0*a.Stride:], a.Stride
+	}
+	n := a.Cols
+	for r := range rows {
+		convert(buf[r*n:(r+1)*n], a.Data[(i0+r)*a.Stride:(i0+r)*a.Stride+n])
+	}
+	return buf, n
+}
+
+// convert sets dst[i] = T(src[i]) for i < len(src) (exact when widening).
+func convert[D, T element](dst []T, src []D) {
+	if d, ok := any(dst).([]float64); ok {
+		if s, ok := any(src).([]float32); ok {
+			widen(d, s)
+			return
+		}
+	}
+	dst = dst[:len(src)]
+	for i, v := range src {
+		dst[i] = T(v)
 	}
 }
 

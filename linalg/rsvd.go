@@ -9,7 +9,6 @@ import (
 
 	"github.com/lowdim/lowdim/internal/parallel"
 
-	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -281,11 +280,11 @@ const frobeniusChunkEntries = 1 << 16
 func frobeniusSq(a mat.Matrix) float64 {
 	if t, ok := a.(mat.Transpose); ok {
 		if rm, ok := t.Matrix.(mat.RawMatrixer); ok {
-			return frobeniusSqRaw(rm.RawMatrix())
+			return frobeniusSqOf(general64(rm.RawMatrix()))
 		}
 	}
 	if rm, ok := a.(mat.RawMatrixer); ok {
-		return frobeniusSqRaw(rm.RawMatrix())
+		return frobeniusSqOf(general64(rm.RawMatrix()))
 	}
 	var sum float64
 	m, n := a.Dims()
@@ -298,7 +297,9 @@ func frobeniusSq(a mat.Matrix) float64 {
 	return sum
 }
 
-func frobeniusSqRaw(raw blas64.General) float64 {
+// frobeniusSqOf is frobeniusSq of a row-major matrix of float64 or float32
+// values (summed in float64).
+func frobeniusSqOf[D element](raw general[D]) float64 {
 	if raw.Rows == 0 || raw.Cols == 0 {
 		return 0
 	}
@@ -322,14 +323,15 @@ func frobeniusSqRaw(raw blas64.General) float64 {
 				row := raw.Data[i*raw.Stride : i*raw.Stride+raw.Cols]
 				j := 0
 				for ; j+4 <= len(row); j += 4 {
-					x0, x1, x2, x3 := row[j], row[j+1], row[j+2], row[j+3]
+					x0, x1, x2, x3 := float64(row[j]), float64(row[j+1]), float64(row[j+2]), float64(row[j+3])
 					s0 += x0 * x0
 					s1 += x1 * x1
 					s2 += x2 * x2
 					s3 += x3 * x3
 				}
 				for ; j < len(row); j++ {
-					s0 += row[j] * row[j]
+					x := float64(row[j])
+					s0 += x * x
 				}
 			}
 			partial[c] = (s0 + s1) + (s2 + s3)

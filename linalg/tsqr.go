@@ -145,7 +145,7 @@ func (q *RowQR) AddBlock(block *mat.Dense) error {
 	b := &RowQR{Cols: c, Rows: int64(r), Centered: q.Centered}
 	raw := block.RawMatrix()
 	if q.Centered {
-		b.Mean, _ = columnMoments(block, false)
+		b.Mean, _ = columnMoments(general64(block.RawMatrix()), false)
 	}
 	pr := min(r, tsqrPanelRows(c))
 	panel := make([]float64, pr*c)

@@ -67,9 +67,12 @@ lines += ["", f"Linear fit of pipeline time: t = {a:.2f} s + {b*1e6:.3f} s per m
  "the half of the symmetric product), the q + 1 = 8 power iterations run on the 256 × 256 Gram matrix "
  "in memory, and the second read multiplies every row by the 256 × 30 basis and factors the products "
  "(TSQR). A wider matrix (n ≥ 4·(q + 1)·l) makes q + 2 = 9 reads instead, each 4·m·n·l flops.",
- "- What a pass costs: one read of the file (page cache or disk; a float32 file is decoded to float64 "
- "piece by piece, 16 MB pieces, so a worker holds a piece and not its shard) plus the products; the "
- "merged partial is n × l (or n × n for the Gram read) per shard, whatever the rows.",
+ "- What a pass costs: one read of the file (page cache or disk; a local float32 npy is read in place "
+ "from one shared mapping, piece by piece, and the float64 passes widen each value as the kernels read "
+ "it, so a worker holds no copy of its shard; other inputs are decoded in 16 MB pieces) plus the products; "
+ "the merged partial is n × l (or n × n for the Gram read) per shard, whatever the rows. "
+ "`LOWDIM_TRACE=trace.out lowdim run …` writes an execution trace (`go tool trace`) with one region "
+ "per shard and pass; `LOWDIM_CPUPROFILE` and `LOWDIM_MEMPROFILE` write pprof profiles.",
  "- On one machine the limit is the two cores: the products already use both, so more rows only take "
  "proportionally longer; reading the npy is a few percent of the time.",
  "- Prism keeps every PCollection in memory; the spectrum pipeline only moves shard ranges, bases and "

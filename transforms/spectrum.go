@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"runtime/trace"
 	"strings"
 	"sync"
 
@@ -357,6 +358,9 @@ func (f *PassShardFn) ProcessElement(ctx context.Context, t PassTask, emit func(
 // shard starts the pass's product of the rows of one range.
 func (f *PassShardFn) shard(ctx context.Context, rg blocks.Range, basis linalg.PassBasis) error {
 	return f.work.Go(func() (PassOutput, error) {
+		if trace.IsEnabled() { // LOWDIM_TRACE: one region per shard and pass
+			defer trace.StartRegion(ctx, fmt.Sprintf("pass %d rows %d–%d", basis.Pass, rg.Start+1, rg.End)).End()
+		}
 		sr := shardReaders.get(f.RunID, f.Read)
 		defer shardReaders.put(f.RunID, f.Read, sr)
 		// The first read checked every value; a NaN written into the file
@@ -373,7 +377,7 @@ func (f *PassShardFn) shard(ctx context.Context, rg blocks.Range, basis linalg.P
 			if err != nil {
 				return fmt.Errorf("%s: pass %d: %w", f.Read.Path, basis.Pass+1, err)
 			}
-			return out.Partial.Merge(p)
+			return out.Partial.Absorb(p)
 		})
 		if ok {
 			if err != nil {
@@ -390,7 +394,7 @@ func (f *PassShardFn) shard(ctx context.Context, rg blocks.Range, basis linalg.P
 			if err != nil {
 				return fmt.Errorf("%s: rows %d–%d, pass %d: %w", b.Path, b.Start+1, b.Start+b.RowsInput, basis.Pass+1, err)
 			}
-			return out.Partial.Merge(p)
+			return out.Partial.Absorb(p)
 		})
 		if err != nil {
 			return PassOutput{}, err

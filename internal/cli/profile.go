@@ -4,12 +4,15 @@ import (
 	"fmt"
 	"os"
 	"runtime/pprof"
+	"runtime/trace"
 )
 
 // startProfile writes a CPU profile of the launcher process (an in-process
-// Prism run includes its workers) to $LOWDIM_CPUPROFILE, and a heap profile
+// Prism run includes its workers) to $LOWDIM_CPUPROFILE, a heap profile
 // (what was allocated where, alloc_space, and what was still in use at the
-// end) to $LOWDIM_MEMPROFILE, when set; the returned function stops them.
+// end) to $LOWDIM_MEMPROFILE, and an execution trace (go tool trace; the
+// spectrum passes mark one region per shard and pass) to $LOWDIM_TRACE, when
+// set; the returned function stops them.
 func startProfile() func() {
 	stopCPU := func() {}
 	if path := os.Getenv("LOWDIM_CPUPROFILE"); path != "" {
@@ -28,7 +31,25 @@ func startProfile() func() {
 			fmt.Fprintf(os.Stderr, "lowdim: LOWDIM_CPUPROFILE: %v\n", err)
 		}
 	}
+	stopTrace := func() {}
+	if path := os.Getenv("LOWDIM_TRACE"); path != "" {
+		f, err := os.Create(path)
+		if err == nil {
+			if err = trace.Start(f); err != nil {
+				f.Close()
+			} else {
+				stopTrace = func() {
+					trace.Stop()
+					f.Close()
+				}
+			}
+		}
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "lowdim: LOWDIM_TRACE: %v\n", err)
+		}
+	}
 	return func() {
+		stopTrace()
 		stopCPU()
 		path := os.Getenv("LOWDIM_MEMPROFILE")
 		if path == "" {
