@@ -10,7 +10,6 @@ import (
 	"github.com/lowdim/lowdim/internal/parallel"
 
 	"gonum.org/v1/gonum/blas/blas32"
-	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 )
@@ -448,10 +447,10 @@ func projectPass[D element](b *PassBasis, p *PassPartial, a general[D]) (*PassPa
 // above) the two products of the power pass are taken in float32
 // (MulTallSkinny32, MulTransTallSkinny32; about twice the float64 rate,
 // half the bytes), X rounded to float32, and P returned in float64.
-// Otherwise the values are widened to float64, exactly, into rows whose
-// stride is padded off a multiple of 4 KiB (paddedStride), and Process
-// computes the pass: the arithmetic of Process on the same values, bit for
-// bit, with Aᵀ·Q 1.8× faster from the padded rows at 4,096 columns.
+// Otherwise the pass is Process's on the values widened to float64, bit for
+// bit: the products widen the values as they read them (see products.go),
+// so no float64 copy of the shard is made; the Gram pass alone widens the
+// shard into a float64 copy for MulGram.
 // Process32 returns an error for a shard whose size is not rows × Cols.
 func (b *PassBasis) Process32(rows, cols int, data []float32) (*PassPartial, error) {
 	switch {
@@ -469,15 +468,10 @@ func (b *PassBasis) Process32(rows, cols int, data []float32) (*PassPartial, err
 		}
 		return projectPass(b, p, general[float32]{Rows: rows, Cols: cols, Stride: cols, Data: data})
 	case !b.Float32:
-		stride := paddedStride(cols)
-		buf := widenBuffers.get(rows * stride)
+		buf := widenBuffers.get(rows * cols)
 		defer widenBuffers.put(buf)
-		for i := range rows {
-			widen(buf[i*stride:i*stride+cols], data[i*cols:(i+1)*cols])
-		}
-		var block mat.Dense
-		block.SetRawMatrix(blas64.General{Rows: rows, Cols: cols, Stride: stride, Data: buf})
-		return b.Process(&block)
+		widen(buf, data)
+		return b.Process(mat.NewDense(rows, cols, buf))
 	}
 	p := &PassPartial{Pass: b.Pass, Cols: cols, L: b.L, Centered: b.Centered, Rows: int64(rows)}
 	if rows == 0 {
@@ -535,19 +529,6 @@ func (b *PassBasis) Process32(rows, cols int, data []float32) (*PassPartial, err
 	return p, nil
 }
 
-// paddedStride is the row stride, in float64 values, of a copy of rows of
-// n values: n, or n + 8 (one cache line more) when 8·n bytes is a multiple
-// of 4 KiB. Rows a multiple of 4 KiB apart map to one set of the L1 cache
-// (and few of the L2), so a strip of such rows, which Aᵀ·Q reads once per
-// panel of Q, does not stay in cache (MulTransTallSkinny of a 512 × 4,096
-// block: 9.4 GFLOP/s at stride 4,096, 17 at 4,104).
-func paddedStride(n int) int {
-	if 8*n%4096 == 0 {
-		return n + 8
-	}
-	return n
-}
-
 // widen sets dst[i] = float64(src[i]), eight at a time.
 func widen(dst []float64, src []float32) {
 	dst = dst[:len(src)]
@@ -562,8 +543,8 @@ func widen(dst []float64, src []float32) {
 	}
 }
 
-// widenBuffers keeps Process32's float64 copies (a 512 × 4,104 piece is
-// 17 MB) for the next piece: a sync.Pool drops them at every collection,
+// widenBuffers keeps the float64 copies of Process32's Gram pass (a
+// 2,048-row piece of 1,024 columns is 17 MB) for the next piece: a sync.Pool drops them at every collection,
 // and a fresh one is zeroed before it is overwritten.
 var widenBuffers = bufferList{free: make(chan []float64, 4)}
 

@@ -814,8 +814,8 @@ func centre(a *mat.Dense) *mat.Dense {
 // columns, 4 KiB) and one whose rows are not.
 func TestProcess32WidenedIsProcess(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(3, 4))
-	for _, n := range []int{512, 37} {
-		const m = 130
+	for _, shape := range [][2]int{{130, 512}, {130, 37}, {600, 300}} {
+		m, n := shape[0], shape[1]
 		data32 := make([]float32, m*n)
 		data := make([]float64, m*n)
 		for i := range data32 {
@@ -823,7 +823,7 @@ func TestProcess32WidenedIsProcess(t *testing.T) {
 			data[i] = float64(data32[i])
 		}
 		for _, centered := range []bool{false, true} {
-			mp, err := NewMultiPass(m, n, MultiPassOptions{K: 4, PowerIters: 2, Seed: 9, Centered: centered})
+			mp, err := NewMultiPass(int64(m), n, MultiPassOptions{K: 4, PowerIters: 2, Seed: 9, Centered: centered})
 			if err != nil {
 				t.Fatal(err)
 			}
