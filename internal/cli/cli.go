@@ -132,6 +132,7 @@ func Main(args []string, lowdimVersion string) int {
 	ctx, stop := notifyInterrupt(context.Background())
 	defer stop()
 	defer startProfile()()
+	setGCPercent()
 	return runCLI(ctx, args, os.Stdout, os.Stderr)
 }
 

@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"os"
+	"runtime/debug"
 	"runtime/pprof"
 	"runtime/trace"
 )
@@ -65,5 +66,19 @@ func startProfile() func() {
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "lowdim: LOWDIM_MEMPROFILE: %v\n", err)
 		}
+	}
+}
+
+// launcherGCPercent is the launcher's GOGC unless the environment sets one.
+// An in-process run keeps little live heap (tens of MB: bases, partials,
+// metric rows) but allocates a partial per piece and pass; at Go's default
+// of 100 the wide spectrum benchmark (20,000 × 4,096) collected 50 times in
+// 2.2 s, and 400 took 9% off its CPU time. The heap may grow to 5× the live
+// data instead of 2×.
+const launcherGCPercent = 400
+
+func setGCPercent() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(launcherGCPercent)
 	}
 }

@@ -150,13 +150,18 @@ func ReadCounters() []string {
 // CountRead counts a Block read by a worker: the rows_read, bad_rows and
 // shards counters and the run's progress. Every reader of shards calls it.
 func CountRead(ctx context.Context, b Block) {
+	CountRows(ctx, b)
+	beam.NewCounter("lowdim", ShardsCounter).Inc(ctx, 1)
+}
+
+// CountRows is CountRead for part of a shard: its rows, not the shard.
+func CountRows(ctx context.Context, b Block) {
 	// The names are ReadCounters.
 	beam.NewCounter("lowdim", "rows_read").Inc(ctx, int64(b.RowsInput))
 	beam.NewCounter("lowdim", "bad_rows").Inc(ctx, int64(b.BadRows))
 	beam.NewCounter("lowdim", "bad_rows_"+matrix.ReasonUnparsable).Inc(ctx, int64(b.BadUnparsable))
 	beam.NewCounter("lowdim", "bad_rows_"+matrix.ReasonFieldCount).Inc(ctx, int64(b.BadFieldCount))
 	beam.NewCounter("lowdim", "bad_rows_"+matrix.ReasonNonFinite).Inc(ctx, int64(b.BadRows-b.BadUnparsable-b.BadFieldCount))
-	beam.NewCounter("lowdim", ShardsCounter).Inc(ctx, 1)
 }
 
 // ShardReader reads row ranges of one matrix as Blocks, as the workers of
