@@ -333,25 +333,47 @@ type PassOutput struct {
 }
 
 // PassShardFn reads one shard and multiplies it by the pass's basis: a
-// power pass returns CᵢᵀCᵢX, the final pass the TSQR factor of CᵢX. Shards
-// run concurrently on the worker pool (concurrent).
+// power pass returns CᵢᵀCᵢX, the final pass the TSQR factor of CᵢX. Shards,
+// or in one process their pieces (passJobs), run concurrently on the worker
+// pool (concurrent); their partials are merged in the order the task lists
+// them (PassPartial.Absorb) into one output per bundle, so a pass encodes
+// one partial per bundle, not one per piece.
 type PassShardFn struct {
 	RunID string // scopes the cached readers to this run (shardReaders)
 	Read  blocks.Config
 
 	work concurrent[PassOutput]
+	sum  PassOutput // the bundle's partials merged so far
+	have bool       // whether sum holds any
 }
 
-// ProcessElement starts the task's shards and emits those already done, in
-// arrival order (emitReady).
-func (f *PassShardFn) ProcessElement(ctx context.Context, t PassTask, emit func(PassOutput)) error {
+// ProcessElement starts the task's jobs and merges those already done, in
+// the order they were started; FinishBundle emits the sum (emit declares
+// the output).
+func (f *PassShardFn) ProcessElement(ctx context.Context, t PassTask, _ func(PassOutput)) error {
 	poolCounters(ctx, blocks.ReadCounters()...)
 	for _, r := range t.Ranges {
 		for _, job := range passJobs(r, t.Basis.Cols) {
 			if err := f.shard(ctx, job, r.End, t.Basis); err != nil {
 				return err
 			}
-			emitReady(&f.work, emit)
+			if err := f.fold(f.work.Ready()); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// fold merges outputs, in order, into the bundle's sum.
+func (f *PassShardFn) fold(outs []PassOutput) error {
+	for _, o := range outs {
+		if !f.have {
+			f.sum, f.have = o, true
+			continue
+		}
+		if err := f.sum.Partial.Absorb(&o.Partial); err != nil {
+			return fmt.Errorf("merge pass partials: %w", err)
 		}
 	}
 	return nil
@@ -442,7 +464,19 @@ func countRead(ctx context.Context, b blocks.Block, endsShard bool) {
 }
 
 func (f *PassShardFn) FinishBundle(emit func(PassOutput)) error {
-	return emitAll(&f.work, emit)
+	outs, err := f.work.Finish()
+	if err == nil {
+		err = f.fold(outs)
+	}
+	sum, have := f.sum, f.have
+	f.sum, f.have = PassOutput{}, false
+	if err != nil {
+		return err
+	}
+	if have {
+		emit(sum)
+	}
+	return nil
 }
 
 // shardReaders keeps the shard readers of the randomized passes (each with
