@@ -595,6 +595,12 @@ type PassPartial struct {
 	Projected RowQR
 }
 
+// Finite reports whether every value of p is finite (no NaN or ±Inf).
+func (p *PassPartial) Finite() bool {
+	return allFinite(p.P) && allFinite(p.Mean) && allFinite(p.MeanX) && allFinite([]float64{p.FrobSq}) &&
+		allFinite(p.Projected.R) && allFinite(p.Projected.Mean)
+}
+
 // Merge sets p to the partial of the rows of p and o together; o is not
 // modified. It is associative and commutative up to rounding, and a partial
 // with Rows = 0 is its identity. With n = nₐ + n_b and δ = μ_b − μₐ, Chan,

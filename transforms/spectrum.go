@@ -4,6 +4,7 @@ package transforms
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"runtime/trace"
@@ -420,29 +421,46 @@ func (f *PassShardFn) shard(ctx context.Context, rg blocks.Range, shardEnd int, 
 		}
 		sr := shardReaders.get(f.RunID, f.Read)
 		defer shardReaders.put(f.RunID, f.Read, sr)
-		// The first read checked every value; a NaN written into the file
-		// since would still make the pass's product non-finite (MultiPass.Next).
-		sr.Checked = basis.Pass > 0
 		out := PassOutput{Basis: basis}
 		if !basis.Final {
 			out.Basis.X = nil // Next needs only the pass's header; Finish needs X
 		}
 		// Float32 data are read in place (the mapped file) and multiplied
-		// as stored or widened (Process32).
+		// as stored or widened (Process32). The first pass checks the values
+		// through its products instead of scanning them: a NaN or ±Inf in a
+		// row makes every entry of its piece's partial non-finite (NaN·0 and
+		// Inf − Inf are NaN), and such a piece is read again with its values
+		// checked, for the error naming the row. Later passes rely on the
+		// first (a NaN written into the file since would still make the
+		// pass's product non-finite: MultiPass.Next).
+		sr.Checked = true
+		var bad *blocks.Range
+		next := rg.Start
 		total, ok, err := sr.ReadEachFloat32(ctx, rg, passPieceBytes, func(rows, cols int, data []float32) error {
+			piece := rg
+			piece.Start, piece.End = next, next+rows
+			next += rows
 			p, err := basis.Process32(rows, cols, data)
 			if err != nil {
 				return fmt.Errorf("%s: pass %d: %w", f.Read.Path, basis.Pass+1, err)
 			}
+			if basis.Pass == 0 && !p.Finite() {
+				bad = &piece
+				return errNonFinitePiece
+			}
 			return out.Partial.Absorb(p)
 		})
 		if ok {
+			if bad != nil {
+				return PassOutput{}, f.nonFinite(ctx, sr, *bad)
+			}
 			if err != nil {
 				return PassOutput{}, err
 			}
 			countRead(ctx, total, rg.End == shardEnd)
 			return out, nil
 		}
+		sr.Checked = basis.Pass > 0
 		total, err = sr.ReadEach(ctx, rg, blocks.PieceBytes, func(b blocks.Block) error {
 			if b.Rows == 0 {
 				return nil
@@ -459,6 +477,23 @@ func (f *PassShardFn) shard(ctx context.Context, rg blocks.Range, shardEnd int, 
 		countRead(ctx, total, rg.End == shardEnd)
 		return out, nil
 	})
+}
+
+// errNonFinitePiece stops a first pass at a piece whose partial is not
+// finite (PassShardFn.nonFinite reports it).
+var errNonFinitePiece = errors.New("non-finite piece")
+
+// nonFinite returns the error for a piece of float32 rows whose partial is
+// not finite: the reader's, naming the row of the first NaN or ±Inf, or,
+// when every value is finite (a product that overflowed), one naming the
+// rows.
+func (f *PassShardFn) nonFinite(ctx context.Context, sr *blocks.ShardReader, piece blocks.Range) error {
+	sr.Checked = false
+	_, _, err := sr.ReadEachFloat32(ctx, piece, passPieceBytes, func(int, int, []float32) error { return nil })
+	if err != nil {
+		return err
+	}
+	return fmt.Errorf("%s: rows %d–%d: the first pass's product is not finite (values too large?)", f.Read.Path, piece.Start+1, piece.End)
 }
 
 // countRead counts a job's rows, and its shard when the job ends it.

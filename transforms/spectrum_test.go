@@ -4,6 +4,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
@@ -89,5 +90,53 @@ func TestPassShardFnFloat32(t *testing.T) {
 	}
 	if d == 0 {
 		t.Error("Process32 and Process agree bit for bit: the test cannot tell them apart")
+	}
+}
+
+// TestPassShardFnFirstPassNonFinite: the first pass over a float32 .npy
+// checks its values through the products, and a NaN or ±Inf is still the
+// reader's error naming the file, row and column (1-based); a finite file
+// passes.
+func TestPassShardFnFirstPassNonFinite(t *testing.T) {
+	const m, n = 300, 40
+	mp, err := linalg.NewMultiPass(m, n, linalg.MultiPassOptions{K: 3, PowerIters: 4, Seed: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mp.Gram = false
+	basis := *mp.FirstBasis()
+	for _, tc := range []struct {
+		name string
+		bad  float64
+		want string
+	}{
+		{"finite", 1, ""},
+		{"nan", math.NaN(), "row 124, column 8"},
+		{"inf", math.Inf(-1), "row 124, column 8"},
+	} {
+		data := make([]float64, m*n)
+		for i := range data {
+			data[i] = math.Sin(float64(i))
+		}
+		data[123*n+7] = tc.bad
+		path := filepath.Join(t.TempDir(), tc.name+".npy")
+		f, err := os.Create(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := npy.Write(f, m, n, data, "<f4", false); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+		p, s := beam.NewPipelineWithRoot()
+		task := beam.Create(s, PassTask{Ranges: []blocks.Range{{Total: 2, End: 200}, {Index: 1, Total: 2, Start: 200, End: m}}, Basis: basis})
+		beam.ParDo(s, &PassShardFn{RunID: "t-" + tc.name, Read: blocks.Config{Path: path}}, task)
+		err = ptest.Run(p)
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%s: %v", tc.name, err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.name+".npy") || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("%s: error %v, want it to name %s.npy and %s", tc.name, err, tc.name, tc.want)
+		}
 	}
 }
