@@ -93,7 +93,7 @@ func inProcessPrism(ctx context.Context) (string, jobpb.JobServiceClient, error)
 	}
 	var last error
 	for range 5 { // the free port may be taken before Prism listens on it
-		l, err := net.Listen("tcp", "localhost:0")
+		l, err := net.Listen("tcp", "127.0.0.1:0") // no resolver lookup (7 ms)
 		if err != nil {
 			return "", nil, err
 		}
