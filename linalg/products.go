@@ -100,29 +100,33 @@ func general64(g blas64.General) general[float64] {
 type microKernel[T element] func(kc int, a []T, ars, ast int, b []T, bst int, c []T, ldc int, load bool, w, valid int)
 
 // tiling is a micro-kernel with the width nr of its wide tiles (two AVX2
-// registers: 8 float64 or 16 float32); narrow tiles are nr/2 wide.
+// registers: 8 float64 or 16 float32); narrow tiles are nr/2 wide. kernB,
+// of the float64 tiling, is kern with float32 b rows widened as they are
+// read: Aᵀ·Q of float32 data in float64, on strips packed as stored.
 type tiling[T element] struct {
-	nr   int
-	kern microKernel[T]
+	nr    int
+	kern  microKernel[T]
+	kernB func(kc int, a []T, ars, ast int, b []float32, bst int, c []T, ldc int, load bool, w, valid int)
 }
 
 func tiling64() tiling[float64] {
 	if useAsm {
-		return tiling[float64]{nr: nr, kern: kernAVX2}
+		return tiling[float64]{nr: nr, kern: kernAVX2, kernB: kernAVX2B}
 	}
-	return tiling[float64]{nr: nr, kern: kernGo[float64]}
+	return tiling[float64]{nr: nr, kern: kernGo[float64, float64, float64], kernB: kernGo[float64, float32, float64]}
 }
 
 func tiling32() tiling[float32] {
 	if useAsm {
 		return tiling[float32]{nr: 2 * nr, kern: kernAVX2F32}
 	}
-	return tiling[float32]{nr: 2 * nr, kern: kernGo[float32]}
+	return tiling[float32]{nr: 2 * nr, kern: kernGo[float32, float32, float32]}
 }
 
-// kernGo is the pure-Go microKernel. It sweeps the tile in 2×4 blocks whose
-// eight accumulators stay in registers.
-func kernGo[T element](kc int, a []T, ars, ast int, b []T, bst int, c []T, ldc int, load bool, w, valid int) {
+// kernGo is the pure-Go microKernel, in the arithmetic of T on a and b
+// converted to T (float32 b rows of a float64 kernel: tiling.kernB). It
+// sweeps the tile in 2×4 blocks whose eight accumulators stay in registers.
+func kernGo[A, B, T element](kc int, a []A, ars, ast int, b []B, bst int, c []T, ldc int, load bool, w, valid int) {
 	var acc [mr][2 * nr]T
 	if load {
 		for r := range mr {
@@ -138,9 +142,9 @@ func kernGo[T element](kc int, a []T, ars, ast int, b []T, bst int, c []T, ldc i
 			c10, c11, c12, c13 := r1[j], r1[j+1], r1[j+2], r1[j+3]
 			ai, bi := r*ars, j
 			for range kc {
-				x0, x1 := a[ai], a[ai+ars]
+				x0, x1 := T(a[ai]), T(a[ai+ars])
 				bt := b[bi : bi+4 : bi+4]
-				b0, b1, b2, b3 := bt[0], bt[1], bt[2], bt[3]
+				b0, b1, b2, b3 := T(bt[0]), T(bt[1]), T(bt[2]), T(bt[3])
 				c00 += x0 * b0
 				c01 += x0 * b1
 				c02 += x0 * b2
@@ -477,18 +481,36 @@ func mulTN[D, T element](c general[T], a general[D], q general[T], sym bool, tl 
 	// packed) but not for a tall-skinny Q (l/mr ≈ 5 panels: at 20,000 × 1,000
 	// × 30 packing is 1.3–1.7× slower, at 4,000 × 4,096 × 30 about even).
 	// Unpacked, only the zero-padded tail strip is copied. Float32 data
-	// multiplied in float64 are always packed, widened as they are copied.
+	// multiplied in float64 are always packed, as stored (a32, ap32), and
+	// widened by kernB as it reads them.
 	inPlace, sameType := any(a.Data).([]T)
+	var a32 general[float32]
+	if !sameType {
+		data, ok := any(a.Data).([]float32)
+		if !ok || tl.kernB == nil {
+			panic("linalg: mulTN: float32 data need the float64 tiling")
+		}
+		a32 = general[float32]{Rows: a.Rows, Cols: a.Cols, Stride: a.Stride, Data: data}
+	}
 	pack := sym || !sameType
 	panelCols := tnPanelStrips * nr
 	wsLen := tnBlockRows*lq + tnBlockRows*panelCols
 	wsBuf := getBuf[T](workers * wsLen)
 	defer putBuf(wsBuf)
+	var ap32Buf *[]float32
+	if !sameType {
+		ap32Buf = getBuf[float32](workers * tnBlockRows * panelCols)
+		defer putBuf(ap32Buf)
+	}
 
 	var next atomic.Int64
 	parallelFor(workers, func(w int) {
 		ws := (*wsBuf)[w*wsLen : (w+1)*wsLen]
 		qp, ap := ws[:tnBlockRows*lq], ws[tnBlockRows*lq:]
+		var ap32 []float32
+		if !sameType {
+			ap32 = (*ap32Buf)[w*tnBlockRows*panelCols : (w+1)*tnBlockRows*panelCols]
+		}
 		for {
 			h := int(next.Add(1)) - 1
 			if h >= chunks {
@@ -504,10 +526,12 @@ func mulTN[D, T element](c general[T], a general[D], q general[T], sym bool, tl 
 					c1 := min(ldp, c0+panelCols)
 					p0 := c0 // the first column packed in ap
 					switch {
+					case !sameType:
+						packStrips(ap32, a32, i0, rows, c0, c1, nr, full)
 					case pack:
-						packStrips(ap, a, i0, rows, c0, c1, nr, full)
+						packStrips(ap, general[T]{Rows: a.Rows, Cols: a.Cols, Stride: a.Stride, Data: inPlace}, i0, rows, c0, c1, nr, full)
 					case c1 > full:
-						packStrips(ap, a, i0, rows, full, c1, nr, full)
+						packStrips(ap, general[T]{Rows: a.Rows, Cols: a.Cols, Stride: a.Stride, Data: inPlace}, i0, rows, full, c1, nr, full)
 						p0 = full
 					}
 					// Panels of Q in groups of tnGroupCols columns, so that
@@ -517,6 +541,13 @@ func mulTN[D, T element](c general[T], a general[D], q general[T], sym bool, tl 
 						jgEnd := min(lq, jg+tnGroupCols)
 						for k0 := c0; k0 < c1; k0 += nr {
 							sw := min(nr, c1-k0) // nr, or the tail's width
+							if !sameType {
+								b := ap32[rows*(k0-p0):]
+								for j0 := jg; j0 < jgEnd; j0 += mr {
+									tl.kernB(rows, qp[rows*j0:], 1, mr, b, sw, part[j0*ldp+k0:], ldp, load, sw, sw)
+								}
+								continue
+							}
 							var b []T
 							bst := a.Stride
 							if !pack {
@@ -584,44 +615,25 @@ func addTo[T element](dst, src []T) {
 // dst[rows·(k0−c0) : rows·(k0−c0+nr)], row t at offset t·nr. Columns past
 // a's last (the tail strip of a partial sum's layout, c1 > full) are zero.
 // Each row's columns are read in address order.
-func packStrips[D, T element](dst []T, a general[D], i0, rows, c0, c1, nr, full int) {
+func packStrips[T element](dst []T, a general[T], i0, rows, c0, c1, nr, full int) {
 	n := a.Cols
 	whole := min(c1, full) // strips [c0, whole) are nr wide and all in a
-	data, same := any(a.Data).([]T)
-	if !same {
-		src32, ok32 := any(a.Data).([]float32)
-		dst64, ok64 := any(dst).([]float64)
-		for t := range rows {
-			row := a.Data[(i0+t)*a.Stride : (i0+t)*a.Stride+n]
-			if ok32 && ok64 && nr == 8 {
-				row32 := src32[(i0+t)*a.Stride : (i0+t)*a.Stride+n]
-				for k0, d := c0, t*8; k0 < whole; k0, d = k0+8, d+rows*8 {
-					o, v := (*[8]float64)(dst64[d:d+8]), (*[8]float32)(row32[k0:k0+8])
-					o[0], o[1], o[2], o[3] = float64(v[0]), float64(v[1]), float64(v[2]), float64(v[3])
-					o[4], o[5], o[6], o[7] = float64(v[4]), float64(v[5]), float64(v[6]), float64(v[7])
+	words := nr * int(unsafe.Sizeof(T(0))) / 8 // a strip row is 8 or 4 words
+	for t := range rows {
+		row := a.Data[(i0+t)*a.Stride : (i0+t)*a.Stride+n]
+		if whole > c0 && (words == 8 || words == 4) {
+			src := unsafe.Slice((*uint64)(unsafe.Pointer(&row[c0])), (whole-c0)*words/nr)
+			out := unsafe.Slice((*uint64)(unsafe.Pointer(&dst[t*nr])), (rows*(whole-c0)-t*nr)*words/nr)
+			if words == 8 {
+				for k, d := 0, 0; k < len(src); k, d = k+8, d+rows*8 {
+					s, w := src[k:k+8:k+8], out[d:d+8:d+8]
+					w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7] = s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]
 				}
 			} else {
-				for k0 := c0; k0 < whole; k0 += nr {
-					convert(dst[rows*(k0-c0)+t*nr:rows*(k0-c0)+(t+1)*nr], row[k0:k0+nr])
+				for k, d := 0, 0; k < len(src); k, d = k+4, d+rows*4 {
+					s, w := src[k:k+4:k+4], out[d:d+4:d+4]
+					w[0], w[1], w[2], w[3] = s[0], s[1], s[2], s[3]
 				}
-			}
-			if c1 > whole {
-				tw := c1 - full
-				tail := dst[rows*(full-c0)+t*tw : rows*(full-c0)+(t+1)*tw]
-				convert(tail, row[full:])
-				clear(tail[n-full:])
-			}
-		}
-		return
-	}
-	for t := range rows {
-		row := data[(i0+t)*a.Stride : (i0+t)*a.Stride+n]
-		if nr*int(unsafe.Sizeof(T(0))) == 64 && whole > c0 { // a strip row is 8 words
-			src := unsafe.Slice((*uint64)(unsafe.Pointer(&row[c0])), (whole-c0)*8/nr)
-			out := unsafe.Slice((*uint64)(unsafe.Pointer(&dst[t*nr])), (rows*(whole-c0)-t*nr)*8/nr)
-			for k, d := 0, 0; k < len(src); k, d = k+8, d+rows*8 {
-				s, w := src[k:k+8:k+8], out[d:d+8:d+8]
-				w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7] = s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]
 			}
 		} else {
 			for k0 := c0; k0 < whole; k0 += nr {

@@ -5,7 +5,8 @@
 // The float32 micro-kernels of MulTallSkinny32 and MulTransTallSkinny32:
 // products_amd64.s's kernels with 8 float32 lanes per register instead of 4
 // float64, so a tile is 6×16 (or 6×8) and a step 96 multiply-adds. Same
-// arguments in the same registers; mask points to 32-bit lane masks.
+// arguments in the same registers; mask points to 32-bit lane masks; convB
+// is ignored (b is float32 like a and c).
 
 // FMA16S broadcasts a[r·ars + t·ast] (row base register, byte offset AX)
 // and multiply-adds it with the b row in Y12:Y13 into two accumulators.
@@ -30,8 +31,8 @@
 	ADDQ BX, AX;               \
 	ADDQ SI, DI
 
-// func kern6x16AVX2S(kc int, a *float32, ars, ast int, b *float32, c *float32, ldc int, load int, mask *int32, bst, pf int)
-TEXT ·kern6x16AVX2S(SB), NOSPLIT, $0-88
+// func kern6x16AVX2S(kc int, a *float32, ars, ast int, b unsafe.Pointer, c *float32, ldc int, load int, mask *int32, bst, pf, convB int)
+TEXT ·kern6x16AVX2S(SB), NOSPLIT, $0-96
 	MOVQ kc+0(FP), CX
 	MOVQ a+8(FP), R8
 	MOVQ ars+16(FP), DX
@@ -195,8 +196,8 @@ storemaskS16:
 	ADDQ BX, AX;          \
 	ADDQ SI, DI
 
-// func kern6x8AVX2S(kc int, a *float32, ars, ast int, b *float32, c *float32, ldc int, load int, mask *int32, bst, pf int)
-TEXT ·kern6x8AVX2S(SB), NOSPLIT, $0-88
+// func kern6x8AVX2S(kc int, a *float32, ars, ast int, b unsafe.Pointer, c *float32, ldc int, load int, mask *int32, bst, pf, convB int)
+TEXT ·kern6x8AVX2S(SB), NOSPLIT, $0-96
 	MOVQ kc+0(FP), CX
 	MOVQ a+8(FP), R8
 	MOVQ ars+16(FP), DX

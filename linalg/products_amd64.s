@@ -14,6 +14,10 @@
 // masks (all ones = column present) used for C loads and stores of edge tiles.
 // kc ≥ 1. Registers: R8–R13 the six broadcast bases, AX their offset, BX = ast,
 // DI the b row, SI = bst, DX = pf (ldc outside the loop), CX the step count.
+//
+// With convB ≠ 0 the b rows hold float32 values, each widened to float64 as
+// it is loaded (VCVTPS2PD, exact): Aᵀ·Q of float32 data multiplied in
+// float64 reads A's packed strips as stored, at half the bytes.
 
 // FMA8 broadcasts a[r·ars + t·ast] (row base register, byte offset AX)
 // and multiply-adds it with the b row in Y12:Y13 into two accumulators.
@@ -24,6 +28,20 @@
 	VBROADCASTSD (base)(AX*1), tmp; \
 	VFMADD231PD  Y12, tmp, acc0;    \
 	VFMADD231PD  Y13, tmp, acc1
+
+// STEP8B is STEP8 for a float32 b row.
+#define STEP8B \
+	PREFETCHT0 (DI)(DX*1);     \
+	VCVTPS2PD (DI), Y12;       \
+	VCVTPS2PD 16(DI), Y13;     \
+	FMA8(R8, Y14, Y0, Y1);     \
+	FMA8(R9, Y15, Y2, Y3);     \
+	FMA8(R10, Y14, Y4, Y5);    \
+	FMA8(R11, Y15, Y6, Y7);    \
+	FMA8(R12, Y14, Y8, Y9);    \
+	FMA8(R13, Y15, Y10, Y11);  \
+	ADDQ BX, AX;               \
+	ADDQ SI, DI
 
 #define STEP8 \
 	PREFETCHT0 (DI)(DX*1);     \
@@ -38,8 +56,8 @@
 	ADDQ BX, AX;               \
 	ADDQ SI, DI
 
-// func kern6x8AVX2(kc int, a *float64, ars, ast int, b *float64, c *float64, ldc int, load int, mask *int64, bst, pf int)
-TEXT ·kern6x8AVX2(SB), NOSPLIT, $0-88
+// func kern6x8AVX2(kc int, a *float64, ars, ast int, b unsafe.Pointer, c *float64, ldc int, load int, mask *int64, bst, pf, convB int)
+TEXT ·kern6x8AVX2(SB), NOSPLIT, $0-96
 	MOVQ kc+0(FP), CX
 	MOVQ a+8(FP), R8
 	MOVQ ars+16(FP), DX
@@ -116,6 +134,8 @@ start8:
 	XORQ AX, AX
 	MOVQ bst+72(FP), SI
 	MOVQ pf+80(FP), DX
+	CMPQ convB+88(FP), $0
+	JNE  start8b
 	CMPQ CX, $4
 	JL   tail8
 
@@ -137,6 +157,30 @@ tail8loop:
 	STEP8
 	DECQ CX
 	JNZ  tail8loop
+	JMP  store8
+
+start8b:
+	CMPQ CX, $4
+	JL   tail8b
+
+loop8b:
+	PREFETCHT0 256(R8)(AX*1)
+	STEP8B
+	STEP8B
+	STEP8B
+	STEP8B
+	SUBQ $4, CX
+	CMPQ CX, $4
+	JGE  loop8b
+
+tail8b:
+	TESTQ CX, CX
+	JZ    store8
+
+tail8bloop:
+	STEP8B
+	DECQ CX
+	JNZ  tail8bloop
 
 store8:
 	MOVQ  c+40(FP), SI
@@ -191,6 +235,18 @@ storemask8:
 	VBROADCASTSD (base)(AX*1), tmp; \
 	VFMADD231PD  Y12, tmp, acc
 
+#define STEP4B \
+	PREFETCHT0 (DI)(DX*1); \
+	VCVTPS2PD (DI), Y12;  \
+	FMA4(R8, Y14, Y0);    \
+	FMA4(R9, Y15, Y1);    \
+	FMA4(R10, Y14, Y2);   \
+	FMA4(R11, Y15, Y3);   \
+	FMA4(R12, Y14, Y4);   \
+	FMA4(R13, Y15, Y5);   \
+	ADDQ BX, AX;          \
+	ADDQ SI, DI
+
 #define STEP4 \
 	PREFETCHT0 (DI)(DX*1); \
 	VMOVUPD (DI), Y12;    \
@@ -203,8 +259,8 @@ storemask8:
 	ADDQ BX, AX;          \
 	ADDQ SI, DI
 
-// func kern6x4AVX2(kc int, a *float64, ars, ast int, b *float64, c *float64, ldc int, load int, mask *int64, bst, pf int)
-TEXT ·kern6x4AVX2(SB), NOSPLIT, $0-88
+// func kern6x4AVX2(kc int, a *float64, ars, ast int, b unsafe.Pointer, c *float64, ldc int, load int, mask *int64, bst, pf, convB int)
+TEXT ·kern6x4AVX2(SB), NOSPLIT, $0-96
 	MOVQ kc+0(FP), CX
 	MOVQ a+8(FP), R8
 	MOVQ ars+16(FP), DX
@@ -262,6 +318,8 @@ start4:
 	XORQ AX, AX
 	MOVQ bst+72(FP), SI
 	MOVQ pf+80(FP), DX
+	CMPQ convB+88(FP), $0
+	JNE  start4b
 	CMPQ CX, $4
 	JL   tail4
 
@@ -283,6 +341,30 @@ tail4loop:
 	STEP4
 	DECQ CX
 	JNZ  tail4loop
+	JMP  store4
+
+start4b:
+	CMPQ CX, $4
+	JL   tail4b
+
+loop4b:
+	PREFETCHT0 256(R8)(AX*1)
+	STEP4B
+	STEP4B
+	STEP4B
+	STEP4B
+	SUBQ $4, CX
+	CMPQ CX, $4
+	JGE  loop4b
+
+tail4b:
+	TESTQ CX, CX
+	JZ    store4
+
+tail4bloop:
+	STEP4B
+	DECQ CX
+	JNZ  tail4bloop
 
 store4:
 	MOVQ  c+40(FP), SI
