@@ -617,7 +617,7 @@ func addTo[T element](dst, src []T) {
 // Each row's columns are read in address order.
 func packStrips[T element](dst []T, a general[T], i0, rows, c0, c1, nr, full int) {
 	n := a.Cols
-	whole := min(c1, full) // strips [c0, whole) are nr wide and all in a
+	whole := min(c1, full)                     // strips [c0, whole) are nr wide and all in a
 	words := nr * int(unsafe.Sizeof(T(0))) / 8 // a strip row is 8 or 4 words
 	for t := range rows {
 		row := a.Data[(i0+t)*a.Stride : (i0+t)*a.Stride+n]
