@@ -399,9 +399,8 @@ func projectPass[D element](b *PassBasis, p *PassPartial, a general[D]) (*PassPa
 	}
 	if !b.Centered {
 		y := general[float64]{Rows: r, Cols: l, Stride: l, Data: make([]float64, r*l)}
-		mulNN(y, a, x, tiling64())
 		pm := general[float64]{Rows: c, Cols: l, Stride: l, Data: make([]float64, c*l)}
-		mulTN(pm, a, y, false, tiling64())
+		mulPass(pm, y, a, x, tiling64())
 		p.P = pm.Data
 		return p, nil
 	}
@@ -488,7 +487,12 @@ func (b *PassBasis) Process32(rows, cols int, data []float32) (*PassPartial, err
 	// from the float32 values (a float32 sum would put its rounding into
 	// every entry of P).
 	y := blas32.General{Rows: rows, Cols: l, Stride: l, Data: make([]float32, rows*l)}
-	MulTallSkinny32(y, a, x)
+	pt := blas32.General{Rows: cols, Cols: l, Stride: l, Data: make([]float32, cols*l)}
+	if !b.Centered {
+		mulPass(general32(pt), general32(y), general32(a), general32(x), tiling32())
+	} else {
+		MulTallSkinny32(y, a, x)
+	}
 	var colSums []float64
 	if b.Centered {
 		p.Mean = make([]float64, cols)
@@ -513,9 +517,8 @@ func (b *PassBasis) Process32(rows, cols int, data []float32) (*PassPartial, err
 				colSums[j] += float64(row[j])
 			}
 		}
+		MulTransTallSkinny32(pt, a, y)
 	}
-	pt := blas32.General{Rows: cols, Cols: l, Stride: l, Data: make([]float32, cols*l)}
-	MulTransTallSkinny32(pt, a, y)
 	p.P = make([]float64, cols*l)
 	for k := range cols {
 		dst, src := p.P[k*l:(k+1)*l], pt.Data[k*l:(k+1)*l]

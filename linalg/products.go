@@ -370,55 +370,84 @@ func overlaps(x, y *mat.Dense) bool {
 // the n columns of a, so the result does not depend on the partition.
 func mulNN[D, T element](c general[T], a general[D], b general[T], tl tiling[T]) {
 	m, n, l := a.Rows, a.Cols, b.Cols
-	ps, lpad := panelsOf(l, tl.nr)
-	bpBuf := getBuf[T](n * lpad)
-	defer putBuf(bpBuf)
-	bp := *bpBuf
-	packPanels(bp, b, 0, n, ps)
-	kern := tl.kern
-
-	full := m / mr * mr // rows [0, full) in whole tiles
-	chunks := (full + nnChunkRows - 1) / nnChunkRows
+	pl := newNNPlan(b, tl)
+	defer pl.release()
+	chunks := (m + nnChunkRows - 1) / nnChunkRows
 	var next atomic.Int64
 	workers, release := workersFor(m, n, l, chunks)
 	defer release()
-	rowBuf := getBuf[T](workers * mr * n)
-	defer putBuf(rowBuf)
-	parallelFor(workers, func(w int) {
-		buf := (*rowBuf)[w*mr*n : (w+1)*mr*n]
+	parallelFor(workers, func(int) {
 		for {
 			ch := int(next.Add(1)) - 1
 			if ch >= chunks {
 				return
 			}
-			for i := ch * nnChunkRows; i < min(full, (ch+1)*nnChunkRows); i += mr {
-				ai, ars := rowsAs(buf, a, i, mr)
-				ci := c.Data[i*c.Stride:]
-				for _, p := range ps {
-					kern(n, ai, ars, 1, bp[n*p.col:], p.w, ci[p.col:], c.Stride, false, p.w, p.valid)
-				}
-			}
+			nnRows(pl, c, a, ch*nnChunkRows, min(m, (ch+1)*nnChunkRows))
 		}
 	})
-	if full == m {
-		return
-	}
-	// The last m−full < mr rows: copy them into a zero-padded mr×n block
-	// and compute an mr×l tile, of which the first m−full rows are kept.
-	tail := m - full
+}
+
+// nnPlan is B packed for A·B (packPanels), shared by the row ranges nnRows
+// computes with it.
+type nnPlan[T element] struct {
+	bp    []T
+	bpBuf *[]T
+	ps    []panel
+	kern  microKernel[T]
+}
+
+func newNNPlan[T element](b general[T], tl tiling[T]) *nnPlan[T] {
+	ps, lpad := panelsOf(b.Cols, tl.nr)
+	bpBuf := getBuf[T](b.Rows * lpad)
+	packPanels(*bpBuf, b, 0, b.Rows, ps)
+	return &nnPlan[T]{bp: *bpBuf, bpBuf: bpBuf, ps: ps, kern: tl.kern}
+}
+
+func (pl *nnPlan[T]) release() { putBuf(pl.bpBuf) }
+
+// nnRows sets rows [r0, r1) of c = a·b, in tiles of mr rows; the last
+// r1−r0 mod mr rows are copied into a zero-padded tile, of which only they
+// are kept. Every entry is the same sequential sum however the rows are cut.
+func nnRows[D, T element](pl *nnPlan[T], c general[T], a general[D], r0, r1 int) {
+	n, l := a.Cols, c.Cols
+	inPlace, _ := any(a.Data).([]T)
 	tb := getBuf[T](mr*n + mr*l)
 	defer putBuf(tb)
-	at, ct := (*tb)[:mr*n], (*tb)[mr*n:]
-	clear(at)
-	for r := range tail {
-		convert(at[r*n:(r+1)*n], a.Data[(full+r)*a.Stride:(full+r)*a.Stride+n])
+	buf, ct := (*tb)[:mr*n], (*tb)[mr*n:]
+	full := r0 + (r1-r0)/mr*mr
+	for i := r0; i < full; i += mr {
+		ai, ars := rowsAs(buf, inPlace, a, i, mr)
+		ci := c.Data[i*c.Stride:]
+		for _, p := range pl.ps {
+			pl.kern(n, ai, ars, 1, pl.bp[n*p.col:], p.w, ci[p.col:], c.Stride, false, p.w, p.valid)
+		}
 	}
-	for _, p := range ps {
-		kern(n, at, n, 1, bp[n*p.col:], p.w, ct[p.col:], l, false, p.w, p.valid)
+	if full == r1 {
+		return
+	}
+	tail := r1 - full
+	clear(buf)
+	for r := range tail {
+		convert(buf[r*n:(r+1)*n], a.Data[(full+r)*a.Stride:(full+r)*a.Stride+n])
+	}
+	for _, p := range pl.ps {
+		pl.kern(n, buf, n, 1, pl.bp[n*p.col:], p.w, ct[p.col:], l, false, p.w, p.valid)
 	}
 	for r := range tail {
 		copy(c.Data[(full+r)*c.Stride:(full+r)*c.Stride+l], ct[r*l:(r+1)*l])
 	}
+}
+
+// mulPass sets y = a·x and p = aᵀ·y (a m×n, x n×l, y m×l, p n×l), the two
+// products of an uncentred power pass, fused: each row chunk of Aᵀ·Y
+// (mulTN's) first computes its own rows of y, so that the chunk's rows of a
+// (a 256-row chunk of 4,096 float32 columns is 4 MB) are still in cache
+// when Aᵀ·Y reads them again, instead of coming from memory twice. y and p
+// are mulNN's and mulTN's, bit for bit.
+func mulPass[D, T element](p, y general[T], a general[D], x general[T], tl tiling[T]) {
+	pl := newNNPlan(x, tl)
+	defer pl.release()
+	mulTNWith(p, a, y, false, tl, func(r0, r1 int) { nnRows(pl, y, a, r0, r1) })
 }
 
 // tnChunks returns the number of row chunks of Aᵀ·Q and the rows per chunk
@@ -458,6 +487,12 @@ func tnLayout(n, l, nr int) (lq, full, tailW, ldp int) {
 // exceed its columns k is skipped, and c[k][j] = c[j][k] is taken from the
 // tiles with j ≤ k.
 func mulTN[D, T element](c general[T], a general[D], q general[T], sym bool, tl tiling[T]) {
+	mulTNWith(c, a, q, sym, tl, nil)
+}
+
+// mulTNWith is mulTN calling before(r0, r1), when not nil, on the goroutine
+// of each row chunk [r0, r1) before the chunk reads its rows of q.
+func mulTNWith[D, T element](c general[T], a general[D], q general[T], sym bool, tl tiling[T], before func(r0, r1 int)) {
 	m, n, l := a.Rows, a.Cols, q.Cols
 	nr := tl.nr
 	lq, full, _, ldp := tnLayout(n, l, nr)
@@ -518,6 +553,9 @@ func mulTN[D, T element](c general[T], a general[D], q general[T], sym bool, tl 
 			}
 			part := parts[h*plen : (h+1)*plen]
 			r1 := min(m, (h+1)*chunkRows)
+			if before != nil {
+				before(h*chunkRows, r1)
+			}
 			for i0 := h * chunkRows; i0 < r1; i0 += tnBlockRows {
 				rows := min(tnBlockRows, r1-i0)
 				load := i0 > h*chunkRows
@@ -649,10 +687,11 @@ func packStrips[T element](dst []T, a general[T], i0, rows, c0, c1, nr, full int
 }
 
 // rowsAs returns rows [i0, i0+rows) of a as T values and their stride: a's
-// own rows when D is T, else the rows widened into buf (rows × a.Cols).
-func rowsAs[D, T element](buf []T, a general[D], i0, rows int) ([]T, int) {
-	if same, ok := any(a.Data).([]T); ok {
-		return same[i0*a.Stride:], a.Stride
+// own rows when D is T (inPlace is a.Data), else the rows widened into buf
+// (rows × a.Cols).
+func rowsAs[D, T element](buf, inPlace []T, a general[D], i0, rows int) ([]T, int) {
+	if inPlace != nil {
+		return inPlace[i0*a.Stride:], a.Stride
 	}
 	n := a.Cols
 	for r := range rows {

@@ -411,3 +411,43 @@ func TestProducts32MatchFloat64(t *testing.T) {
 		}
 	})
 }
+
+// TestMulPassIsMulNNThenMulTN: the fused pass product gives mulNN's y and
+// mulTN's p bit for bit, in float64, float32, and float32 data in float64,
+// on shapes whose row chunks end inside a tile of six rows and whose columns
+// end in a narrow strip.
+func TestMulPassIsMulNNThenMulTN(t *testing.T) {
+	kernelPaths(t, func(t *testing.T) {
+		rnd := rand.New(rand.NewPCG(5, 6))
+		for _, s := range [][3]int{{1000, 37, 14}, {600, 300, 30}, {7, 20, 3}} {
+			m, n, l := s[0], s[1], s[2]
+			a := randDense(rnd, m, n).RawMatrix()
+			x := randDense(rnd, n, l).RawMatrix()
+			a64, x64 := general64(a), general64(x)
+			a32 := general[float32]{Rows: m, Cols: n, Stride: n, Data: make([]float32, m*n)}
+			for i, v := range a.Data {
+				a32.Data[i] = float32(v)
+			}
+			x32 := general[float32]{Rows: n, Cols: l, Stride: l, Data: make([]float32, n*l)}
+			for i, v := range x.Data {
+				x32.Data[i] = float32(v)
+			}
+			checkMulPass(t, fmt.Sprintf("%v float64", s), a64, x64, tiling64())
+			checkMulPass(t, fmt.Sprintf("%v float32", s), a32, x32, tiling32())
+			checkMulPass(t, fmt.Sprintf("%v float32 in float64", s), a32, x64, tiling64())
+		}
+	})
+}
+
+func checkMulPass[D, T element](t *testing.T, name string, a general[D], x general[T], tl tiling[T]) {
+	t.Helper()
+	m, n, l := a.Rows, a.Cols, x.Cols
+	mat := func(r, c int) general[T] { return general[T]{Rows: r, Cols: c, Stride: c, Data: make([]T, r*c)} }
+	y, p, wantY, wantP := mat(m, l), mat(n, l), mat(m, l), mat(n, l)
+	mulPass(p, y, a, x, tl)
+	mulNN(wantY, a, x, tl)
+	mulTN(wantP, a, wantY, false, tl)
+	if !slices.Equal(y.Data, wantY.Data) || !slices.Equal(p.Data, wantP.Data) {
+		t.Errorf("%s: mulPass differs from mulNN then mulTN", name)
+	}
+}
