@@ -1,6 +1,7 @@
 package linalg
 
 import (
+	"math/bits"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -202,21 +203,36 @@ func packPanels[T element](dst []T, x general[T], r0, rows int, ps []panel) {
 	}
 }
 
-// bufPool recycles the packing and partial-sum buffers between calls, so that
-// the repeated products of a subspace iteration do not allocate (one pool
-// per element type: a *[]float64 or a *[]float32).
-var bufPool sync.Pool
+// bufPools recycle the packing and partial-sum buffers between calls, so
+// that the repeated products of a subspace iteration do not allocate: one
+// pool per element type and power-of-two capacity, so that a float32 pass
+// does not drop the float64 buffers (or a small buffer the large ones) that
+// the next pass needs.
+var bufPools [2][64]sync.Pool
+
+func bufPool[T element](n int) (*sync.Pool, int) {
+	class := bits.Len(uint(max(n, 1) - 1))
+	if unsafe.Sizeof(T(0)) == 4 {
+		return &bufPools[0][class], 1 << class
+	}
+	return &bufPools[1][class], 1 << class
+}
 
 func getBuf[T element](n int) *[]T {
-	if p, ok := bufPool.Get().(*[]T); ok && cap(*p) >= n {
+	pool, size := bufPool[T](n)
+	if p, ok := pool.Get().(*[]T); ok {
 		*p = (*p)[:n]
 		return p
 	}
-	s := make([]T, n)
+	s := make([]T, n, size)
 	return &s
 }
 
-func putBuf[T element](p *[]T) { bufPool.Put(p) }
+func putBuf[T element](p *[]T) {
+	if pool, size := bufPool[T](cap(*p)); size == cap(*p) {
+		pool.Put(p)
+	}
+}
 
 // parallelFor runs work(w) for w in [0, workers) on separate goroutines and
 // waits for all of them; with one worker it runs inline.

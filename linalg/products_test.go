@@ -451,3 +451,30 @@ func checkMulPass[D, T element](t *testing.T, name string, a general[D], x gener
 		t.Errorf("%s: mulPass differs from mulNN then mulTN", name)
 	}
 }
+
+// TestWiden: widen is float64(v) for every length (blocks of eight and the
+// tail), subnormals, ±Inf and signed zeros included.
+func TestWiden(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(7, 8))
+	special := []float32{0, float32(math.Copysign(0, -1)), float32(math.Inf(1)), float32(math.Inf(-1)), math.SmallestNonzeroFloat32, math.MaxFloat32}
+	for n := range 41 {
+		src := make([]float32, n)
+		for i := range src {
+			src[i] = float32(rnd.NormFloat64() * math.Pow(10, float64(rnd.IntN(60)-30)))
+			if i%7 == 3 {
+				src[i] = special[i%len(special)]
+			}
+		}
+		dst := make([]float64, n+1)
+		dst[n] = 42
+		widen(dst[:n], src)
+		for i, v := range src {
+			if math.Float64bits(dst[i]) != math.Float64bits(float64(v)) {
+				t.Fatalf("n = %d: widen[%d] = %v, want %v", n, i, dst[i], float64(v))
+			}
+		}
+		if dst[n] != 42 {
+			t.Fatalf("n = %d: widen wrote past its length", n)
+		}
+	}
+}
