@@ -385,13 +385,13 @@ func projectPass[D element](b *PassBasis, p *PassPartial, a general[D]) (*PassPa
 	r, c, l := a.Rows, a.Cols, b.L
 	x := general[float64]{Rows: c, Cols: l, Stride: l, Data: b.X}
 	if b.Final {
+		y := mat.NewDense(r, l, nil)
 		if b.Centered {
 			p.Mean, p.FrobSq = columnMoments(a, true)
+			mulNN(general64(y.RawMatrix()), a, x, tiling64())
 		} else {
-			p.FrobSq = frobeniusSqOf(a)
+			p.FrobSq = mulNNFrob(general64(y.RawMatrix()), a, x, tiling64(), true)
 		}
-		y := mat.NewDense(r, l, nil)
-		mulNN(general64(y.RawMatrix()), a, x, tiling64())
 		if err := p.Projected.AddBlock(y); err != nil {
 			return nil, err
 		}

@@ -385,10 +385,23 @@ func overlaps(x, y *mat.Dense) bool {
 // of nnChunkRows by a pool of goroutines; each entry is one sequential sum over
 // the n columns of a, so the result does not depend on the partition.
 func mulNN[D, T element](c general[T], a general[D], b general[T], tl tiling[T]) {
+	mulNNFrob(c, a, b, tl, false)
+}
+
+// mulNNFrob is mulNN that also returns, when wantFrob, ‖a‖_F² = Σᵢⱼ aᵢⱼ²
+// summed in float64 as the tiles read the rows (the final pass needs both,
+// and a second sweep would read a from memory again): each row chunk sums
+// its rows in order (four interleaved accumulators per row) and the chunk
+// sums are added in chunk order, so it is independent of the worker count.
+func mulNNFrob[D, T element](c general[T], a general[D], b general[T], tl tiling[T], wantFrob bool) (frobSq float64) {
 	m, n, l := a.Rows, a.Cols, b.Cols
 	pl := newNNPlan(b, tl)
 	defer pl.release()
 	chunks := (m + nnChunkRows - 1) / nnChunkRows
+	var sums []float64
+	if wantFrob {
+		sums = make([]float64, chunks)
+	}
 	var next atomic.Int64
 	workers, release := workersFor(m, n, l, chunks)
 	defer release()
@@ -398,9 +411,16 @@ func mulNN[D, T element](c general[T], a general[D], b general[T], tl tiling[T])
 			if ch >= chunks {
 				return
 			}
-			nnRows(pl, c, a, ch*nnChunkRows, min(m, (ch+1)*nnChunkRows))
+			s := nnRows(pl, c, a, ch*nnChunkRows, min(m, (ch+1)*nnChunkRows), wantFrob)
+			if wantFrob {
+				sums[ch] = s
+			}
 		}
 	})
+	for _, s := range sums {
+		frobSq += s
+	}
+	return frobSq
 }
 
 // nnPlan is B packed for A·B (packPanels), shared by the row ranges nnRows
@@ -424,7 +444,9 @@ func (pl *nnPlan[T]) release() { putBuf(pl.bpBuf) }
 // nnRows sets rows [r0, r1) of c = a·b, in tiles of mr rows; the last
 // r1−r0 mod mr rows are copied into a zero-padded tile, of which only they
 // are kept. Every entry is the same sequential sum however the rows are cut.
-func nnRows[D, T element](pl *nnPlan[T], c general[T], a general[D], r0, r1 int) {
+// With wantFrob it returns the sum of the squares of the rows' values, row
+// after row (rowSq), else 0.
+func nnRows[D, T element](pl *nnPlan[T], c general[T], a general[D], r0, r1 int, wantFrob bool) (sq float64) {
 	n, l := a.Cols, c.Cols
 	inPlace, _ := any(a.Data).([]T)
 	tb := getBuf[T](mr*n + mr*l)
@@ -437,14 +459,22 @@ func nnRows[D, T element](pl *nnPlan[T], c general[T], a general[D], r0, r1 int)
 		for _, p := range pl.ps {
 			pl.kern(n, ai, ars, 1, pl.bp[n*p.col:], p.w, ci[p.col:], c.Stride, false, p.w, p.valid)
 		}
+		if wantFrob {
+			for r := range mr {
+				sq += rowSq(ai[r*ars : r*ars+n])
+			}
+		}
 	}
 	if full == r1 {
-		return
+		return sq
 	}
 	tail := r1 - full
 	clear(buf)
 	for r := range tail {
 		convert(buf[r*n:(r+1)*n], a.Data[(full+r)*a.Stride:(full+r)*a.Stride+n])
+		if wantFrob {
+			sq += rowSq(buf[r*n : (r+1)*n])
+		}
 	}
 	for _, p := range pl.ps {
 		pl.kern(n, buf, n, 1, pl.bp[n*p.col:], p.w, ct[p.col:], l, false, p.w, p.valid)
@@ -452,6 +482,26 @@ func nnRows[D, T element](pl *nnPlan[T], c general[T], a general[D], r0, r1 int)
 	for r := range tail {
 		copy(c.Data[(full+r)*c.Stride:(full+r)*c.Stride+l], ct[r*l:(r+1)*l])
 	}
+	return sq
+}
+
+// rowSq returns Σ float64(v)² over row, in four interleaved accumulators
+// combined as (s0 + s1) + (s2 + s3).
+func rowSq[T element](row []T) float64 {
+	var s0, s1, s2, s3 float64
+	j := 0
+	for ; j+4 <= len(row); j += 4 {
+		x0, x1, x2, x3 := float64(row[j]), float64(row[j+1]), float64(row[j+2]), float64(row[j+3])
+		s0 += x0 * x0
+		s1 += x1 * x1
+		s2 += x2 * x2
+		s3 += x3 * x3
+	}
+	for ; j < len(row); j++ {
+		x := float64(row[j])
+		s0 += x * x
+	}
+	return (s0 + s1) + (s2 + s3)
 }
 
 // mulPass sets y = a·x and p = aᵀ·y (a m×n, x n×l, y m×l, p n×l), the two
@@ -463,7 +513,7 @@ func nnRows[D, T element](pl *nnPlan[T], c general[T], a general[D], r0, r1 int)
 func mulPass[D, T element](p, y general[T], a general[D], x general[T], tl tiling[T]) {
 	pl := newNNPlan(x, tl)
 	defer pl.release()
-	mulTNWith(p, a, y, false, tl, func(r0, r1 int) { nnRows(pl, y, a, r0, r1) })
+	mulTNWith(p, a, y, false, tl, func(r0, r1 int) { nnRows(pl, y, a, r0, r1, false) })
 }
 
 // tnChunks returns the number of row chunks of Aᵀ·Q and the rows per chunk

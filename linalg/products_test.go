@@ -478,3 +478,41 @@ func TestWiden(t *testing.T) {
 		}
 	}
 }
+
+// TestMulNNFrob: the final pass's fused ‖A‖_F² matches frobeniusSq to
+// rounding, for float64 and float32 rows (tails included), and its product
+// is mulNN's bit for bit.
+func TestMulNNFrob(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(9, 10))
+	for _, s := range [][3]int{{1001, 37, 14}, {200, 300, 30}, {5, 9, 3}} {
+		m, n, l := s[0], s[1], s[2]
+		a := randDense(rnd, m, n)
+		x := general64(randDense(rnd, n, l).RawMatrix())
+		a32 := general[float32]{Rows: m, Cols: n, Stride: n, Data: make([]float32, m*n)}
+		a32w := mat.NewDense(m, n, nil)
+		for i, v := range a.RawMatrix().Data {
+			a32.Data[i] = float32(v)
+			a32w.RawMatrix().Data[i] = float64(a32.Data[i])
+		}
+		for _, tc := range []struct {
+			name string
+			frob func(y general[float64]) float64
+			want float64
+			a    general[float64]
+		}{
+			{"float64", func(y general[float64]) float64 { return mulNNFrob(y, general64(a.RawMatrix()), x, tiling64(), true) }, frobeniusSq(a), general64(a.RawMatrix())},
+			{"float32", func(y general[float64]) float64 { return mulNNFrob(y, a32, x, tiling64(), true) }, frobeniusSq(a32w), general64(a32w.RawMatrix())},
+		} {
+			y := general[float64]{Rows: m, Cols: l, Stride: l, Data: make([]float64, m*l)}
+			want := general[float64]{Rows: m, Cols: l, Stride: l, Data: make([]float64, m*l)}
+			got := tc.frob(y)
+			mulNN(want, tc.a, x, tiling64())
+			if d := math.Abs(got-tc.want) / tc.want; d > 1e-13 {
+				t.Errorf("%v %s: ‖A‖_F² = %v, want %v (relative %.1e)", s, tc.name, got, tc.want, d)
+			}
+			if !slices.Equal(y.Data, want.Data) {
+				t.Errorf("%v %s: the product differs from mulNN's", s, tc.name)
+			}
+		}
+	}
+}
