@@ -66,6 +66,11 @@ const (
 	// tnPanelStrips is the number of nr-wide strips of A packed at a time
 	// in Aᵀ·Q (when it packs): tnBlockRows × 1 KiB, 256 KiB, stay in L2.
 	tnPanelStrips = 16
+	// tnMinChunkBlocks is the fewest blocks of tnBlockRows rows in a row
+	// chunk of Aᵀ·Q (but for the last): every chunk adds an n×l partial sum
+	// to the result, which for 256-row chunks was 5% of a wide spectrum's
+	// CPU time.
+	tnMinChunkBlocks = 4
 	// tnMaxChunks is the largest number of row chunks of Aᵀ·Q, each with its
 	// own n×l partial sum; tnMaxPartialBytes caps their total size.
 	tnMaxChunks       = 32
@@ -505,11 +510,11 @@ func rowSq[T element](row []T) float64 {
 }
 
 // mulPass sets y = a·x and p = aᵀ·y (a m×n, x n×l, y m×l, p n×l), the two
-// products of an uncentred power pass, fused: each row chunk of Aᵀ·Y
-// (mulTN's) first computes its own rows of y, so that the chunk's rows of a
-// (a 256-row chunk of 4,096 float32 columns is 4 MB) are still in cache
-// when Aᵀ·Y reads them again, instead of coming from memory twice. y and p
-// are mulNN's and mulTN's, bit for bit.
+// products of an uncentred power pass, fused: each block of rows of Aᵀ·Y
+// (mulTN's) first computes its own rows of y, so that the block's rows of a
+// (256 rows of 4,096 float32 columns are 4 MB) are still in cache when
+// Aᵀ·Y reads them again, instead of coming from memory twice. y and p are
+// mulNN's and mulTN's, bit for bit.
 func mulPass[D, T element](p, y general[T], a general[D], x general[T], tl tiling[T]) {
 	pl := newNNPlan(x, tl)
 	defer pl.release()
@@ -522,7 +527,7 @@ func mulPass[D, T element](p, y general[T], a general[D], x general[T], tl tilin
 func tnChunks(m, partialLen, elemBytes int) (chunks, rows int) {
 	maxChunks := max(1, min(tnMaxChunks, tnMaxPartialBytes/(elemBytes*partialLen)))
 	blocks := (m + tnBlockRows - 1) / tnBlockRows
-	perChunk := (blocks + maxChunks - 1) / maxChunks
+	perChunk := max(tnMinChunkBlocks, (blocks+maxChunks-1)/maxChunks)
 	rows = perChunk * tnBlockRows
 	return (m + rows - 1) / rows, rows
 }
@@ -557,7 +562,7 @@ func mulTN[D, T element](c general[T], a general[D], q general[T], sym bool, tl 
 }
 
 // mulTNWith is mulTN calling before(r0, r1), when not nil, on the goroutine
-// of each row chunk [r0, r1) before the chunk reads its rows of q.
+// of each block of rows [r0, r1) (tnBlockRows) before it reads them in q.
 func mulTNWith[D, T element](c general[T], a general[D], q general[T], sym bool, tl tiling[T], before func(r0, r1 int)) {
 	m, n, l := a.Rows, a.Cols, q.Cols
 	nr := tl.nr
@@ -619,11 +624,11 @@ func mulTNWith[D, T element](c general[T], a general[D], q general[T], sym bool,
 			}
 			part := parts[h*plen : (h+1)*plen]
 			r1 := min(m, (h+1)*chunkRows)
-			if before != nil {
-				before(h*chunkRows, r1)
-			}
 			for i0 := h * chunkRows; i0 < r1; i0 += tnBlockRows {
 				rows := min(tnBlockRows, r1-i0)
+				if before != nil {
+					before(i0, i0+rows)
+				}
 				load := i0 > h*chunkRows
 				packTiles(qp, q, i0, rows, l, lq)
 				for c0 := 0; c0 < ldp; c0 += panelCols {
