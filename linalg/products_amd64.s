@@ -29,11 +29,8 @@
 	VFMADD231PD  Y12, tmp, acc0;    \
 	VFMADD231PD  Y13, tmp, acc1
 
-// STEP8B is STEP8 for a float32 b row.
-#define STEP8B \
-	PREFETCHT0 (DI)(DX*1);     \
-	VCVTPS2PD (DI), Y12;       \
-	VCVTPS2PD 16(DI), Y13;     \
+// SIX8 is the six FMA8 of a step and the advance of a and b.
+#define SIX8 \
 	FMA8(R8, Y14, Y0, Y1);     \
 	FMA8(R9, Y15, Y2, Y3);     \
 	FMA8(R10, Y14, Y4, Y5);    \
@@ -47,14 +44,14 @@
 	PREFETCHT0 (DI)(DX*1);     \
 	VMOVUPD (DI), Y12;         \
 	VMOVUPD 32(DI), Y13;       \
-	FMA8(R8, Y14, Y0, Y1);     \
-	FMA8(R9, Y15, Y2, Y3);     \
-	FMA8(R10, Y14, Y4, Y5);    \
-	FMA8(R11, Y15, Y6, Y7);    \
-	FMA8(R12, Y14, Y8, Y9);    \
-	FMA8(R13, Y15, Y10, Y11);  \
-	ADDQ BX, AX;               \
-	ADDQ SI, DI
+	SIX8
+
+// STEP8B is STEP8 for a float32 b row.
+#define STEP8B \
+	PREFETCHT0 (DI)(DX*1);     \
+	VCVTPS2PD (DI), Y12;       \
+	VCVTPS2PD 16(DI), Y13;     \
+	SIX8
 
 // func kern6x8AVX2(kc int, a *float64, ars, ast int, b unsafe.Pointer, c *float64, ldc int, load int, mask *int64, bst, pf, convB int)
 TEXT ·kern6x8AVX2(SB), NOSPLIT, $0-96
@@ -235,9 +232,7 @@ storemask8:
 	VBROADCASTSD (base)(AX*1), tmp; \
 	VFMADD231PD  Y12, tmp, acc
 
-#define STEP4B \
-	PREFETCHT0 (DI)(DX*1); \
-	VCVTPS2PD (DI), Y12;  \
+#define SIX4 \
 	FMA4(R8, Y14, Y0);    \
 	FMA4(R9, Y15, Y1);    \
 	FMA4(R10, Y14, Y2);   \
@@ -250,14 +245,12 @@ storemask8:
 #define STEP4 \
 	PREFETCHT0 (DI)(DX*1); \
 	VMOVUPD (DI), Y12;    \
-	FMA4(R8, Y14, Y0);    \
-	FMA4(R9, Y15, Y1);    \
-	FMA4(R10, Y14, Y2);   \
-	FMA4(R11, Y15, Y3);   \
-	FMA4(R12, Y14, Y4);   \
-	FMA4(R13, Y15, Y5);   \
-	ADDQ BX, AX;          \
-	ADDQ SI, DI
+	SIX4
+
+#define STEP4B \
+	PREFETCHT0 (DI)(DX*1); \
+	VCVTPS2PD (DI), Y12;  \
+	SIX4
 
 // func kern6x4AVX2(kc int, a *float64, ars, ast int, b unsafe.Pointer, c *float64, ldc int, load int, mask *int64, bst, pf, convB int)
 TEXT ·kern6x4AVX2(SB), NOSPLIT, $0-96

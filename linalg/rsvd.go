@@ -318,23 +318,11 @@ func frobeniusSqOf[D element](raw general[D]) float64 {
 			if c >= chunks {
 				return
 			}
-			var s0, s1, s2, s3 float64
+			var sum float64
 			for i := c * rowsPer; i < min(raw.Rows, (c+1)*rowsPer); i++ {
-				row := raw.Data[i*raw.Stride : i*raw.Stride+raw.Cols]
-				j := 0
-				for ; j+4 <= len(row); j += 4 {
-					x0, x1, x2, x3 := float64(row[j]), float64(row[j+1]), float64(row[j+2]), float64(row[j+3])
-					s0 += x0 * x0
-					s1 += x1 * x1
-					s2 += x2 * x2
-					s3 += x3 * x3
-				}
-				for ; j < len(row); j++ {
-					x := float64(row[j])
-					s0 += x * x
-				}
+				sum += rowSq(raw.Data[i*raw.Stride : i*raw.Stride+raw.Cols])
 			}
-			partial[c] = (s0 + s1) + (s2 + s3)
+			partial[c] = sum
 		}
 	})
 	var sum float64

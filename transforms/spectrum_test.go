@@ -38,12 +38,7 @@ func init() { beam.RegisterDoFn(&partialDistanceFn{}) }
 // Process's) and a float64 .npy in float64 (Process's).
 func TestPassShardFnFloat32(t *testing.T) {
 	const m, n = 300, 40
-	mp, err := linalg.NewMultiPass(m, n, linalg.MultiPassOptions{K: 3, PowerIters: 4, Seed: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mp.Gram = false
-	basis := *mp.FirstBasis()
+	basis := firstPassBasis(t, m, n)
 	basis.Pass, basis.Float32 = 1, true
 	data := make([]float64, m*n)
 	for i := range data {
@@ -67,15 +62,7 @@ func TestPassShardFnFloat32(t *testing.T) {
 		descr string
 		want  []float64
 	}{{"<f4", want32.P}, {"<f8", want64.P}} {
-		path := filepath.Join(t.TempDir(), "a.npy")
-		f, err := os.Create(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := npy.Write(f, m, n, data, tc.descr, false); err != nil {
-			t.Fatal(err)
-		}
-		f.Close()
+		path := writeNpyFile(t, "a.npy", m, n, data, tc.descr)
 		p, s := beam.NewPipelineWithRoot()
 		task := beam.Create(s, PassTask{Ranges: []blocks.Range{{Total: 1, End: m}}, Basis: basis})
 		out := beam.ParDo(s, &PassShardFn{RunID: "t-" + tc.descr, Read: blocks.Config{Path: path}}, task)
@@ -99,12 +86,7 @@ func TestPassShardFnFloat32(t *testing.T) {
 // passes.
 func TestPassShardFnFirstPassNonFinite(t *testing.T) {
 	const m, n = 300, 40
-	mp, err := linalg.NewMultiPass(m, n, linalg.MultiPassOptions{K: 3, PowerIters: 4, Seed: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mp.Gram = false
-	basis := *mp.FirstBasis()
+	basis := firstPassBasis(t, m, n)
 	for _, tc := range []struct {
 		name string
 		bad  float64
@@ -119,19 +101,11 @@ func TestPassShardFnFirstPassNonFinite(t *testing.T) {
 			data[i] = math.Sin(float64(i))
 		}
 		data[123*n+7] = tc.bad
-		path := filepath.Join(t.TempDir(), tc.name+".npy")
-		f, err := os.Create(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := npy.Write(f, m, n, data, "<f4", false); err != nil {
-			t.Fatal(err)
-		}
-		f.Close()
+		path := writeNpyFile(t, tc.name+".npy", m, n, data, "<f4")
 		p, s := beam.NewPipelineWithRoot()
 		task := beam.Create(s, PassTask{Ranges: []blocks.Range{{Total: 2, End: 200}, {Index: 1, Total: 2, Start: 200, End: m}}, Basis: basis})
 		beam.ParDo(s, &PassShardFn{RunID: "t-" + tc.name, Read: blocks.Config{Path: path}}, task)
-		err = ptest.Run(p)
+		err := ptest.Run(p)
 		switch {
 		case tc.want == "" && err != nil:
 			t.Errorf("%s: %v", tc.name, err)
@@ -139,4 +113,32 @@ func TestPassShardFnFirstPassNonFinite(t *testing.T) {
 			t.Errorf("%s: error %v, want it to name %s.npy and %s", tc.name, err, tc.name, tc.want)
 		}
 	}
+}
+
+// firstPassBasis is the first basis of a pass schedule (no Gram schedule)
+// for an m × n matrix, k = 3.
+func firstPassBasis(t *testing.T, m, n int) linalg.PassBasis {
+	t.Helper()
+	mp, err := linalg.NewMultiPass(int64(m), n, linalg.MultiPassOptions{K: 3, PowerIters: 4, Seed: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mp.Gram = false
+	return *mp.FirstBasis()
+}
+
+// writeNpyFile writes data (m × n) as a .npy of dtype descr named name in a
+// temporary folder and returns its path.
+func writeNpyFile(t *testing.T, name string, m, n int, data []float64, descr string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := npy.Write(f, m, n, data, descr, false); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }

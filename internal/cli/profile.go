@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"runtime/debug"
 	"runtime/pprof"
@@ -15,40 +16,8 @@ import (
 // spectrum passes mark one region per shard and pass) to $LOWDIM_TRACE, when
 // set; the returned function stops them.
 func startProfile() func() {
-	stopCPU := func() {}
-	if path := os.Getenv("LOWDIM_CPUPROFILE"); path != "" {
-		f, err := os.Create(path)
-		if err == nil {
-			if err = pprof.StartCPUProfile(f); err != nil {
-				f.Close()
-			} else {
-				stopCPU = func() {
-					pprof.StopCPUProfile()
-					f.Close()
-				}
-			}
-		}
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "lowdim: LOWDIM_CPUPROFILE: %v\n", err)
-		}
-	}
-	stopTrace := func() {}
-	if path := os.Getenv("LOWDIM_TRACE"); path != "" {
-		f, err := os.Create(path)
-		if err == nil {
-			if err = trace.Start(f); err != nil {
-				f.Close()
-			} else {
-				stopTrace = func() {
-					trace.Stop()
-					f.Close()
-				}
-			}
-		}
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "lowdim: LOWDIM_TRACE: %v\n", err)
-		}
-	}
+	stopCPU := startToFile("LOWDIM_CPUPROFILE", pprof.StartCPUProfile, pprof.StopCPUProfile)
+	stopTrace := startToFile("LOWDIM_TRACE", trace.Start, trace.Stop)
 	return func() {
 		stopTrace()
 		stopCPU()
@@ -67,6 +36,27 @@ func startProfile() func() {
 			fmt.Fprintf(os.Stderr, "lowdim: LOWDIM_MEMPROFILE: %v\n", err)
 		}
 	}
+}
+
+// startToFile starts a recorder writing to the file named by $env, when
+// set, and returns what stops it and closes the file; a failure is printed.
+func startToFile(env string, start func(io.Writer) error, stop func()) func() {
+	path := os.Getenv(env)
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err == nil {
+		if err = start(f); err == nil {
+			return func() {
+				stop()
+				f.Close()
+			}
+		}
+		f.Close()
+	}
+	fmt.Fprintf(os.Stderr, "lowdim: %s: %v\n", env, err)
+	return func() {}
 }
 
 // launcherGCPercent is the launcher's GOGC unless the environment sets one.
