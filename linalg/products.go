@@ -30,9 +30,10 @@ import (
 // with 6×16 tiles: an AVX2 register holds 8 float32 instead of 4 float64.
 // They also multiply float32 data in float64 (the passes of
 // PassBasis.Process32 that need float64): the six rows of A under a tile of
-// A·B, and the strips of A packed for Aᵀ·Q, are widened where the kernel
-// reads them (rowsAs, packStrips), so the products are those of the widened
-// A, bit for bit, without a widened copy of A.
+// A·B are widened into a small buffer (rowsAs), and Aᵀ·Q packs A's strips
+// as stored and widens them as the kernel loads them (tiling.kernB), so the
+// products are those of the widened A, bit for bit, without a widened copy
+// of A.
 //
 // Rows of A are split across the goroutines parallel.Reserve grants (at most --cores). On amd64 with
 // AVX2 and FMA3 the micro-kernel is assembly (products_amd64.s); elsewhere,

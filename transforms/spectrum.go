@@ -586,8 +586,7 @@ func (f *MergePassFn) MergeAccumulators(a, b PassOutput) (PassOutput, error) {
 		a.Basis = b.Basis
 	}
 	// a's sums are the accumulator's own (its first Merge copied them), so
-	// the next partials are added in place: a pass merges one partial per
-	// piece in process.
+	// the next partials are added in place instead of into a new n×l sum.
 	merge := a.Partial.Merge
 	if a.Partial.Rows > 0 {
 		merge = a.Partial.Absorb
