@@ -132,7 +132,6 @@ func Main(args []string, lowdimVersion string) int {
 	ctx, stop := notifyInterrupt(context.Background())
 	defer stop()
 	defer startProfile()()
-	setGCPercent()
 	return runCLI(ctx, args, os.Stdout, os.Stderr)
 }
 

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime/debug"
 	"runtime/pprof"
 	"runtime/trace"
 )
@@ -57,18 +56,4 @@ func startToFile(env string, start func(io.Writer) error, stop func()) func() {
 	}
 	fmt.Fprintf(os.Stderr, "lowdim: %s: %v\n", env, err)
 	return func() {}
-}
-
-// launcherGCPercent is the launcher's GOGC unless the environment sets one.
-// An in-process run keeps little live heap (tens of MB: bases, partials,
-// metric rows) but allocates a partial per piece and pass; at Go's default
-// of 100 the wide spectrum benchmark (20,000 × 4,096) collected 50 times in
-// 2.2 s, and 400 took 9% off its CPU time. The heap may grow to 5× the live
-// data instead of 2×.
-const launcherGCPercent = 400
-
-func setGCPercent() {
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(launcherGCPercent)
-	}
 }
