@@ -546,10 +546,10 @@ func widen(dst []float64, src []float32) {
 	}
 }
 
-// widenBuffers keeps the float64 copies of Process32's Gram pass (a
-// 2,048-row piece of 1,024 columns is 17 MB) for the next piece: a sync.Pool drops them at every collection,
-// and a fresh one is zeroed before it is overwritten.
-var widenBuffers = bufferList{free: make(chan []float64, 4)}
+// widenBuffers keeps the float64 copies of Process32's Gram pass for the
+// next piece, one per core (a piece is up to 64 MB): a sync.Pool drops them
+// at every collection, and a fresh one is zeroed before it is overwritten.
+var widenBuffers = bufferList{free: make(chan []float64, 2)}
 
 type bufferList struct{ free chan []float64 }
 

@@ -385,8 +385,9 @@ func (f *PassShardFn) fold(outs []PassOutput) error {
 // place, so their size costs no memory, and every piece pays O(n·l) work
 // (its partial sum, its conversion and merge, the packing of X) that 512-row
 // pieces made 9% of the CPU time of a 20,000 × 4,096 spectrum. Decoded
-// inputs keep blocks.PieceBytes.
-const passPieceBytes = 64 << 20
+// inputs keep blocks.PieceBytes. (A variable only so that tests can cut
+// small matrices into many pieces.)
+var passPieceBytes = 64 << 20
 
 // passJobs cuts a shard range into the ranges the pool computes at once: in
 // one process (every shard of the pass in one task), a binary range is cut

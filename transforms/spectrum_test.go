@@ -1,6 +1,7 @@
 package transforms
 
 import (
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -142,3 +143,85 @@ func writeNpyFile(t *testing.T, name string, m, n int, data []float64, descr str
 	}
 	return path
 }
+
+// TestPassShardFnPieces: a shard cut into many pieces (passJobs; pieces of
+// 37 rows here) is computed on the pool and its pieces' partials merged in
+// order into one output, equal to the whole shard's partial to rounding
+// (≤ 1e-12 relative in float64, 1e-5 for a pass multiplied in float32,
+// whose sums round at 6e-8 per term) for a float64 and a float32 power pass
+// and the final pass, on a slowly decaying spectrum (σᵢ ∝ i^-0.5) with
+// shards of 300 and 100 rows.
+func TestPassShardFnPieces(t *testing.T) {
+	const m, n = 400, 40
+	saved := passPieceBytes
+	passPieceBytes = 8 * n * 37
+	defer func() { passPieceBytes = saved }()
+	data := make([]float64, m*n)
+	for i := range m {
+		for j := range n {
+			data[i*n+j] = float64(float32(math.Sin(float64(i*n+j)) / math.Sqrt(float64(j+1))))
+		}
+	}
+	data32 := make([]float32, len(data))
+	for i, v := range data {
+		data32[i] = float32(v)
+	}
+	path := writeNpyFile(t, "a.npy", m, n, data, "<f4")
+	power := firstPassBasis(t, m, n)
+	power32 := power
+	power32.Pass, power32.Float32 = 1, true
+	final := power
+	final.Pass, final.Final = 5, true
+	for _, basis := range []linalg.PassBasis{power, power32, final} {
+		want, err := basis.Process32(m, n, data32)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, s := beam.NewPipelineWithRoot()
+		task := beam.Create(s, PassTask{Ranges: []blocks.Range{{Total: 2, End: 300}, {Index: 1, Total: 2, Start: 300, End: m}}, Basis: basis})
+		out := beam.ParDo(s, &PassShardFn{RunID: fmt.Sprintf("t-pieces-%d-%t", basis.Pass, basis.Final), Read: blocks.Config{Path: path}}, task)
+		tol := 1e-12
+		if basis.Float32 {
+			tol = 1e-5
+		}
+		passert.Equals(s, beam.ParDo(s, &partialRelativeDistanceFn{Want: *want, Tol: tol}, out), true)
+		if err := ptest.Run(p); err != nil {
+			t.Fatalf("pass %d (final %t, float32 %t): %v", basis.Pass, basis.Final, basis.Float32, err)
+		}
+	}
+}
+
+// partialRelativeDistanceFn emits whether a pass output's partial matches
+// Want to Tol relative (P, or the TSQR factor's RᵀR and ‖A‖_F²) over the
+// same rows.
+type partialRelativeDistanceFn struct {
+	Want linalg.PassPartial
+	Tol  float64
+}
+
+func (f *partialRelativeDistanceFn) ProcessElement(out PassOutput) bool {
+	got, want := out.Partial, f.Want
+	if got.Rows != want.Rows {
+		return false
+	}
+	close := func(a, b []float64) bool {
+		var d, s float64
+		for i := range a {
+			d = max(d, math.Abs(a[i]-b[i]))
+			s = max(s, math.Abs(b[i]))
+		}
+		return len(a) == len(b) && d <= f.Tol*s
+	}
+	if !want.Final {
+		return close(got.P, want.P)
+	}
+	gram := func(q linalg.RowQR) []float64 { // RᵀR: the factor's sign-free content
+		r := mat.NewDense(q.RRows, q.Cols, q.R[:q.RRows*q.Cols])
+		var g mat.Dense
+		g.Mul(r.T(), r)
+		return g.RawMatrix().Data
+	}
+	return close(gram(got.Projected), gram(want.Projected)) && math.Abs(got.FrobSq-want.FrobSq) <= f.Tol*want.FrobSq
+}
+
+func init() { beam.RegisterDoFn(&partialRelativeDistanceFn{}) }
